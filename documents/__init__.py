@@ -1,0 +1,1 @@
+"""Official documents and their exchange between agencies (liên thông văn bản)."""

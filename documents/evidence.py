@@ -1,0 +1,210 @@
+"""Evidence bundles (hồ sơ chứng cứ): for one document, a ZIP with the signed PDF and
+attachments, every message exchanged for it (the exact bytes), every signed receipt, the peers'
+seal certificates, the timeline and the message-log entries; and the offline check of a bundle
+(``lienthong verify-bundle``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from asn1crypto import pem
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from documents import interop, service
+from documents.errors import DocumentNotFound
+from documents.federation.receipts import ReceiptError, verify_receipt
+from documents.models import MessageLogEntry, OutboxMessage, Receipt
+from documents.service import Services
+from server.auth.principal import Principal
+from signing.trust import load_certs
+
+FORMAT = "lienthong-evidence/1"
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+async def build_bundle(svc: Services, p: Principal, public_id: str) -> bytes:
+    """The evidence ZIP of a document the caller may see (404 otherwise)."""
+
+    async def txn(
+        session: AsyncSession,
+    ) -> tuple[dict[str, Any], list[Receipt], dict[str, OutboxMessage], list[MessageLogEntry]]:
+        view = await service.document_view_txn(session, p, public_id)
+        receipts = list(
+            await session.scalars(
+                select(Receipt).where(Receipt.document_public_id == public_id).order_by(Receipt.id)
+            )
+        )
+        ids = [r.message_id for r in receipts]
+        outbox = {
+            o.message_id: o
+            for o in await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.message_id.in_(ids))
+            )
+        }
+        log = list(
+            await session.scalars(
+                select(MessageLogEntry)
+                .where(MessageLogEntry.document_public_id == public_id)
+                .order_by(MessageLogEntry.seq)
+            )
+        )
+        return view, receipts, outbox, log
+
+    view, receipts, outbox, log = await svc.db.read("evidence", txn)
+    out = io.BytesIO()
+    manifest: dict[str, Any] = {
+        "format": FORMAT,
+        "document": {k: v for k, v in view.items() if k != "recipients"},
+        "timeline": view["recipients"],
+        "files": {},
+        "receipts": [],
+        "message_log": [
+            {
+                "seq": e.seq,
+                "at": e.at.isoformat(),
+                "direction": e.direction,
+                "kind": e.kind,
+                "message_id": e.message_id,
+                "peer": e.peer,
+                "digest": e.digest,
+                "prev_hash": e.prev_hash,
+                "hash": e.hash,
+            }
+            for e in log
+        ],
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(),
+    }
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+
+        def put(name: str, data: bytes) -> None:
+            zf.writestr(name, data)
+            manifest["files"][name] = _sha(data)
+
+        put(f"files/{view['main']['name']}", await svc.store.get(view["main"]["sha256"]))
+        for att in view["attachments"]:
+            put(f"files/attachments/{att['name']}", await svc.store.get(att["sha256"]))
+        put("envelope.edxml", await interop.document_message(svc, public_id))
+        peers = svc.federation
+        for rec in receipts:
+            entry: dict[str, Any] = {
+                "message_id": rec.message_id,
+                "direction": rec.direction,
+                "peer": rec.peer,
+                "kind": rec.kind,
+                "digest": rec.digest,
+                "receipt": f"receipts/{rec.message_id}.p7s",
+                "message": None,
+            }
+            put(entry["receipt"], rec.cms)
+            queued = outbox.get(rec.message_id)
+            body: bytes | None = None
+            if rec.direction == "out" and queued is not None:
+                body = await _rebuild(svc, queued)
+            elif rec.direction == "in" and await svc.store.exists(rec.digest):
+                body = await svc.store.get(rec.digest)
+            if body is not None and _sha(body) == rec.digest:
+                entry["message"] = f"messages/{rec.message_id}.xml"
+                put(entry["message"], body)
+            peer = peers.peer_named(rec.peer) if peers else None
+            if rec.direction == "out" and peer is not None:
+                entry["seal_cert"] = f"peers/{peer.name}.pem"
+                if entry["seal_cert"] not in manifest["files"]:
+                    put(entry["seal_cert"], pem.armor("CERTIFICATE", peer.seal_cert.dump()))
+            elif rec.direction == "in" and svc.seal_cert is not None:
+                entry["seal_cert"] = "seal/this-server.pem"
+                if entry["seal_cert"] not in manifest["files"]:
+                    put(entry["seal_cert"], pem.armor("CERTIFICATE", svc.seal_cert.dump()))
+            manifest["receipts"].append(entry)
+        zf.writestr(
+            "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2, default=str)
+        )
+    return out.getvalue()
+
+
+async def _rebuild(svc: Services, queued: OutboxMessage) -> bytes | None:
+    from documents.federation.exchange import _request_body, _status_body
+
+    payload = json.loads(queued.payload)
+    try:
+        if queued.kind == "document":
+            return await interop.document_message(svc, payload["document"], payload["to"])
+        if queued.kind == "request":
+            return _request_body(payload)
+        return _status_body(payload, svc.federation.server_id if svc.federation else "")
+    except DocumentNotFound:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    ok: bool
+    what_vi: str
+
+
+def verify_bundle(data: bytes, pinned: list[Path] | None = None) -> list[Check]:
+    """Check every file against the manifest and every receipt against the message it covers.
+
+    ``pinned``: seal certificates to trust (PEM); without them, the certificate in the bundle
+    is used and its fingerprint reported so that a person can compare it with the peer's.
+    """
+    checks: list[Check] = []
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        manifest = json.loads(zf.read("manifest.json"))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        return [Check(False, f"Không đọc được hồ sơ: {exc}")]
+    if manifest.get("format") != FORMAT:
+        return [Check(False, "Không phải hồ sơ chứng cứ Liên Thông.")]
+    names = set(zf.namelist())
+    for name, digest in manifest["files"].items():
+        ok = name in names and _sha(zf.read(name)) == digest
+        checks.append(Check(ok, f"Tệp {name}: {'khớp' if ok else 'KHÔNG khớp'} SHA-256."))
+    extra = names - set(manifest["files"]) - {"manifest.json"}
+    if extra:
+        checks.append(Check(False, f"Có tệp lạ ngoài danh mục: {', '.join(sorted(extra))}."))
+    pinned_certs = [c for path in pinned or [] for c in load_certs(path.read_bytes(), str(path))]
+    logged = {(e["message_id"], e["digest"]) for e in manifest.get("message_log", [])}
+    for entry in manifest["receipts"]:
+        mid = entry["message_id"]
+        if not entry.get("message") or not entry.get("seal_cert"):
+            checks.append(
+                Check(False, f"Biên nhận {mid}: thiếu thông điệp hoặc chứng thư con dấu.")
+            )
+            continue
+        message = zf.read(entry["message"])
+        bundled = load_certs(zf.read(entry["seal_cert"]), entry["seal_cert"])
+        # our own receipts (for messages we received) carry our seal; the peer's are pinned
+        certs = pinned_certs if pinned_certs and entry["direction"] == "out" else bundled
+        result: Check | None = None
+        for cert in certs:
+            try:
+                info = verify_receipt(zf.read(entry["receipt"]), _sha(message), cert)
+            except ReceiptError:
+                continue
+            fp = hashlib.sha256(cert.dump()).hexdigest()[:16]
+            result = Check(
+                True,
+                f"Biên nhận {mid} ({entry['kind']}, "
+                f"{'gửi tới' if entry['direction'] == 'out' else 'nhận từ'} {entry['peer']}): "
+                f"chữ ký hợp lệ, ký bởi {info.signer} (SHA-256 {fp}…), đúng thông điệp.",
+            )
+            break
+        checks.append(
+            result or Check(False, f"Biên nhận {mid}: chữ ký hoặc nội dung KHÔNG hợp lệ.")
+        )
+        in_log = (mid, _sha(message)) in logged
+        checks.append(
+            Check(in_log, f"Nhật ký truyền nhận {'có' if in_log else 'KHÔNG có'} thông điệp {mid}.")
+        )
+    return checks

@@ -1,0 +1,145 @@
+"""The durable outbox: messages for other servers, written in the same transaction as the change
+they announce, claimed with a lease, retried with exponential backoff and jitter."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from documents.federation.config import FederationConfig
+from documents.models import OutboxMessage
+from server.db.base import utcnow
+
+
+async def enqueue_txn(session: AsyncSession, peer: str, kind: str, payload: dict[str, Any]) -> str:
+    """Queue a message for ``peer`` inside the caller's transaction; return its message id."""
+    message_id = uuid.uuid4().hex
+    session.add(
+        OutboxMessage(
+            message_id=message_id,
+            peer=peer,
+            kind=kind,
+            payload=json.dumps(payload, ensure_ascii=False, sort_keys=True),
+            attempts=0,
+            next_attempt_at=utcnow(),
+        )
+    )
+    await session.flush()
+    return message_id
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    id: int
+    message_id: str
+    peer: str
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+async def any_due_txn(session: AsyncSession) -> bool:
+    """Whether a message is due; a read, so an idle worker never takes the write lock."""
+    found = await session.scalar(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.delivered_at.is_(None), OutboxMessage.next_attempt_at <= utcnow())
+        .limit(1)
+    )
+    return found is not None
+
+
+async def claim_due_txn(session: AsyncSession, lease: float, limit: int = 32) -> list[Claimed]:
+    """Take due messages and lease them so another worker (or process) leaves them alone.
+
+    A sender that dies holding a lease simply lets it expire; the message goes again and the
+    receiver drops the duplicate by its message id.
+    """
+    now = utcnow()
+    rows = list(
+        await session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.delivered_at.is_(None), OutboxMessage.next_attempt_at <= now)
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    out = []
+    for row in rows:
+        row.attempts += 1
+        row.next_attempt_at = now + dt.timedelta(seconds=lease)
+        out.append(
+            Claimed(
+                row.id, row.message_id, row.peer, row.kind, json.loads(row.payload), row.attempts
+            )
+        )
+    await session.flush()
+    return out
+
+
+def backoff(attempts: int, max_backoff: float) -> float:
+    """Seconds before the next attempt: 1, 2, 4 … capped, with jitter so peers do not stampede."""
+    base: float = min(max_backoff, 2.0 ** max(0, attempts - 1))
+    return base * random.uniform(0.5, 1.0)
+
+
+async def failed_txn(session: AsyncSession, row_id: int, error: str, max_backoff: float) -> None:
+    row = await session.get(OutboxMessage, row_id)
+    if row is None or row.delivered_at is not None:
+        return
+    row.last_error = error[:2000]
+    row.next_attempt_at = utcnow() + dt.timedelta(seconds=backoff(row.attempts, max_backoff))
+    await session.flush()
+
+
+async def enqueue_requests_txn(
+    session: AsyncSession,
+    federation: FederationConfig | None,
+    document_public_id: str,
+    codes: list[str],
+    kind: int,
+    note: str,
+    changes: dict[str, Any] | None = None,
+    new_ref: str | None = None,
+) -> int:
+    """Queue a revoke (1), update (2) or replace (3) request for recipients on other servers,
+    one message per peer; return how many were queued."""
+    if not codes:
+        return 0
+    by_peer: dict[str, list[str]] = {}
+    for code in codes:
+        peer = federation.peer_for_agency(code) if federation else None
+        if peer is None:
+            from documents.errors import NotSupportedAcrossServers
+
+            raise NotSupportedAcrossServers()
+        by_peer.setdefault(peer.name, []).append(code)
+    for peer_name, peer_codes in by_peer.items():
+        await enqueue_txn(
+            session,
+            peer_name,
+            "request",
+            {
+                "ref": document_public_id,
+                "kind": kind,
+                "note": note,
+                "changes": {k: str(v) for k, v in (changes or {}).items()},
+                "to": peer_codes,
+                "new_ref": new_ref,
+            },
+        )
+    return len(by_peer)
+
+
+async def pending_count_txn(session: AsyncSession) -> int:
+    rows = await session.scalars(
+        select(OutboxMessage.id).where(OutboxMessage.delivered_at.is_(None))
+    )
+    return len(list(rows))

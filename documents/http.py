@@ -1,0 +1,395 @@
+"""``/api/v1/documents``: send, inbox, outbox, view, files, statuses, trace; and ``setup(app)``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from documents import amend, evidence, interop, repo, service
+from documents.access import INBOX_ROLES
+from documents.checker import TrustDirChecker
+from documents.errors import BadField
+from documents.federation import http as federation_http
+from documents.federation.config import load_federation
+from documents.files import LocalFileStore
+from documents.keys import SERVICES_KEY
+from documents.service import NewDocument, Services, StatusChange, Upload
+from server.auth.principal import Role, require_principal
+from server.errors import BadRequest
+from server.http.jsonio import json_ok, read_json_object
+from server.http.keys import CONFIG_KEY, DB_KEY
+from server.http.openapi import OPENAPI_KEY, ApiRoutes
+from server.realtime import HUB_KEY
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+"""The domain's Alembic version directory, listed in ``server.app.MIGRATION_DIRS``."""
+
+routes = ApiRoutes()
+TAGS = ("documents",)
+
+_DOC_META = {
+    "type": "object",
+    "properties": {
+        "number": {"type": "string"},
+        "notation": {"type": "string"},
+        "doc_type": {"type": "string"},
+        "subject": {"type": "string"},
+        "to": {"type": "array", "items": {"type": "string"}},
+        "place": {"type": "string"},
+        "promulgation_date": {"type": "string", "format": "date"},
+        "signer_name": {"type": "string"},
+        "signer_position": {"type": "string"},
+        "urgency": {"type": "integer", "minimum": 1, "maximum": 4},
+        "confidentiality": {"type": "integer", "minimum": 0, "maximum": 3},
+        "due_date": {"type": "string", "format": "date"},
+    },
+    "required": ["number", "subject", "to"],
+}
+_SEND_BODY = {
+    "type": "object",
+    "properties": {
+        "metadata": {"type": "string", "description": "JSON object: " + json.dumps(_DOC_META)},
+        "main": {"type": "string", "format": "binary"},
+        "attachment": {"type": "array", "items": {"type": "string", "format": "binary"}},
+    },
+    "required": ["metadata", "main"],
+}
+_STATUS_BODY = {
+    "type": "object",
+    "properties": {
+        "code": {"type": "string", "enum": ["02", "03", "04", "05", "06"]},
+        "note": {"type": "string"},
+        "assignee": {"type": "string"},
+        "due_date": {"type": "string", "format": "date"},
+    },
+    "required": ["code"],
+}
+
+
+def services(request: web.Request) -> Services:
+    return request.app[SERVICES_KEY]
+
+
+async def read_upload_form(
+    request: web.Request,
+) -> tuple[dict[str, Any], Upload | None, list[Upload]]:
+    """The fields, the main file and the attachments of a multipart form (API or page)."""
+    if request.content_type != "multipart/form-data":
+        raise BadRequest(
+            "Send multipart/form-data.",
+            detail_vi="Cần gửi dữ liệu dạng multipart/form-data.",
+            code="documents.bad_form",
+        )
+    form = await request.post()
+    fields: dict[str, Any] = {}
+    main: Upload | None = None
+    attachments: list[Upload] = []
+    for key, value in form.items():
+        if isinstance(value, web.FileField):
+            data = value.file.read()
+            if key == "main":
+                main = Upload(value.filename or "van-ban.pdf", data, "application/pdf")
+            elif key == "attachment" and data:
+                attachments.append(
+                    Upload(
+                        value.filename or "", data, value.content_type or "application/octet-stream"
+                    )
+                )
+        elif key == "to":
+            fields.setdefault("to", []).extend(c for c in str(value).replace(";", ",").split(","))
+        else:
+            fields[key] = str(value)
+    return fields, main, attachments
+
+
+@routes.route(
+    "POST",
+    "/api/v1/documents",
+    summary="Send a signed document to agencies (clerk)",
+    tags=TAGS,
+    body=_SEND_BODY,
+    content_type="multipart/form-data",
+)
+async def send(request: web.Request) -> web.Response:
+    p = require_principal(request, Role.CLERK)
+    meta, main, attachments = await _send_parts(request)
+    public_id = await service.send_document(services(request), p, meta, main, attachments)
+    return json_ok({"id": public_id}, status=201)
+
+
+async def _send_parts(request: web.Request) -> tuple[NewDocument, Upload, list[Upload]]:
+    fields, main, attachments = await read_upload_form(request)
+    if "metadata" in fields:
+        try:
+            meta_raw = json.loads(fields["metadata"])
+        except json.JSONDecodeError:
+            meta_raw = None
+        if not isinstance(meta_raw, dict):
+            raise BadField(
+                "metadata", "metadata must be a JSON object.", "metadata phải là đối tượng JSON."
+            )
+    else:
+        meta_raw = fields
+    meta = NewDocument.parse(meta_raw)
+    if main is None or not main.data:
+        raise BadField("main", "The main PDF is missing.", "Thiếu tệp PDF văn bản chính.")
+    return meta, main, attachments
+
+
+def filters_of(request: web.Request) -> repo.Filters:
+    q = request.query
+    try:
+        limit = max(1, min(int(q.get("limit", "50")), 500))
+        offset = max(0, int(q.get("offset", "0")))
+    except ValueError:
+        raise BadField(
+            "limit", "limit/offset must be integers.", "limit/offset phải là số."
+        ) from None
+    return repo.Filters(
+        q=q.get("q", "")[:200],
+        status=q.get("status", "")[:2],
+        agency=q.get("agency", "")[:32],
+        date_from=service.parse_date("from", q.get("from")),
+        date_to=service.parse_date("to", q.get("to")),
+        limit=limit,
+        offset=offset,
+    )
+
+
+@routes.route(
+    "GET", "/api/v1/documents/inbox", summary="Documents received by my agency", tags=TAGS
+)
+async def inbox(request: web.Request) -> web.Response:
+    p = require_principal(request, *INBOX_ROLES)
+    f = filters_of(request)
+
+    async def run(session: AsyncSession) -> list[dict[str, Any]]:
+        return await service.inbox_view_txn(session, p, f)
+
+    return json_ok({"items": await request.app[DB_KEY].read("documents_inbox", run)})
+
+
+@routes.route("GET", "/api/v1/documents/outbox", summary="Documents sent by my agency", tags=TAGS)
+async def outbox(request: web.Request) -> web.Response:
+    p = require_principal(request, *INBOX_ROLES)
+    f = filters_of(request)
+
+    async def run(session: AsyncSession) -> list[dict[str, Any]]:
+        return await service.outbox_view_txn(session, p, f)
+
+    return json_ok({"items": await request.app[DB_KEY].read("documents_outbox", run)})
+
+
+@routes.route("GET", "/api/v1/documents/{id}", summary="A document and its timelines", tags=TAGS)
+async def show(request: web.Request) -> web.Response:
+    p = require_principal(request)
+    public_id = request.match_info["id"]
+
+    async def run(session: AsyncSession) -> dict[str, Any]:
+        return await service.document_view_txn(session, p, public_id)
+
+    return json_ok(await request.app[DB_KEY].read("document_view", run))
+
+
+@routes.route(
+    "GET",
+    "/api/v1/documents/{id}/trace",
+    summary="Every status of every recipient visible to me",
+    tags=TAGS,
+)
+async def trace(request: web.Request) -> web.Response:
+    p = require_principal(request)
+    public_id = request.match_info["id"]
+
+    async def run(session: AsyncSession) -> dict[str, Any]:
+        view = await service.document_view_txn(session, p, public_id)
+        return {
+            "id": view["id"],
+            "number": view["number"],
+            "notation": view["notation"],
+            "subject": view["subject"],
+            "recipients": [
+                {
+                    k: r[k]
+                    for k in ("agency_code", "agency_name", "status", "incoming_number", "timeline")
+                }
+                for r in view["recipients"]
+            ],
+        }
+
+    return json_ok(await request.app[DB_KEY].read("document_trace", run))
+
+
+@routes.route(
+    "GET",
+    "/api/v1/documents/{id}/files/{sha256}",
+    summary="Download the main file or an attachment (exact bytes, ranges allowed)",
+    tags=TAGS,
+)
+async def download(request: web.Request) -> web.StreamResponse:
+    p = require_principal(request)
+    public_id, sha = request.match_info["id"], request.match_info["sha256"]
+
+    async def run(session: AsyncSession) -> tuple[str, str]:
+        return await service.file_of_txn(session, p, public_id, sha)
+
+    name, media_type = await request.app[DB_KEY].read("document_file", run)
+    store = services(request).store
+    disposition = f"inline; filename*=UTF-8''{quote(name)}"
+    path = store.local_path(sha)
+    headers = {"Content-Disposition": disposition, "ETag": f'"{sha}"', "Cache-Control": "private"}
+    if path is not None:
+        # FileResponse answers range requests (PDF.js) and never compresses
+        return web.FileResponse(path, headers={**headers, "Content-Type": media_type})
+    data = await store.get(sha)
+    return web.Response(body=data, content_type=media_type, headers=headers)
+
+
+@routes.route(
+    "POST",
+    "/api/v1/documents/{id}/status",
+    summary="Register (03), refuse (02), assign (04), in progress (05), completed (06)",
+    tags=TAGS,
+    body=_STATUS_BODY,
+)
+async def set_status(request: web.Request) -> web.Response:
+    p = require_principal(request)
+    change = StatusChange.parse(await read_json_object(request))
+    result = await service.change_status(services(request), p, request.match_info["id"], change)
+    return json_ok(result)
+
+
+@routes.route(
+    "GET",
+    "/api/v1/documents/{id}/edxml",
+    summary="The document as an edXML envelope (QCVN 102:2016), files included",
+    tags=TAGS,
+)
+async def export_edxml(request: web.Request) -> web.Response:
+    p = require_principal(request)
+    body = await interop.export_edxml(services(request), p, request.match_info["id"])
+    return web.Response(
+        body=body,
+        content_type="application/xml",
+        charset="utf-8",
+        headers={"Content-Disposition": 'attachment; filename="van-ban.edxml"'},
+    )
+
+
+@routes.route(
+    "POST",
+    "/api/v1/documents/import",
+    summary="Receive an edXML document into my agency's inbox (clerk)",
+    tags=TAGS,
+    body={"type": "string", "description": "edXML envelope"},
+    content_type="application/xml",
+)
+async def import_edxml(request: web.Request) -> web.Response:
+    p = require_principal(request, Role.CLERK)
+    data = await request.read()
+    public_id, created = await interop.import_edxml(services(request), p, data)
+    return json_ok({"id": public_id, "created": created}, status=201 if created else 200)
+
+
+@routes.route(
+    "GET",
+    "/api/v1/documents/{id}/evidence",
+    summary="Evidence bundle: files, messages, signed receipts, timeline (ZIP)",
+    tags=TAGS,
+)
+async def evidence_bundle(request: web.Request) -> web.Response:
+    p = require_principal(request)
+    body = await evidence.build_bundle(services(request), p, request.match_info["id"])
+    return web.Response(
+        body=body,
+        content_type="application/zip",
+        headers={"Content-Disposition": 'attachment; filename="ho-so-chung-cu.zip"'},
+    )
+
+
+@routes.route(
+    "POST",
+    "/api/v1/documents/{id}/revoke",
+    summary="Ask the recipients to accept taking the document back (thu hồi, clerk of the sender)",
+    tags=TAGS,
+    body={"type": "object", "properties": {"reason": {"type": "string"}}, "required": ["reason"]},
+)
+async def revoke(request: web.Request) -> web.Response:
+    p = require_principal(request, Role.CLERK)
+    change = amend.Amendment.parse(1, await read_json_object(request))
+    return json_ok(
+        await amend.request_amendment(services(request), p, request.match_info["id"], change)
+    )
+
+
+@routes.route(
+    "POST",
+    "/api/v1/documents/{id}/update",
+    summary="Update subject, due date or urgency and ask the recipients to acknowledge (cập nhật)",
+    tags=TAGS,
+    body={
+        "type": "object",
+        "properties": {
+            "reason": {"type": "string"},
+            "subject": {"type": "string"},
+            "due_date": {"type": "string", "format": "date"},
+            "urgency": {"type": "integer"},
+        },
+        "required": ["reason"],
+    },
+)
+async def update(request: web.Request) -> web.Response:
+    p = require_principal(request, Role.CLERK)
+    change = amend.Amendment.parse(2, await read_json_object(request))
+    return json_ok(
+        await amend.request_amendment(services(request), p, request.match_info["id"], change)
+    )
+
+
+@routes.route(
+    "POST",
+    "/api/v1/documents/{id}/replace",
+    summary="Send a signed document replacing this one (thay thế); same form as sending",
+    tags=TAGS,
+    body=_SEND_BODY,
+    content_type="multipart/form-data",
+)
+async def replace(request: web.Request) -> web.Response:
+    p = require_principal(request, Role.CLERK)
+    meta, main, attachments = await _send_parts(request)
+    public_id = await service.send_document(
+        services(request), p, meta, main, attachments, replaces=request.match_info["id"]
+    )
+    return json_ok({"id": public_id, "replaces": request.match_info["id"]}, status=201)
+
+
+def setup(app: web.Application) -> None:
+    """Mount the API, keep the file store and signature checker for the app's life."""
+    config = app[CONFIG_KEY]
+    federation = load_federation(config.data_dir)
+    for table in (routes, federation_http.routes):
+        app.router.add_routes(table.table)
+        app[OPENAPI_KEY].append(table)
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        checker = TrustDirChecker(config.trust_dir)
+        svc = Services(
+            db=app[DB_KEY],
+            store=LocalFileStore(config.files_dir),
+            checker=checker,
+            hub=app.get(HUB_KEY),
+        )
+        app[SERVICES_KEY] = svc
+        fed = federation_http.start_federation(app, svc, federation) if federation else None
+        yield
+        if fed is not None:
+            await federation_http.stop_federation(fed)
+        await checker.close()
+
+    app.cleanup_ctx.append(ctx)

@@ -1,0 +1,300 @@
+"""All SQL of the documents domain. Every function runs inside the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from documents.access import DESK_ROLES
+from documents.models import (
+    Attachment,
+    Document,
+    Recipient,
+    RegisterCounter,
+    StatusEvent,
+    StoredFile,
+)
+from server.accounts.models import Agency, User
+from server.auth.principal import Principal, Role
+from server.db.base import utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Search of an inbox or outbox (tìm kiếm)."""
+
+    q: str = ""
+    """Part of the number, notation or subject."""
+    status: str = ""
+    agency: str = ""
+    """Sender (inbox) or recipient (outbox) agency code."""
+    date_from: date | None = None
+    date_to: date | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+def _insert_ignore(session: AsyncSession, model: type[Any], values: dict[str, Any]) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` for the dialect in use (PostgreSQL or SQLite)."""
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        return pg_insert(model).values(**values).on_conflict_do_nothing()
+    return sqlite_insert(model).values(**values).on_conflict_do_nothing()
+
+
+async def agencies_by_code_txn(session: AsyncSession, codes: Iterable[str]) -> dict[str, Agency]:
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    rows = await session.scalars(select(Agency).where(Agency.code.in_(wanted)))
+    return {a.code: a for a in rows}
+
+
+async def agency_names_txn(session: AsyncSession, codes: Iterable[str]) -> dict[str, str]:
+    return {code: a.name for code, a in (await agencies_by_code_txn(session, codes)).items()}
+
+
+async def ensure_file_txn(
+    session: AsyncSession, sha256: str, size: int, media_type: str, page_count: int | None
+) -> None:
+    """Record a stored file once, even when concurrent sends carry the same bytes."""
+    values = {
+        "sha256": sha256,
+        "size": size,
+        "media_type": media_type,
+        "page_count": page_count,
+        "created_at": utcnow(),
+    }
+    await session.execute(_insert_ignore(session, StoredFile, values))
+
+
+async def get_document_txn(session: AsyncSession, public_id: str) -> Document | None:
+    if len(public_id) > 36:
+        return None
+    doc: Document | None = await session.scalar(
+        select(Document).where(Document.public_id == public_id)
+    )
+    return doc
+
+
+async def recipients_txn(session: AsyncSession, document_id: int) -> list[Recipient]:
+    rows = await session.scalars(
+        select(Recipient).where(Recipient.document_id == document_id).order_by(Recipient.id)
+    )
+    return list(rows)
+
+
+async def recipient_for_txn(
+    session: AsyncSession, document_id: int, agency_code: str
+) -> Recipient | None:
+    rec: Recipient | None = await session.scalar(
+        select(Recipient).where(
+            Recipient.document_id == document_id, Recipient.agency_code == agency_code
+        )
+    )
+    return rec
+
+
+async def attachments_txn(session: AsyncSession, document_id: int) -> list[Attachment]:
+    rows = await session.scalars(
+        select(Attachment)
+        .where(Attachment.document_id == document_id)
+        .order_by(Attachment.position)
+    )
+    return list(rows)
+
+
+async def events_txn(session: AsyncSession, recipient_ids: Sequence[int]) -> list[StatusEvent]:
+    if not recipient_ids:
+        return []
+    rows = await session.scalars(
+        select(StatusEvent)
+        .where(StatusEvent.recipient_id.in_(list(recipient_ids)))
+        .order_by(StatusEvent.at, StatusEvent.id)
+    )
+    return list(rows)
+
+
+async def add_event_txn(
+    session: AsyncSession,
+    rec: Recipient,
+    code: str,
+    *,
+    note: str = "",
+    actor_login: str = "",
+    actor_name: str = "",
+    moves_status: bool = True,
+) -> StatusEvent:
+    now = utcnow()
+    if moves_status:
+        rec.status = code
+    rec.updated_at = now
+    event = StatusEvent(
+        recipient_id=rec.id,
+        code=code,
+        note=note,
+        actor_login=actor_login,
+        actor_name=actor_name,
+        at=now,
+    )
+    session.add(event)
+    await session.flush()
+    return event
+
+
+async def next_incoming_number_txn(session: AsyncSession, agency_code: str, year: int) -> int:
+    """The next number of the agency's incoming register for ``year`` (số đến), without gaps.
+
+    The counter row is locked (``FOR UPDATE`` on PostgreSQL; SQLite's write transactions are
+    already serialised) so two clerks registering at once get consecutive numbers.
+    """
+    await session.execute(
+        _insert_ignore(
+            session, RegisterCounter, {"agency_code": agency_code, "year": year, "last_number": 0}
+        )
+    )
+    counter = await session.scalar(
+        select(RegisterCounter)
+        .where(RegisterCounter.agency_code == agency_code, RegisterCounter.year == year)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert counter is not None
+    counter.last_number += 1
+    await session.flush()
+    return counter.last_number
+
+
+async def user_of_agency_txn(session: AsyncSession, login: str, agency_id: int) -> User | None:
+    user: User | None = await session.scalar(
+        select(User).where(
+            User.login == login.strip().lower(), User.agency_id == agency_id, User.is_active
+        )
+    )
+    return user
+
+
+async def user_names_txn(session: AsyncSession, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(User.id, User.login, User.full_name).where(User.id.in_(wanted))
+    )
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def _text_filter(f: Filters) -> ColumnElement[bool]:
+    if not f.q.strip():
+        return true()
+    pattern = f"%{f.q.strip().lower()}%"
+    return or_(
+        func.lower(Document.subject).like(pattern),
+        func.lower(Document.number).like(pattern),
+        func.lower(Document.notation).like(pattern),
+    )
+
+
+def _inbox_visibility(p: Principal) -> ColumnElement[bool]:
+    if p.has(*DESK_ROLES):
+        return true()
+    assigned = Recipient.assignee_id == p.user_id
+    if p.has(Role.OFFICIAL):
+        return or_(assigned, Document.confidentiality == 0)
+    return assigned
+
+
+async def inbox_txn(
+    session: AsyncSession, p: Principal, f: Filters
+) -> list[tuple[Recipient, Document]]:
+    """The caller's agency's received documents the caller may see, newest first."""
+    conds: list[ColumnElement[bool]] = [
+        Recipient.agency_code == p.agency_code,
+        _inbox_visibility(p),
+        _text_filter(f),
+    ]
+    if f.status:
+        conds.append(Recipient.status == f.status)
+    if f.agency:
+        conds.append(Document.sender_code == f.agency)
+    if f.date_from:
+        conds.append(Document.promulgation_date >= f.date_from)
+    if f.date_to:
+        conds.append(Document.promulgation_date <= f.date_to)
+    rows = await session.execute(
+        select(Recipient, Document)
+        .join(Document, Document.id == Recipient.document_id)
+        .where(and_(*conds))
+        .order_by(Recipient.received_at.desc(), Recipient.id.desc())
+        .limit(f.limit)
+        .offset(f.offset)
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
+async def outbox_txn(session: AsyncSession, p: Principal, f: Filters) -> list[Document]:
+    """Documents the caller's agency sent that the caller may see, newest first."""
+    if p.has(*DESK_ROLES):
+        who: ColumnElement[bool] = true()
+    else:
+        who = Document.created_by == p.user_id if p.user_id else false()
+    conds: list[ColumnElement[bool]] = [
+        Document.sender_code == p.agency_code,
+        Document.sender_agency_id == p.agency_id,
+        who,
+        _text_filter(f),
+    ]
+    if f.status or f.agency:
+        sub = select(Recipient.document_id)
+        if f.status:
+            sub = sub.where(Recipient.status == f.status)
+        if f.agency:
+            sub = sub.where(Recipient.agency_code == f.agency)
+        conds.append(Document.id.in_(sub))
+    if f.date_from:
+        conds.append(Document.promulgation_date >= f.date_from)
+    if f.date_to:
+        conds.append(Document.promulgation_date <= f.date_to)
+    rows = await session.scalars(
+        select(Document)
+        .where(and_(*conds))
+        .order_by(Document.created_at.desc(), Document.id.desc())
+        .limit(f.limit)
+        .offset(f.offset)
+    )
+    return list(rows)
+
+
+async def recipients_of_docs_txn(
+    session: AsyncSession, doc_ids: Sequence[int]
+) -> dict[int, list[Recipient]]:
+    out: dict[int, list[Recipient]] = {}
+    if not doc_ids:
+        return out
+    rows = await session.scalars(
+        select(Recipient).where(Recipient.document_id.in_(list(doc_ids))).order_by(Recipient.id)
+    )
+    for rec in rows:
+        out.setdefault(rec.document_id, []).append(rec)
+    return out
+
+
+async def replacements_txn(session: AsyncSession, document_id: int) -> list[str]:
+    """Public ids of the documents that replace this one, oldest first."""
+    rows = await session.scalars(
+        select(Document.public_id).where(Document.replaces_id == document_id).order_by(Document.id)
+    )
+    return list(rows)
+
+
+async def public_id_of_txn(session: AsyncSession, document_id: int) -> str | None:
+    found: str | None = await session.scalar(
+        select(Document.public_id).where(Document.id == document_id)
+    )
+    return found

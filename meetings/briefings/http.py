@@ -1,0 +1,430 @@
+"""``/api/v1/briefings``: create, list, show and end briefings; the signaling WebSocket.
+
+The socket ``/api/v1/briefings/{id}/signal`` is authenticated by the platform's middleware like any
+request (session cookie or bearer token); a cookie-authenticated socket must also come from our
+own origin, since browsers send cookies on cross-site WebSocket handshakes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from aiohttp import WSMsgType, web
+
+from meetings.briefings.cascade_link import run_link
+from meetings.briefings.config import BriefingsConfig
+from meetings.briefings.errors import NotChair
+from meetings.briefings.messages import (
+    MAX_FRAME,
+    BadMessage,
+    Chair,
+    ClientMessage,
+    Hand,
+    MuteSelf,
+    Offer,
+    Ping,
+    Quality,
+    ServerFrame,
+    parse_client_message,
+    server_frame,
+)
+from meetings.briefings.models import BriefingStatus
+from meetings.briefings.repository import briefing_id_by_code_txn
+from meetings.briefings.service import (
+    Admission,
+    NewBriefing,
+    admit,
+    audit_chair_action,
+    create_briefing,
+    list_briefings,
+    mark_status,
+    visible_briefing,
+)
+from meetings.briefings.sfu import hooks
+from meetings.briefings.sfu.peer import OfferRefused
+from meetings.briefings.sfu.room import Participant, Room, Rooms
+from server.auth.principal import require_principal
+from server.errors import BadRequest, Forbidden, NotFound, ValidationFailed
+from server.http.jsonio import json_ok, read_json_object
+from server.http.keys import CONFIG_KEY, DB_KEY
+from server.http.openapi import OPENAPI_KEY, ApiRoutes
+
+log = logging.getLogger(__name__)
+routes = ApiRoutes()
+ROOMS_KEY = web.AppKey("briefing_rooms", Rooms)
+BRIEFINGS_CONFIG_KEY = web.AppKey("briefings_config", BriefingsConfig)
+SEND_QUEUE = 256
+"""Frames waiting for a slow client before its socket is dropped."""
+
+BRIEFING = {
+    "type": "object",
+    "properties": {
+        "title": {"type": "string", "maxLength": 300},
+        "starts_at": {"type": ["string", "null"], "format": "date-time"},
+        "chair": {"type": "string"},
+        "endpoints": {"type": "array", "items": {"type": "string"}},
+        "officials": {"type": "array", "items": {"type": "string"}},
+        "meeting_ref": {"type": "string"},
+    },
+    "required": ["title"],
+}
+
+
+def _briefing_id(request: web.Request) -> int:
+    raw = request.match_info["briefing_id"]
+    if not raw.isdigit() or len(raw) > 12:
+        raise NotFound("No such briefing.", detail_vi="Không tìm thấy cuộc họp trực tuyến này.")
+    return int(raw)
+
+
+@routes.route(
+    "GET",
+    "/api/v1/briefings",
+    summary="Briefings the caller chairs, organised or is invited to",
+    tags=("briefings",),
+    response={"type": "array", "items": BRIEFING},
+)
+async def list_handler(request: web.Request) -> web.Response:
+    p = require_principal(request)
+    views = await list_briefings(request.app[DB_KEY], p)
+    return json_ok([v.to_json() for v in views])
+
+
+@routes.route(
+    "POST",
+    "/api/v1/briefings",
+    summary="Create a briefing, scheduled (starts_at) or ad hoc (organisers)",
+    tags=("briefings",),
+    body=BRIEFING,
+    response=BRIEFING,
+)
+async def create_handler(request: web.Request) -> web.Response:
+    p = require_principal(request)
+    new = NewBriefing.from_json(await read_json_object(request), default_chair=p.login)
+    view = await create_briefing(request.app[DB_KEY], p, new)
+    return json_ok(view.to_json(), status=201)
+
+
+@routes.route(
+    "GET",
+    "/api/v1/briefings/{briefing_id}",
+    summary="One briefing (chair and invited only)",
+    tags=("briefings",),
+    response=BRIEFING,
+)
+async def show_handler(request: web.Request) -> web.Response:
+    p = require_principal(request)
+    view = await visible_briefing(request.app[DB_KEY], p, _briefing_id(request))
+    body = view.to_json()
+    room = request.app[ROOMS_KEY].rooms.get(view.id)
+    body["live"] = [i.id for i in room.roll_call()] if room else []
+    folder = recordings_root(request.app) / str(view.id)
+    body["recordings"] = (
+        [
+            {
+                "name": f.name,
+                "bytes": f.stat().st_size,
+                "href": f"/api/v1/briefings/{view.id}/recordings/{f.name}",
+            }
+            for f in sorted(folder.glob("hall-*.webm"))
+        ]
+        if folder.is_dir()
+        else []
+    )
+    return json_ok(body)
+
+
+RECORDING_NAME = re.compile(r"^hall-\d{8}T\d{6}Z-[\w-]{1,40}\.webm$")
+
+
+@routes.route(
+    "GET",
+    "/api/v1/briefings/{briefing_id}/recordings/{name}",
+    summary="Download a hall recording (WebM; chair and invited only)",
+    tags=("briefings",),
+    content_type="video/webm",
+)
+async def recording_handler(request: web.Request) -> web.StreamResponse:
+    p = require_principal(request)
+    view = await visible_briefing(request.app[DB_KEY], p, _briefing_id(request))
+    name = request.match_info["name"]
+    path = recordings_root(request.app) / str(view.id) / name
+    if not RECORDING_NAME.match(name) or not path.is_file():
+        raise NotFound("No such recording.", detail_vi="Không có bản ghi hình này.")
+    return web.FileResponse(path, headers={"Content-Type": "video/webm"})
+
+
+@routes.route(
+    "GET",
+    "/api/v1/briefings/join/{code}",
+    summary="Resolve a join link to its briefing (invited only)",
+    tags=("briefings",),
+)
+async def join_code_handler(request: web.Request) -> web.Response:
+    p = require_principal(request)
+    db = request.app[DB_KEY]
+    code = request.match_info["code"][:64]
+
+    async def find(session: object) -> int:
+        return await briefing_id_by_code_txn(session, code)  # type: ignore[arg-type]
+
+    briefing_id = await db.read("briefing_by_code", find)
+    view = await visible_briefing(db, p, briefing_id)
+    return json_ok({"id": view.id, "title": view.title})
+
+
+@routes.route(
+    "POST",
+    "/api/v1/briefings/{briefing_id}/end",
+    summary="End a briefing (chair)",
+    tags=("briefings",),
+)
+async def end_handler(request: web.Request) -> web.Response:
+    p = require_principal(request)
+    admission = await admit(request.app[DB_KEY], p, _briefing_id(request), allow_ended=True)
+    if not admission.is_chair:
+        raise NotChair()
+    await _end(request.app, admission)
+    return json_ok({"status": BriefingStatus.ENDED.value})
+
+
+async def _end(app: web.Application, admission: Admission) -> None:
+    await mark_status(app[DB_KEY], admission, BriefingStatus.ENDED)
+    app[ROOMS_KEY].stop_link(admission.briefing.id)
+    room = app[ROOMS_KEY].rooms.get(admission.briefing.id)
+    if room is not None:
+        await room.end()
+
+
+CASCADE = {
+    "type": "object",
+    "properties": {
+        "upstream": {"type": "string", "description": "base URL of a configured upstream node"},
+        "briefing": {"type": "integer", "description": "the briefing's id on that node"},
+        "token": {"type": "string", "description": "API token of this hall, invited there"},
+    },
+    "required": ["upstream", "briefing", "token"],
+}
+
+
+@routes.route(
+    "POST",
+    "/api/v1/briefings/{briefing_id}/cascade",
+    summary="Relay a briefing of the node above (province→district) into this one (chair)",
+    tags=("briefings",),
+    body=CASCADE,
+)
+async def cascade_handler(request: web.Request) -> web.Response:
+    p = require_principal(request)
+    admission = await admit(request.app[DB_KEY], p, _briefing_id(request))
+    if not admission.is_chair:
+        raise NotChair()
+    data = await read_json_object(request)
+    upstream, upstream_id = data.get("upstream"), data.get("briefing")
+    token = data.get("token")
+    config = request.app[BRIEFINGS_CONFIG_KEY]
+    if not isinstance(upstream, str) or not config.upstream_allowed(upstream):
+        raise ValidationFailed(
+            "upstream is not a configured upstream node.",
+            detail_vi="Máy chủ cấp trên không có trong cấu hình.",
+            extra={"field": "upstream"},
+        )
+    if not isinstance(upstream_id, int) or isinstance(upstream_id, bool) or upstream_id < 1:
+        raise ValidationFailed("briefing must be an id.", detail_vi="Mã cuộc họp cấp trên sai.")
+    if not isinstance(token, str) or not 8 <= len(token) <= 200:
+        raise ValidationFailed("token is required.", detail_vi="Thiếu mã truy cập của điểm cầu.")
+    rooms = request.app[ROOMS_KEY]
+    room = rooms.get(admission.briefing.id, admission.briefing.title)
+    rooms.stop_link(admission.briefing.id)
+    rooms.links[admission.briefing.id] = asyncio.ensure_future(
+        run_link(room, upstream, upstream_id, token, "Hội trường cấp trên")
+    )
+    return json_ok({"linked": True}, status=202)
+
+
+def _check_origin(request: web.Request, via: str) -> None:
+    """Refuse a cookie-authenticated handshake from another site (cross-site WebSocket hijacking)."""
+    if via != "session":
+        return
+    origin = request.headers.get("Origin", "")
+    if not origin or urlsplit(origin).netloc != request.host:
+        raise Forbidden(
+            "The WebSocket must come from this site.",
+            detail_vi="Kết nối không xuất phát từ trang của hệ thống.",
+            code="briefing.origin",
+        )
+
+
+@routes.route(
+    "GET",
+    "/api/v1/briefings/{briefing_id}/signal",
+    summary="Signaling WebSocket (JSON frames, see docs/briefings.md); invited only",
+    tags=("briefings",),
+)
+async def signal_handler(request: web.Request) -> web.StreamResponse:
+    p = require_principal(request)
+    _check_origin(request, p.via)
+    admission = await admit(request.app[DB_KEY], p, _briefing_id(request))
+    ws = web.WebSocketResponse(heartbeat=20, max_msg_size=MAX_FRAME, compress=False)
+    if not ws.can_prepare(request).ok:
+        raise BadRequest("Expected a WebSocket handshake.", detail_vi="Cần kết nối WebSocket.")
+    await ws.prepare(request)
+    rooms = request.app[ROOMS_KEY]
+    rooms.sockets.add(ws)
+    room = rooms.get(admission.briefing.id, admission.briefing.title)
+    queue: asyncio.Queue[ServerFrame | None] = asyncio.Queue(SEND_QUEUE)
+
+    def send(frame: ServerFrame) -> None:
+        try:
+            queue.put_nowait(frame)
+        except asyncio.QueueFull:  # a client that stops reading is dropped, not waited for
+            queue.get_nowait()
+            queue.put_nowait(None)
+
+    me = Participant(
+        id=f"u{admission.user_id}",
+        name=admission.display_name,
+        agency_code=admission.agency_code,
+        chair=admission.is_chair,
+        endpoint=admission.is_endpoint,
+        send=send,
+    )
+    writer = asyncio.ensure_future(_writer(ws, queue))
+    send(
+        server_frame(
+            "welcome",
+            you=me.id,
+            chair=me.chair,
+            title=admission.briefing.title,
+            briefing=admission.briefing.id,
+        )
+    )
+    room.join(me)
+    try:
+        async for msg in ws:
+            if msg.type != WSMsgType.TEXT:
+                send(server_frame("error", code="message.binary", detail="Text frames only."))
+                continue
+            try:
+                message = parse_client_message(msg.data)
+                await _handle(request.app, room, me, admission, message)
+            except BadMessage as exc:
+                send(
+                    server_frame("error", code=exc.code, detail=exc.detail, detail_vi=exc.detail_vi)
+                )
+            if room.ended:
+                break
+    finally:
+        log.info("signaling of %s ends: %s %s", me.id, ws.close_code, ws.exception())
+        room.leave(me)
+        queue.put_nowait(None) if not queue.full() else None
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.wait_for(writer, 2)
+        await ws.close()
+        rooms.sockets.discard(ws)
+    return ws
+
+
+async def _writer(ws: web.WebSocketResponse, queue: asyncio.Queue[ServerFrame | None]) -> None:
+    while True:
+        frame = await queue.get()
+        if frame is None:
+            break
+        try:
+            await ws.send_str(frame.encode())
+        except (ConnectionError, RuntimeError) as exc:
+            log.info("signaling send failed: %r", exc)
+            break
+    if not ws.closed:
+        await ws.close()
+
+
+async def _handle(
+    app: web.Application, room: Room, me: Participant, admission: Admission, m: ClientMessage
+) -> None:
+    if isinstance(m, Offer):
+        try:
+            answer = await room.negotiate(me, m.sdp)
+        except (OfferRefused, ValueError) as exc:
+            raise BadMessage("sdp.refused", str(exc)[:200], "Không chấp nhận được SDP.") from None
+        except Exception as exc:  # aiortc's InvalidStateError, OperationError…
+            log.info("offer from %s refused: %r", me.id, exc)
+            raise BadMessage("sdp.refused", "The offer was refused.", "SDP bị từ chối.") from None
+        me.send(server_frame("answer", sdp=answer))
+        me.send(room.slots_frame(me))
+    elif isinstance(m, MuteSelf):
+        room.set_self_mute(me, m.audio, m.video)
+    elif isinstance(m, Hand):
+        room.set_hand(me, m.raised)
+    elif isinstance(m, Quality):
+        me.client_rtt_ms, me.client_loss, me.client_fps = m.rtt_ms, m.loss, m.fps
+    elif isinstance(m, Ping):
+        me.send(server_frame("pong"))
+    elif isinstance(m, Chair):
+        if not me.chair:
+            raise BadMessage("chair.forbidden", "Only the chair may do this.", "Chỉ chủ trì.")
+        if m.action == "mute":
+            room.mute(m.target)
+        elif m.action == "mute_all":
+            room.mute_all()
+        elif m.action == "spotlight":
+            room.give_floor(m.target)
+        elif m.action == "unspotlight":
+            room.give_floor(None)
+        elif m.action == "lower_hands":
+            room.lower_hands()
+        elif m.action == "roll_call":
+            me.send(server_frame("roll_call", entries=room.roll_call()))
+        elif m.action == "record_start":
+            if room.start_recording() is None:
+                raise BadMessage(
+                    "record.unavailable", "Nothing to record.", "Chưa có hình chủ trì."
+                )
+        elif m.action == "record_stop":
+            await room.stop_recording()
+        elif m.action == "end":
+            await _end(app, admission)
+        await audit_chair_action(app[DB_KEY], admission, m.action, m.target)
+
+
+def recordings_root(app: web.Application) -> Path:
+    return app[CONFIG_KEY].data_dir / "briefings"
+
+
+async def _rooms_ctx(app: web.Application) -> AsyncIterator[None]:
+    app[ROOMS_KEY] = Rooms(recordings=recordings_root(app))
+    yield
+    await app[ROOMS_KEY].close()
+
+
+async def _on_shutdown(app: web.Application) -> None:
+    """Close links, peers and signaling sockets first, so that shutdown does not wait on them.
+
+    Clients see 1001 (going away) and come back by themselves when the server is up again.
+    """
+    rooms = app.get(ROOMS_KEY)
+    if rooms is None:
+        return
+    sockets = list(rooms.sockets)
+    await rooms.close()
+    for ws in sockets:
+        with contextlib.suppress(Exception):
+            await ws.close(code=1001, message=b"server shutdown")
+
+
+def setup(app: web.Application, config: BriefingsConfig | None = None) -> None:
+    """Mount the briefings API and own the live rooms for the app's lifetime."""
+    config = config or BriefingsConfig.from_env()
+    app[BRIEFINGS_CONFIG_KEY] = config
+    if config.ice_addresses:
+        hooks.restrict_host_addresses(list(config.ice_addresses))
+    app.router.add_routes(routes.table)
+    app[OPENAPI_KEY].append(routes)
+    app.cleanup_ctx.append(_rooms_ctx)
+    app.on_shutdown.append(_on_shutdown)

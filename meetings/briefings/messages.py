@@ -1,0 +1,238 @@
+"""The signaling wire format: JSON text frames, one typed dataclass each, checked when built.
+
+A client sends :data:`ClientMessage`\\ s; :func:`parse_client_message` turns a frame into one or
+raises :class:`BadMessage` (the socket answers with an ``error`` frame and the room goes on).
+The server's frames are plain dicts built by :func:`server_frame` from the dataclasses here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from aiortc.sdp import SessionDescription
+
+MAX_FRAME = 128 * 1024
+"""Bytes in one signaling frame; an SDP offer of 20 m-lines is about 15 KB."""
+MAX_SDP = 96 * 1024
+MAX_MEDIA_SECTIONS = 32
+"""Slots are bounded: the chair plus last-N videos plus a few audio slots and the uplink."""
+
+CHAIR_ACTIONS: frozenset[str] = frozenset(
+    {
+        "mute",
+        "mute_all",
+        "spotlight",
+        "unspotlight",
+        "lower_hands",
+        "roll_call",
+        "record_start",
+        "record_stop",
+        "end",
+    }
+)
+NEEDS_TARGET: frozenset[str] = frozenset({"mute", "spotlight"})
+
+
+class BadMessage(ValueError):
+    """A frame that is not a valid message; ``code`` goes back to the client."""
+
+    def __init__(self, code: str, detail: str, detail_vi: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.detail_vi = detail_vi
+
+
+def check_sdp(sdp: str, sdp_type: str) -> SessionDescription:
+    """Parse an offer with aiortc's own parser, refusing anything it would choke on later."""
+    if len(sdp) > MAX_SDP:
+        raise BadMessage("sdp.too_large", "SDP is too large.", "Mô tả phiên (SDP) quá lớn.")
+    if not sdp.startswith("v=0"):
+        raise BadMessage("sdp.invalid", "SDP must start with v=0.", "SDP không hợp lệ.")
+    try:
+        parsed = SessionDescription.parse(sdp)
+    except Exception as exc:  # aiortc raises ValueError, IndexError, KeyError… on hostile input
+        raise BadMessage(
+            "sdp.invalid", f"SDP does not parse: {exc.__class__.__name__}", "SDP không hợp lệ."
+        ) from None
+    if len(parsed.media) > MAX_MEDIA_SECTIONS:
+        raise BadMessage("sdp.too_many_media", "Too many m-lines.", "SDP có quá nhiều luồng.")
+    for media in parsed.media:
+        if media.kind not in ("audio", "video"):
+            raise BadMessage(
+                "sdp.media_kind", f"Media kind {media.kind!r} is not allowed.", "Loại luồng lạ."
+            )
+        if media.ice is None or not media.ice.usernameFragment or not media.ice.password:
+            raise BadMessage("sdp.no_ice", "SDP lacks ICE credentials.", "SDP thiếu thông tin ICE.")
+        if media.dtls is None or not media.dtls.fingerprints:
+            raise BadMessage("sdp.no_dtls", "SDP lacks a DTLS fingerprint.", "SDP thiếu DTLS.")
+    if sdp_type == "offer" and not parsed.media:
+        raise BadMessage("sdp.empty", "The offer has no media.", "SDP không có luồng nào.")
+    return parsed
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """A client's offer: its uplink (camera, microphone) and the slots it wants to receive."""
+
+    sdp: str
+    type: Literal["offer"] = "offer"
+
+    def __post_init__(self) -> None:
+        check_sdp(self.sdp, "offer")
+
+
+@dataclass(frozen=True, slots=True)
+class MuteSelf:
+    """The endpoint's own microphone/camera state, shown to others (tắt mic, tắt hình)."""
+
+    audio: bool
+    video: bool
+    type: Literal["mute"] = "mute"
+
+
+@dataclass(frozen=True, slots=True)
+class Hand:
+    """Raise or lower a hand (giơ tay xin phát biểu)."""
+
+    raised: bool
+    type: Literal["hand"] = "hand"
+
+
+@dataclass(frozen=True, slots=True)
+class Quality:
+    """What the client measured on its side, for the chair's roll call."""
+
+    rtt_ms: float
+    loss: float
+    fps: float
+    type: Literal["quality"] = "quality"
+
+    def __post_init__(self) -> None:
+        for name in ("rtt_ms", "loss", "fps"):
+            value = getattr(self, name)
+            if not 0 <= value < 1e6:
+                raise BadMessage("message.field", f"{name} out of range.", "Giá trị ngoài khoảng.")
+
+
+@dataclass(frozen=True, slots=True)
+class Chair:
+    """A chair control (điều hành): mute one or all, give the floor, lower hands, end, roll call."""
+
+    action: str
+    target: str = ""
+    """The participant id the action applies to (``mute``, ``spotlight``)."""
+    type: Literal["chair"] = "chair"
+
+    def __post_init__(self) -> None:
+        if self.action not in CHAIR_ACTIONS:
+            raise BadMessage("chair.action", f"Unknown action {self.action!r}.", "Lệnh lạ.")
+        if self.action in NEEDS_TARGET and not self.target:
+            raise BadMessage("chair.target", "This action needs a target.", "Thiếu điểm cầu.")
+        if len(self.target) > 64:
+            raise BadMessage("chair.target", "target too long.", "Mã điểm cầu quá dài.")
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    type: Literal["ping"] = "ping"
+
+
+ClientMessage = Offer | MuteSelf | Hand | Quality | Chair | Ping
+
+_FIELDS: dict[str, tuple[type[Any], dict[str, type | tuple[type, ...]]]] = {
+    "offer": (Offer, {"sdp": str}),
+    "mute": (MuteSelf, {"audio": bool, "video": bool}),
+    "hand": (Hand, {"raised": bool}),
+    "quality": (Quality, {"rtt_ms": (int, float), "loss": (int, float), "fps": (int, float)}),
+    "chair": (Chair, {"action": str, "target": str}),
+    "ping": (Ping, {}),
+}
+_OPTIONAL = {("chair", "target")}
+
+
+def parse_client_message(raw: str | bytes) -> ClientMessage:
+    """One frame into a message; :class:`BadMessage` for anything else."""
+    if len(raw) > MAX_FRAME:
+        raise BadMessage("message.too_large", "Frame too large.", "Tin nhắn quá lớn.")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise BadMessage(
+            "message.json", "Frame is not JSON.", "Tin nhắn không phải JSON."
+        ) from None
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        raise BadMessage("message.type", "Frame needs a string 'type'.", "Tin nhắn thiếu loại.")
+    kind = data["type"]
+    if kind not in _FIELDS:
+        raise BadMessage("message.type", f"Unknown type {kind[:32]!r}.", "Loại tin nhắn lạ.")
+    cls, fields = _FIELDS[kind]
+    kwargs: dict[str, Any] = {}
+    for name, types in fields.items():
+        if name not in data:
+            if (kind, name) in _OPTIONAL:
+                continue
+            raise BadMessage("message.field", f"Missing field {name!r}.", f"Thiếu trường {name}.")
+        value = data[name]
+        if isinstance(value, bool) and types is not bool:
+            raise BadMessage("message.field", f"Field {name!r} has a wrong type.", "Sai kiểu.")
+        if not isinstance(value, types):
+            raise BadMessage("message.field", f"Field {name!r} has a wrong type.", "Sai kiểu.")
+        if types is not bool and isinstance(value, int | float):
+            value = float(value)
+        kwargs[name] = value
+    message: ClientMessage = cls(**kwargs)
+    return message
+
+
+@dataclass(frozen=True, slots=True)
+class SlotInfo:
+    """One receiving slot of a subscriber: its m-line and what it carries now."""
+
+    mid: str
+    kind: str
+    source: str | None
+    """The participant id whose media fills the slot, or None when empty."""
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantInfo:
+    id: str
+    name: str
+    agency_code: str
+    chair: bool
+    endpoint: bool
+    connected: bool
+    audio_muted: bool
+    video_muted: bool
+    hand: bool
+    audio_only: bool
+    rtt_ms: float | None = None
+    loss: float | None = None
+    fps: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ServerFrame:
+    """Any frame the server sends: ``type`` plus fields."""
+
+    type: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def encode(self) -> str:
+        return json.dumps({"type": self.type, **self.data}, ensure_ascii=False)
+
+
+def server_frame(kind: str, **data: Any) -> ServerFrame:
+    """Build a frame; dataclass values are turned into dicts."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, list):
+            out[key] = [asdict(v) if hasattr(v, "__dataclass_fields__") else v for v in value]
+        elif hasattr(value, "__dataclass_fields__"):
+            out[key] = asdict(value)
+        else:
+            out[key] = value
+    return ServerFrame(kind, out)

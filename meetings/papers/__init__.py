@@ -1,0 +1,1 @@
+"""Session papers (tài liệu kỳ họp): checked PDFs, versions, confidential reading, annotations."""

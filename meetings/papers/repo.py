@@ -1,0 +1,342 @@
+"""SQL for papers, versions, page texts, readers, what was seen, and annotations (``*_txn``)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from meetings.papers.errors import PaperNotFound
+from meetings.papers.models import (
+    Annotation,
+    Paper,
+    PaperPage,
+    PaperReader,
+    PaperSeen,
+    PaperVersion,
+)
+from meetings.papers.pdf import CheckedPdf
+from server.accounts.models import User
+from server.db.base import utcnow
+
+
+async def create_paper_txn(
+    session: AsyncSession,
+    *,
+    session_id: int,
+    item_id: int,
+    title: str,
+    confidential: bool,
+    allow_download: bool,
+    allow_print: bool,
+    created_by: int,
+) -> Paper:
+    row = Paper(
+        session_id=session_id,
+        item_id=item_id,
+        title=title,
+        confidential=confidential,
+        allow_download=allow_download,
+        allow_print=allow_print,
+        created_by=created_by,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def add_version_txn(
+    session: AsyncSession,
+    paper: Paper,
+    pdf: CheckedPdf,
+    *,
+    filename: str,
+    note: str,
+    by: int,
+    signature: tuple[str, str] = ("none", ""),
+) -> PaperVersion:
+    """A new current version of ``paper``; earlier ones stay as its history."""
+    paper.version += 1
+    paper.updated_at = utcnow()
+    version = PaperVersion(
+        paper_id=paper.id,
+        number=paper.version,
+        filename=filename,
+        note=note,
+        pages=pdf.pages,
+        size=len(pdf.data),
+        sha256=pdf.sha256,
+        original_sha256=pdf.original_sha256,
+        signature=signature[0],
+        signature_summary=signature[1],
+        uploaded_by=by,
+    )
+    session.add(version)
+    await session.flush()
+    session.add_all(
+        PaperPage(version_id=version.id, page=n, text=text)
+        for n, text in enumerate(pdf.texts, start=1)
+    )
+    await session.flush()
+    return version
+
+
+async def set_readers_txn(session: AsyncSession, paper_id: int, logins: Sequence[str]) -> list[int]:
+    """Name the people who may read a confidential paper (replacing the list)."""
+    ids = list(await session.scalars(select(User.id).where(User.login.in_(list(logins)))))
+    await session.execute(delete(PaperReader).where(PaperReader.paper_id == paper_id))
+    session.add_all(PaperReader(paper_id=paper_id, user_id=i) for i in ids)
+    await session.flush()
+    return ids
+
+
+def _visible(user_id: int, desk: bool) -> Any:
+    """Papers the person may see: every non-confidential one, or confidential ones naming them."""
+    if desk:
+        return True
+    named = select(PaperReader.paper_id).where(PaperReader.user_id == user_id)
+    return or_(Paper.confidential.is_(False), Paper.id.in_(named))
+
+
+async def get_paper_txn(
+    session: AsyncSession, session_id: int, paper_id: int, user_id: int, *, desk: bool
+) -> Paper:
+    row = (
+        await session.scalars(
+            select(Paper).where(
+                Paper.id == paper_id, Paper.session_id == session_id, _visible(user_id, desk)
+            )
+        )
+    ).first()
+    if row is None:
+        raise PaperNotFound()
+    return row
+
+
+async def papers_txn(
+    session: AsyncSession, session_id: int, user_id: int, *, desk: bool
+) -> list[dict[str, Any]]:
+    """The session's papers the person may see, with what is new since they last looked."""
+    rows = await session.execute(
+        select(Paper, PaperVersion, PaperSeen.version)
+        .join(
+            PaperVersion,
+            (PaperVersion.paper_id == Paper.id) & (PaperVersion.number == Paper.version),
+        )
+        .outerjoin(PaperSeen, (PaperSeen.paper_id == Paper.id) & (PaperSeen.user_id == user_id))
+        .where(Paper.session_id == session_id, _visible(user_id, desk))
+        .order_by(Paper.item_id, Paper.id)
+    )
+    return [
+        {
+            **paper_json(p, v),
+            "seen_version": seen,
+            "is_new": p.status == "active" and seen != p.version,
+        }
+        for p, v, seen in rows
+    ]
+
+
+def paper_json(p: Paper, v: PaperVersion) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "session_id": p.session_id,
+        "item_id": p.item_id,
+        "title": p.title,
+        "confidential": p.confidential,
+        "allow_download": p.allow_download,
+        "allow_print": p.allow_print,
+        "status": p.status,
+        "version": p.version,
+        "pages": v.pages,
+        "size": v.size,
+        "filename": v.filename,
+        "sha256": v.sha256,
+        "signature": {"status": v.signature, "summary": v.signature_summary},
+        "updated_at": p.updated_at.isoformat(),
+    }
+
+
+async def version_txn(session: AsyncSession, paper: Paper, number: int | None) -> PaperVersion:
+    row = (
+        await session.scalars(
+            select(PaperVersion).where(
+                PaperVersion.paper_id == paper.id,
+                PaperVersion.number == (number or paper.version),
+            )
+        )
+    ).first()
+    if row is None:
+        raise PaperNotFound()
+    return row
+
+
+async def versions_txn(session: AsyncSession, paper_id: int) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        select(PaperVersion, User.full_name)
+        .join(User, User.id == PaperVersion.uploaded_by)
+        .where(PaperVersion.paper_id == paper_id)
+        .order_by(PaperVersion.number.desc())
+    )
+    return [
+        {
+            "number": v.number,
+            "filename": v.filename,
+            "note": v.note,
+            "pages": v.pages,
+            "size": v.size,
+            "sha256": v.sha256,
+            "signature": {"status": v.signature, "summary": v.signature_summary},
+            "uploaded_by": name,
+            "uploaded_at": v.uploaded_at.isoformat(),
+        }
+        for v, name in rows
+    ]
+
+
+async def mark_seen_txn(session: AsyncSession, paper: Paper, user_id: int) -> None:
+    row = await session.get(PaperSeen, (paper.id, user_id))
+    if row is None:
+        session.add(PaperSeen(paper_id=paper.id, user_id=user_id, version=paper.version))
+    elif row.version != paper.version:
+        row.version, row.at = paper.version, utcnow()
+    await session.flush()
+
+
+async def search_txn(session: AsyncSession, version_id: int, query: str) -> list[dict[str, Any]]:
+    """Pages of a version whose text contains ``query`` (case-insensitive), with a snippet."""
+    needle = query.casefold()
+    rows = await session.scalars(
+        select(PaperPage).where(PaperPage.version_id == version_id).order_by(PaperPage.page)
+    )
+    hits = []
+    for page in rows:
+        at = page.text.casefold().find(needle)
+        if at >= 0:
+            start = max(0, at - 40)
+            hits.append({"page": page.page, "snippet": page.text[start : at + len(query) + 40]})
+    return hits
+
+
+async def search_session_txn(
+    session: AsyncSession, session_id: int, user_id: int, query: str, *, desk: bool, limit: int = 50
+) -> list[dict[str, Any]]:
+    """Pages of the session's current papers (those the person may see) containing ``query``."""
+    needle = query.casefold()
+    rows = await session.execute(
+        select(Paper.id, Paper.title, PaperPage.page, PaperPage.text)
+        .join(
+            PaperVersion,
+            (PaperVersion.paper_id == Paper.id) & (PaperVersion.number == Paper.version),
+        )
+        .join(PaperPage, PaperPage.version_id == PaperVersion.id)
+        .where(Paper.session_id == session_id, Paper.status == "active", _visible(user_id, desk))
+        .order_by(Paper.id, PaperPage.page)
+    )
+    hits: list[dict[str, Any]] = []
+    for paper_id, title, page, text in rows:
+        at = text.casefold().find(needle)
+        if at >= 0:
+            start = max(0, at - 40)
+            hits.append(
+                {
+                    "paper_id": paper_id,
+                    "title": title,
+                    "page": page,
+                    "snippet": text[start : at + len(query) + 40],
+                }
+            )
+            if len(hits) >= limit:
+                break
+    return hits
+
+
+# -- annotations -----------------------------------------------------------------------------
+
+
+def annotation_json(a: Annotation) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(a.body)
+    body.update(
+        {
+            "id": f"urn:uuid:{a.id}",
+            "created": a.created_at.isoformat(),
+            "modified": a.updated_at.isoformat(),
+            "lt:page": a.page,
+            "lt:audience": json.loads(a.audience),
+            "lt:owner": a.user_id,
+        }
+    )
+    return body
+
+
+async def annotations_txn(
+    session: AsyncSession, paper_id: int, user_id: int
+) -> list[dict[str, Any]]:
+    """The person's own annotations on the paper and those shared with them."""
+    rows = await session.scalars(
+        select(Annotation)
+        .where(Annotation.paper_id == paper_id, Annotation.deleted.is_(False))
+        .order_by(Annotation.page, Annotation.created_at)
+    )
+    return [
+        annotation_json(a)
+        for a in rows
+        if a.user_id == user_id or user_id in json.loads(a.audience)
+    ]
+
+
+async def save_annotation_txn(
+    session: AsyncSession,
+    *,
+    paper_id: int,
+    user_id: int,
+    page: int,
+    body: dict[str, Any],
+    audience: list[int],
+    annotation_id: str | None = None,
+) -> Annotation:
+    if annotation_id is None:
+        row = Annotation(
+            id=str(uuid.uuid4()),
+            paper_id=paper_id,
+            user_id=user_id,
+            page=page,
+            body=json.dumps(body, ensure_ascii=False),
+            audience=json.dumps(audience),
+        )
+        session.add(row)
+    else:
+        found = await session.get(Annotation, annotation_id)
+        if found is None or found.user_id != user_id or found.deleted:
+            raise PaperNotFound()
+        row = found
+        row.page, row.body, row.audience = (
+            page,
+            json.dumps(body, ensure_ascii=False),
+            json.dumps(audience),
+        )
+        row.updated_at = utcnow()
+    await session.flush()
+    return row
+
+
+async def delete_annotation_txn(session: AsyncSession, annotation_id: str, user_id: int) -> int:
+    row = await session.get(Annotation, annotation_id)
+    if row is None or row.user_id != user_id or row.deleted:
+        raise PaperNotFound()
+    row.deleted, row.updated_at = True, utcnow()
+    await session.flush()
+    return row.paper_id
+
+
+async def count_txn(session: AsyncSession, session_id: int) -> int:
+    return int(
+        await session.scalar(
+            select(func.count()).select_from(Paper).where(Paper.session_id == session_id)
+        )
+        or 0
+    )

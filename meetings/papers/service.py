@@ -1,0 +1,437 @@
+"""What papers do: upload (checked, rewritten), replace, withdraw, read, mark, annotate.
+
+Files live under ``<files_dir>/papers/<sha256>.pdf`` (content-addressed, written once).  A reader of
+a confidential paper never gets those bytes: they get a copy with their name, agency and the time
+burnt into every page, made once per reader and version for reading and afresh for each download.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from meetings.papers import pdf, repo
+from meetings.papers.errors import DownloadForbidden, PaperNotFound
+from meetings.papers.models import Paper, PaperVersion
+from meetings.sessions.errors import BadInput
+from meetings.sessions.repo import get_item_txn
+from meetings.sessions.service import channel, guard_txn
+from server.accounts.models import Agency, User
+from server.audit.log import append_txn
+from server.auth.principal import Principal
+from server.db import Database
+from server.http.keys import CONFIG_KEY, DB_KEY
+from server.realtime import Hub, user_channel
+from signing.errors import SigningError
+from signing.trust import TrustStore
+from signing.validate import Verifier
+
+VN_TIME = timezone(timedelta(hours=7))
+MAX_ANNOTATION_BYTES = 16 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class PaperFile:
+    """What to send for a read or a download."""
+
+    path: Path
+    filename: str
+    etag: str
+
+
+class PapersService:
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self._db: Database | None = None
+        self.root = Path(".")
+        self.trust_dir = Path("trust")
+        self.verify_online = True
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def cleanup_ctx(self, app: web.Application) -> AsyncIterator[None]:
+        self._db = app[DB_KEY]
+        self.root = app[CONFIG_KEY].files_dir / "papers"
+        self.trust_dir = app[CONFIG_KEY].trust_dir
+        (self.root / "marked").mkdir(parents=True, exist_ok=True)
+        yield
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            raise RuntimeError("PapersService used before the app started")
+        return self._db
+
+    def _stored(self, sha256: str) -> Path:
+        return self.root / f"{sha256}.pdf"
+
+    async def _signature(self, checked: pdf.CheckedPdf) -> tuple[str, str]:
+        """For a signed upload, what ``signing`` says of its signatures (shown on the tablet)."""
+        if not checked.signed:
+            return "none", ""
+        roots = await asyncio.to_thread(TrustStore(self.trust_dir).certificates)
+        try:
+            async with Verifier(roots, online=self.verify_online) as verifier:
+                report = await verifier.verify(checked.data)
+        except SigningError as exc:
+            return "invalid", exc.detail_vi
+        return ("valid" if report.ok else "invalid"), report.summary_vi
+
+    async def _store(self, checked: pdf.CheckedPdf) -> None:
+        path = self._stored(checked.sha256)
+        if not path.exists():
+            await asyncio.get_running_loop().run_in_executor(
+                None, _write_atomic, path, checked.data
+            )
+
+    # -- upload, replace, withdraw ---------------------------------------------------------------
+
+    async def upload(
+        self,
+        p: Principal,
+        session_id: int,
+        *,
+        item_id: int,
+        title: str,
+        data: bytes,
+        filename: str,
+        confidential: bool,
+        readers: list[str],
+        allow_download: bool,
+        allow_print: bool,
+    ) -> dict[str, Any]:
+        async def check(session: AsyncSession) -> None:
+            await guard_txn(session, session_id, p, secretariat=True)
+            await get_item_txn(session, session_id, item_id)
+
+        await self.db.read("paper_check", check)
+        checked = await asyncio.get_running_loop().run_in_executor(
+            None, pdf.check_and_prepare, data
+        )
+        await self._store(checked)
+        signature = await self._signature(checked)
+
+        async def run(session: AsyncSession) -> dict[str, Any]:
+            await guard_txn(session, session_id, p, secretariat=True)
+            paper = await repo.create_paper_txn(
+                session,
+                session_id=session_id,
+                item_id=item_id,
+                title=title,
+                confidential=confidential,
+                allow_download=allow_download,
+                allow_print=allow_print,
+                created_by=p.user_id,
+            )
+            version = await repo.add_version_txn(
+                session,
+                paper,
+                checked,
+                filename=filename,
+                note="",
+                by=p.user_id,
+                signature=signature,
+            )
+            if confidential:
+                await repo.set_readers_txn(session, paper.id, readers)
+            await append_txn(
+                session,
+                "paper.upload",
+                actor=p.login,
+                actor_user_id=p.user_id,
+                target=f"paper:{paper.id}",
+                details={"sha256": checked.sha256, "pages": checked.pages, "title": title},
+            )
+            return repo.paper_json(paper, version)
+
+        data_out = await self.db.write("paper_upload", run)
+        await self._announce(session_id, "paper.added", data_out)
+        return data_out
+
+    async def replace(
+        self, p: Principal, session_id: int, paper_id: int, data: bytes, filename: str, note: str
+    ) -> dict[str, Any]:
+        checked = await asyncio.get_running_loop().run_in_executor(
+            None, pdf.check_and_prepare, data
+        )
+        signature = await self._signature(checked)
+
+        async def run(session: AsyncSession) -> dict[str, Any]:
+            await guard_txn(session, session_id, p, secretariat=True)
+            paper = await repo.get_paper_txn(session, session_id, paper_id, p.user_id, desk=True)
+            version = await repo.add_version_txn(
+                session,
+                paper,
+                checked,
+                filename=filename,
+                note=note,
+                by=p.user_id,
+                signature=signature,
+            )
+            paper.status = "active"
+            await append_txn(
+                session,
+                "paper.replace",
+                actor=p.login,
+                actor_user_id=p.user_id,
+                target=f"paper:{paper.id}",
+                details={"version": version.number, "sha256": checked.sha256, "note": note},
+            )
+            return repo.paper_json(paper, version)
+
+        await self._store(checked)
+        data_out = await self.db.write("paper_replace", run)
+        await self._announce(session_id, "paper.updated", data_out)
+        return data_out
+
+    async def withdraw(self, p: Principal, session_id: int, paper_id: int) -> None:
+        async def run(session: AsyncSession) -> dict[str, Any]:
+            await guard_txn(session, session_id, p, secretariat=True)
+            paper = await repo.get_paper_txn(session, session_id, paper_id, p.user_id, desk=True)
+            paper.status = "withdrawn"
+            await append_txn(
+                session,
+                "paper.withdraw",
+                actor=p.login,
+                actor_user_id=p.user_id,
+                target=f"paper:{paper.id}",
+            )
+            return {"id": paper.id, "item_id": paper.item_id, "status": "withdrawn"}
+
+        data_out = await self.db.write("paper_withdraw", run)
+        await self._announce(session_id, "paper.withdrawn", data_out)
+
+    async def _announce(self, session_id: int, type: str, paper: dict[str, Any]) -> None:
+        # Only ids go to the whole session: a confidential paper's title is for its readers.
+        await self.hub.publish(
+            channel(session_id),
+            type,
+            {"paper_id": paper["id"], "item_id": paper["item_id"], "status": paper["status"]},
+        )
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    async def papers(self, p: Principal, session_id: int) -> list[dict[str, Any]]:
+        async def run(session: AsyncSession) -> list[dict[str, Any]]:
+            _cs, role = await guard_txn(session, session_id, p)
+            return await repo.papers_txn(session, session_id, p.user_id, desk=_desk(role))
+
+        return await self.db.read("paper_list", run)
+
+    async def detail(self, p: Principal, session_id: int, paper_id: int) -> dict[str, Any]:
+        async def run(session: AsyncSession) -> dict[str, Any]:
+            _cs, role = await guard_txn(session, session_id, p)
+            paper = await repo.get_paper_txn(
+                session, session_id, paper_id, p.user_id, desk=_desk(role)
+            )
+            version = await repo.version_txn(session, paper, None)
+            await repo.mark_seen_txn(session, paper, p.user_id)
+            return {
+                **repo.paper_json(paper, version),
+                "versions": await repo.versions_txn(session, paper.id),
+                "reader": await _reader_line(session, p),
+                "can_download": paper.allow_download or _desk(role),
+                "can_print": paper.allow_print or _desk(role),
+            }
+
+        return await self.db.write("paper_detail", run)
+
+    async def search(
+        self, p: Principal, session_id: int, paper_id: int, query: str
+    ) -> list[dict[str, Any]]:
+        async def run(session: AsyncSession) -> list[dict[str, Any]]:
+            _cs, role = await guard_txn(session, session_id, p)
+            paper = await repo.get_paper_txn(
+                session, session_id, paper_id, p.user_id, desk=_desk(role)
+            )
+            version = await repo.version_txn(session, paper, None)
+            return await repo.search_txn(session, version.id, query)
+
+        return await self.db.read("paper_search", run)
+
+    async def search_session(
+        self, p: Principal, session_id: int, query: str
+    ) -> list[dict[str, Any]]:
+        async def run(session: AsyncSession) -> list[dict[str, Any]]:
+            _cs, role = await guard_txn(session, session_id, p)
+            return await repo.search_session_txn(
+                session, session_id, p.user_id, query, desk=_desk(role)
+            )
+
+        return await self.db.read("paper_search_session", run)
+
+    async def file(
+        self,
+        p: Principal,
+        session_id: int,
+        paper_id: int,
+        number: int | None,
+        *,
+        download: bool,
+    ) -> tuple[PaperFile | None, bytes | None]:
+        """The file to read (a path) or, for a confidential download, freshly marked bytes."""
+
+        async def run(session: AsyncSession) -> tuple[Paper, PaperVersion, list[str], bool]:
+            _cs, role = await guard_txn(session, session_id, p)
+            desk = _desk(role)
+            paper = await repo.get_paper_txn(session, session_id, paper_id, p.user_id, desk=desk)
+            version = await repo.version_txn(session, paper, number)
+            if download and not (paper.allow_download or desk):
+                raise DownloadForbidden()
+            lines = await _reader_line(session, p) if paper.confidential else {}
+            if paper.confidential and download:
+                await append_txn(
+                    session,
+                    "paper.download",
+                    actor=p.login,
+                    actor_user_id=p.user_id,
+                    target=f"paper:{paper.id}",
+                    details={"version": version.number},
+                )
+            reader = [lines.get("name", ""), lines.get("agency", "")]
+            return paper, version, reader, desk
+
+        paper, version, reader, _desk_role = await self.db.write("paper_file", run)
+        source = self._stored(version.sha256)
+        if not source.exists():
+            raise PaperNotFound()
+        name = version.filename or f"paper-{paper.id}.pdf"
+        if not paper.confidential:
+            return PaperFile(source, name, version.sha256), None
+        stamp = datetime.now(UTC).astimezone(VN_TIME).strftime("%d/%m/%Y %H:%M")
+        lines = [reader[0], reader[1], f"Tài liệu mật · {stamp}"]
+        loop = asyncio.get_running_loop()
+        if download:
+            return None, await loop.run_in_executor(None, pdf.mark_pages, source, lines)
+        marked = self.root / "marked" / f"{version.sha256}-{p.user_id}.pdf"
+        lock = self._locks.setdefault(str(marked), asyncio.Lock())
+        async with lock:
+            if not marked.exists():
+                data = await loop.run_in_executor(None, pdf.mark_pages, source, lines)
+                await loop.run_in_executor(None, _write_atomic, marked, data)
+        return PaperFile(marked, name, f"{version.sha256}-{p.user_id}"), None
+
+    # -- annotations -----------------------------------------------------------------------------
+
+    async def annotations(self, p: Principal, session_id: int, paper_id: int) -> list[Any]:
+        async def run(session: AsyncSession) -> list[Any]:
+            _cs, role = await guard_txn(session, session_id, p)
+            await repo.get_paper_txn(session, session_id, paper_id, p.user_id, desk=_desk(role))
+            return await repo.annotations_txn(session, paper_id, p.user_id)
+
+        return await self.db.read("annotation_list", run)
+
+    async def save_annotation(
+        self,
+        p: Principal,
+        session_id: int,
+        paper_id: int,
+        body: dict[str, Any],
+        annotation_id: str | None = None,
+    ) -> dict[str, Any]:
+        page, audience_logins = _check_annotation(body)
+
+        async def run(session: AsyncSession) -> dict[str, Any]:
+            _cs, role = await guard_txn(session, session_id, p)
+            await repo.get_paper_txn(session, session_id, paper_id, p.user_id, desk=_desk(role))
+            audience: list[int] = []
+            if audience_logins:
+                audience = sorted(
+                    await session.scalars(select(User.id).where(User.login.in_(audience_logins)))
+                )
+            clean = {k: v for k, v in body.items() if not k.startswith("lt:") and k != "id"}
+            clean.setdefault("@context", "http://www.w3.org/ns/anno.jsonld")
+            clean["type"] = "Annotation"
+            clean["creator"] = {"type": "Person", "name": p.full_name, "nickname": p.login}
+            row = await repo.save_annotation_txn(
+                session,
+                paper_id=paper_id,
+                user_id=p.user_id,
+                page=page,
+                body=clean,
+                audience=audience,
+                annotation_id=annotation_id,
+            )
+            return repo.annotation_json(row)
+
+        saved = await self.db.write("annotation_save", run)
+        await self._sync(saved, paper_id)
+        return saved
+
+    async def delete_annotation(self, p: Principal, session_id: int, annotation_id: str) -> None:
+        async def run(session: AsyncSession) -> int:
+            await guard_txn(session, session_id, p)
+            return await repo.delete_annotation_txn(session, annotation_id, p.user_id)
+
+        paper_id = await self.db.write("annotation_delete", run)
+        await self.hub.publish(
+            user_channel(p.user_id),
+            "annotation.deleted",
+            {"paper_id": paper_id, "id": f"urn:uuid:{annotation_id}"},
+        )
+
+    async def _sync(self, annotation: dict[str, Any], paper_id: int) -> None:
+        """The author's other devices, and the people it is shared with, get it at once."""
+        for uid in {annotation["lt:owner"], *annotation["lt:audience"]}:
+            await self.hub.publish(
+                user_channel(uid),
+                "annotation.saved",
+                {"paper_id": paper_id, "annotation": annotation},
+            )
+
+
+def _desk(role: str) -> bool:
+    """The secretariat sees every paper of the session (it put them there); others as named."""
+    return role == "secretariat"
+
+
+async def _reader_line(session: AsyncSession, p: Principal) -> dict[str, str]:
+    agency = await session.scalar(select(Agency.name).where(Agency.id == p.agency_id))
+    return {"name": p.full_name, "agency": agency or p.agency_code, "login": p.login}
+
+
+def _check_annotation(body: dict[str, Any]) -> tuple[int, list[str]]:
+    import json
+
+    if len(json.dumps(body, ensure_ascii=False).encode("utf-8")) > MAX_ANNOTATION_BYTES:
+        raise BadInput("An annotation is at most 16 kB.", detail_vi="Ghi chú quá dài.")
+    page = body.get("lt:page")
+    if not isinstance(page, int) or isinstance(page, bool) or page < 1:
+        raise BadInput(
+            "lt:page must be the page number.",
+            detail_vi="Thiếu số trang của ghi chú.",
+            extra={"field": "lt:page"},
+        )
+    audience = body.get("lt:audience", [])
+    if not isinstance(audience, list) or not all(isinstance(a, str) for a in audience):
+        raise BadInput(
+            "lt:audience must be a list of logins.",
+            detail_vi="Danh sách người được chia sẻ không hợp lệ.",
+            extra={"field": "lt:audience"},
+        )
+    if not isinstance(body.get("target", {}), dict | str):
+        raise BadInput("target must be an object.", detail_vi="Đích của ghi chú không hợp lệ.")
+    return page, [str(a) for a in audience]
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

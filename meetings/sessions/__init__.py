@@ -1,0 +1,1 @@
+"""Council sessions (kỳ họp): agenda, invitations, attendance, speakers and votes (biểu quyết)."""

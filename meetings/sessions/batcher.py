@@ -1,0 +1,116 @@
+"""Votes committed in small batches before they are acknowledged.
+
+One transaction per vote costs 3–20 × more than one per batch (DESIGN.md, "Tablets"): with 1,000
+members pressing the button in the same 100 ms, each commit would wait behind hundreds of others.
+The batcher takes whatever votes queued while the previous commit ran, records them in one
+transaction (:func:`meetings.sessions.polls.cast_batch_txn`), and only then resolves each caller's
+future, so an acknowledgement always means "durably recorded".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from meetings.sessions.models import Poll
+from meetings.sessions.polls import Ballot, BallotOutcome, cast_batch_txn
+from server.db import Database
+
+log = logging.getLogger(__name__)
+
+OnBatch = Callable[[list[Poll]], Awaitable[None]]
+_Item = tuple[Ballot | None, "asyncio.Future[BallotOutcome | None]"]
+
+
+class VoteBatcher:
+    """Owns the queue of votes waiting to be committed and the task that commits them."""
+
+    def __init__(self, db: Database, *, max_batch: int = 500, on_batch: OnBatch | None = None):
+        self.db = db
+        self.max_batch = max_batch
+        self.on_batch = on_batch
+        self._queue: asyncio.Queue[_Item] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self.batches = 0
+        """How many transactions were committed (for tests and the benchmark)."""
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="vote-batcher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def cast(self, ballot: Ballot) -> BallotOutcome:
+        """Queue ``ballot``; return once it is committed (or refused)."""
+        future: asyncio.Future[BallotOutcome | None] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((ballot, future))
+        outcome = await future
+        assert outcome is not None
+        return outcome
+
+    async def flush(self) -> None:
+        """Return once every vote queued before this call is committed (closing a vote waits)."""
+        future: asyncio.Future[BallotOutcome | None] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((None, future))
+        await future
+
+    async def _run(self) -> None:
+        while True:
+            items = [await self._queue.get()]
+            while len(items) < self.max_batch and not self._queue.empty():
+                items.append(self._queue.get_nowait())
+            try:
+                await self._commit(items)
+            except Exception as exc:  # the database went away: every caller hears it
+                log.warning("vote batch of %d failed: %s", len(items), exc.__class__.__name__)
+                for _ballot, future in items:
+                    if not future.done():
+                        future.set_exception(exc)
+
+    async def _commit(self, items: list[_Item]) -> None:
+        ballots = [b for b, _f in items if b is not None]
+        polls: list[Poll] = []
+        outcomes: list[BallotOutcome] = []
+        if ballots:
+            try:
+                outcomes, polls = await self.db.write("cast_votes", _batch(ballots))
+            except IntegrityError:
+                # Another process recorded one of these members in between: go one by one.
+                outcomes, polls = [], []
+                for single in ballots:
+                    try:
+                        (one,), touched = await self.db.write("cast_vote", _batch([single]))
+                    except IntegrityError:
+                        one, touched = BallotOutcome("already"), []
+                    outcomes.append(one)
+                    polls.extend(touched)
+            self.batches += 1
+        results = iter(outcomes)
+        for ballot, future in items:
+            outcome = next(results) if ballot is not None else None
+            if not future.done():  # a caller who left (socket closed) has cancelled its future
+                future.set_result(outcome)
+        if polls and self.on_batch is not None:
+            try:
+                await self.on_batch(polls)
+            except Exception:
+                log.exception("publishing vote counts failed")
+
+
+def _batch(
+    ballots: list[Ballot],
+) -> Callable[[AsyncSession], Awaitable[tuple[list[BallotOutcome], list[Poll]]]]:
+    async def run(session: AsyncSession) -> tuple[list[BallotOutcome], list[Poll]]:
+        return await cast_batch_txn(session, ballots)
+
+    return run

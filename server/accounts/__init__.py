@@ -1,0 +1,1 @@
+"""Agencies (cơ quan), officials and their roles, passwords, login sessions and API tokens."""

@@ -1,0 +1,33 @@
+"""Errors of the accounts package."""
+
+from server.errors import Conflict, NotFound, ValidationFailed
+
+
+class BadAgencyCode(ValidationFailed):
+    code = "agency.bad_code"
+
+
+class UnknownAgency(NotFound):
+    code = "agency.unknown"
+
+
+class DuplicateAgency(Conflict):
+    code = "agency.duplicate"
+
+
+class ImportRejected(ValidationFailed):
+    """An import file has a bad row; ``extra['row']`` gives its number (1 = first data row)."""
+
+    code = "agency.import_rejected"
+
+
+class UnknownUser(NotFound):
+    code = "user.unknown"
+
+
+class DuplicateUser(Conflict):
+    code = "user.duplicate"
+
+
+class BadRole(ValidationFailed):
+    code = "user.bad_role"

@@ -1,0 +1,126 @@
+"""``/api/v1/me``, API tokens, logout."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.accounts.tokens import create_token_txn, revoke_token_txn
+from server.audit.log import append_txn
+from server.auth.principal import require_principal
+from server.auth.service import log_out
+from server.db.base import utcnow
+from server.errors import NotFound, ValidationFailed
+from server.http.jsonio import json_ok, read_json_object
+from server.http.keys import DB_KEY
+from server.http.openapi import ApiRoutes
+from server.realtime import HUB_KEY
+
+routes = ApiRoutes()
+
+ME = {
+    "type": "object",
+    "properties": {
+        "login": {"type": "string"},
+        "full_name": {"type": "string"},
+        "agency_code": {"type": "string"},
+        "roles": {"type": "array", "items": {"type": "string"}},
+        "via": {"type": "string", "enum": ["session", "token"]},
+    },
+}
+
+
+@routes.route("GET", "/api/v1/me", summary="Who is asking", tags=("auth",), response=ME)
+async def me(request: web.Request) -> web.Response:
+    p = require_principal(request)
+    return json_ok(
+        {
+            "login": p.login,
+            "full_name": p.full_name,
+            "agency_code": p.agency_code,
+            "roles": sorted(r.value for r in p.roles),
+            "via": p.via,
+        }
+    )
+
+
+@routes.route(
+    "POST",
+    "/api/v1/tokens",
+    summary="Create an API token for yourself (shown once)",
+    tags=("auth",),
+    body={
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "days": {"type": "integer", "minimum": 1}},
+    },
+)
+async def create_token(request: web.Request) -> web.Response:
+    p = require_principal(request)
+    data = await read_json_object(request)
+    name = str(data.get("name") or "")[:100]
+    days = data.get("days")
+    if days is not None and (
+        not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 3650
+    ):
+        raise ValidationFailed(
+            "days must be an integer from 1 to 3650.",
+            detail_vi="Số ngày hiệu lực phải từ 1 đến 3650.",
+            extra={"field": "days"},
+        )
+    expires = utcnow() + timedelta(days=days) if days else None
+
+    async def make(session: AsyncSession) -> tuple[str, int]:
+        value, row = await create_token_txn(session, p.user_id, name=name, expires_at=expires)
+        await append_txn(
+            session, "token.created", actor=p.login, actor_user_id=p.user_id, target=row.prefix
+        )
+        return value, row.id
+
+    value, token_id = await request.app[DB_KEY].write("create_token", make)
+    return json_ok({"id": token_id, "token": value, "expires_at": expires}, status=201)
+
+
+@routes.route("DELETE", "/api/v1/tokens/{id}", summary="Revoke one of your tokens", tags=("auth",))
+async def revoke_token(request: web.Request) -> web.Response:
+    p = require_principal(request)
+    try:
+        token_id = int(request.match_info["id"])
+    except ValueError:
+        raise NotFound("No such token.", detail_vi="Không có mã truy cập này.") from None
+
+    async def revoke(session: AsyncSession) -> bool:
+        done = await revoke_token_txn(session, token_id, p.user_id)
+        if done:
+            await append_txn(
+                session,
+                "token.revoked",
+                actor=p.login,
+                actor_user_id=p.user_id,
+                target=str(token_id),
+            )
+        return done
+
+    if not await request.app[DB_KEY].write("revoke_token", revoke):
+        raise NotFound("No such live token of yours.", detail_vi="Không có mã truy cập này.")
+    return json_ok({"revoked": token_id})
+
+
+@routes.route(
+    "POST",
+    "/api/v1/logout-everywhere",
+    summary="Close every login session of yours",
+    tags=("auth",),
+)
+async def logout_everywhere(request: web.Request) -> web.Response:
+    p = require_principal(request)
+    await log_out(
+        request.app[DB_KEY],
+        user_id=p.user_id,
+        login=p.login,
+        session_id=p.session_id or 0,
+        everywhere=True,
+    )
+    request.app[HUB_KEY].drop_user(p.user_id)
+    return json_ok({"ok": True})

@@ -1,0 +1,73 @@
+"""The authenticated caller of a request, and the roles officials hold."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Literal
+
+from aiohttp import web
+
+from server.errors import Forbidden, Unauthorized
+
+
+class Role(enum.StrEnum):
+    """Roles an official can hold in their agency (several at once)."""
+
+    ADMIN = "admin"
+    """Quản trị: manages agencies, people and trust roots."""
+    CLERK = "clerk"
+    """Văn thư: sends, registers and files official documents."""
+    LEADER = "leader"
+    """Lãnh đạo: signs documents, assigns incoming ones."""
+    SECRETARIAT = "secretariat"
+    """Thư ký kỳ họp: runs council sessions."""
+    MEMBER = "member"
+    """Đại biểu: reads papers, speaks and votes in sessions."""
+    ENDPOINT = "endpoint"
+    """Điểm cầu: operates a video-briefing endpoint."""
+    OFFICIAL = "official"
+    """Chuyên viên: handles documents assigned to them."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who made a request: an official logged in through a session, or a machine with an API token."""
+
+    user_id: int
+    login: str
+    full_name: str
+    agency_id: int
+    agency_code: str
+    roles: frozenset[Role]
+    via: Literal["session", "token"]
+    session_id: int | None = None
+    """The login session's row id when ``via == "session"``."""
+    agency_name: str = ""
+
+    def has(self, *roles: Role) -> bool:
+        """True when the principal holds at least one of ``roles``."""
+        return any(r in self.roles for r in roles)
+
+
+PRINCIPAL_KEY = web.RequestKey("principal", Principal)
+"""Where the auth middleware stores the :class:`Principal` of an authenticated request."""
+
+
+def get_principal(request: web.Request) -> Principal | None:
+    """The caller, or None for an anonymous request."""
+    return request.get(PRINCIPAL_KEY)
+
+
+def require_principal(request: web.Request, *roles: Role) -> Principal:
+    """The caller; 401 when anonymous, 403 when ``roles`` are given and none is held."""
+    principal = get_principal(request)
+    if principal is None:
+        raise Unauthorized("Log in first.", detail_vi="Vui lòng đăng nhập.")
+    if roles and not principal.has(*roles):
+        names = ", ".join(r.value for r in roles)
+        raise Forbidden(
+            f"This needs one of the roles: {names}.",
+            detail_vi="Bạn không có quyền thực hiện thao tác này.",
+        )
+    return principal

@@ -1,0 +1,87 @@
+"""Browser login sessions: a random cookie value, stored hashed, with its own CSRF token."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.accounts.models import LoginSession
+from server.db.base import utcnow
+
+COOKIE = "lt_session"
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class NewSession:
+    cookie: str
+    """The clear cookie value, given to the browser once."""
+    csrf_token: str
+    session_id: int
+
+
+async def open_session_txn(
+    session: AsyncSession, user_id: int, hours: int, *, user_agent: str, remote: str
+) -> NewSession:
+    cookie = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(24)
+    row = LoginSession(
+        user_id=user_id,
+        token_hash=_digest(cookie),
+        csrf_token=csrf,
+        expires_at=utcnow() + timedelta(hours=hours),
+        user_agent=user_agent[:300],
+        remote=remote[:64],
+    )
+    session.add(row)
+    await session.flush()
+    return NewSession(cookie, csrf, row.id)
+
+
+async def resolve_session_txn(session: AsyncSession, cookie: str) -> LoginSession | None:
+    """The live session for a cookie; None when unknown, expired or revoked."""
+    row = await session.scalar(
+        select(LoginSession).where(LoginSession.token_hash == _digest(cookie))
+    )
+    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+        return None
+    return row
+
+
+def needs_slide(row: LoginSession, hours: int) -> bool:
+    """Slide the expiry at most every few minutes, so that reading pages rarely writes."""
+    return (utcnow() + timedelta(hours=hours) - row.expires_at) > timedelta(minutes=5)
+
+
+async def slide_session_txn(session: AsyncSession, session_id: int, hours: int) -> None:
+    await session.execute(
+        update(LoginSession)
+        .where(LoginSession.id == session_id)
+        .values(expires_at=utcnow() + timedelta(hours=hours))
+    )
+
+
+async def close_session_txn(session: AsyncSession, session_id: int) -> None:
+    await session.execute(
+        update(LoginSession)
+        .where(LoginSession.id == session_id, LoginSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+async def close_all_sessions_txn(session: AsyncSession, user_id: int) -> int:
+    """Log the user out everywhere; returns how many sessions were closed."""
+    result = await session.execute(
+        update(LoginSession)
+        .where(LoginSession.user_id == user_id, LoginSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

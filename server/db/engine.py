@@ -1,0 +1,140 @@
+"""The async engine and :class:`Database`, the single labelled gateway for units of work.
+
+Every unit of work runs as ``await db.write("register_incoming", fn)`` or ``db.read(...)``, where
+``fn`` receives an :class:`AsyncSession` inside one transaction (synapse's ``runInteraction``).
+Functions that run inside it are named ``*_txn`` by convention.
+
+SQLite: WAL, foreign keys on, a busy timeout, and write transactions opened with ``BEGIN
+IMMEDIATE`` on a separate engine so that two writers queue on SQLite's lock instead of failing
+with "database is locked" when a read lock would have to be upgraded.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import NullPool
+
+from server.errors import ServiceUnavailable
+from server.secret import mask_url
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+def _sqlite_engine(url: str, *, immediate: bool, echo: bool) -> AsyncEngine:
+    engine = create_async_engine(
+        url, echo=echo, connect_args={"timeout": 30}, poolclass=NullPool if immediate else None
+    )
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    begin_sql = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql(begin_sql)
+
+    return engine
+
+
+class Database:
+    """Owns the engines; opened at start-up, disposed at shutdown."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.dialect = make_url(url).get_backend_name()
+        if self.dialect == "sqlite":
+            self.engine = _sqlite_engine(url, immediate=False, echo=echo)
+            self._write_engine = _sqlite_engine(url, immediate=True, echo=echo)
+        else:
+            self.engine = create_async_engine(
+                url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True
+            )
+            self._write_engine = self.engine
+        self._read = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._write = async_sessionmaker(self._write_engine, expire_on_commit=False)
+
+    def __repr__(self) -> str:
+        return f"Database({mask_url(self.url)!r})"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    async def write(self, desc: str, fn: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run ``fn`` in one read-write transaction, committed when it returns."""
+        return await self._run(self._write, desc, fn)
+
+    async def read(self, desc: str, fn: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run ``fn`` in one transaction meant for reading (a deferred BEGIN on SQLite)."""
+        return await self._run(self._read, desc, fn)
+
+    async def _run(
+        self,
+        maker: async_sessionmaker[AsyncSession],
+        desc: str,
+        fn: Callable[[AsyncSession], Awaitable[T]],
+    ) -> T:
+        start = time.perf_counter()
+        try:
+            async with maker() as session, session.begin():
+                # A read transaction commits nothing it did not write; committing rather than
+                # rolling back keeps the loaded objects usable after the transaction.
+                return await fn(session)
+        except (DBAPIError, OSError) as exc:
+            # integrity errors and the like are bugs or races the caller must handle
+            if (
+                isinstance(exc, DBAPIError)
+                and not exc.connection_invalidated
+                and not _is_connection_problem(exc)
+            ):
+                raise
+            log.error("database unavailable during %s: %s", desc, exc.__class__.__name__)
+            raise ServiceUnavailable(
+                "The database is unavailable.",
+                detail_vi="Cơ sở dữ liệu tạm thời không truy cập được.",
+            ) from exc
+        finally:
+            log.debug("txn %s took %.1f ms", desc, (time.perf_counter() - start) * 1000)
+
+    async def ping(self) -> bool:
+        """True when the database answers ``SELECT 1``."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+        if self._write_engine is not self.engine:
+            await self._write_engine.dispose()
+
+
+def _is_connection_problem(exc: DBAPIError) -> bool:
+    name = type(exc.orig).__name__ if exc.orig is not None else ""
+    return any(s in name for s in ("Connection", "CannotConnect", "InterfaceError")) or (
+        "unable to open database" in str(exc.orig)
+    )

@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every package: app keys, errors as problem+json, JSON I/O, OpenAPI."""

@@ -1,0 +1,127 @@
+"""Routes that describe themselves, and the OpenAPI 3.1 document built from them.
+
+Each package declares its API with an :class:`ApiRoutes`; the assembly adds them to the app and
+to :data:`OPENAPI_KEY`; ``GET /api/v1/openapi.json`` serves the document built from every one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from server.http.jsonio import json_ok
+
+Schema = dict[str, Any]
+_PATH_PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}")
+
+PROBLEM_SCHEMA: Schema = {
+    "type": "object",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "code": {"type": "string"},
+        "detail": {"type": "string"},
+        "detail_vi": {"type": "string"},
+    },
+    "required": ["type", "title", "status", "code", "detail"],
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    method: str
+    path: str
+    summary: str
+    tags: tuple[str, ...]
+    body: Schema | None
+    response: Schema | None
+    public: bool
+    content_type: str
+
+
+@dataclass
+class ApiRoutes:
+    """A route table that records what each API route takes and returns."""
+
+    table: web.RouteTableDef = field(default_factory=web.RouteTableDef)
+    operations: list[Operation] = field(default_factory=list)
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        summary: str,
+        tags: tuple[str, ...] = (),
+        body: Schema | None = None,
+        response: Schema | None = None,
+        public: bool = False,
+        content_type: str = "application/json",
+    ) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            self.table.route(method, path)(fn)
+            self.operations.append(
+                Operation(method.upper(), path, summary, tags, body, response, public, content_type)
+            )
+            return fn
+
+        return register
+
+
+OPENAPI_KEY = web.AppKey("openapi_routes", list[ApiRoutes])
+
+
+def build_openapi(routes: list[ApiRoutes], version: str) -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    for table in routes:
+        for op in table.operations:
+            item: dict[str, Any] = {
+                "summary": op.summary,
+                "tags": list(op.tags),
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "content": {"application/json": {"schema": op.response or {}}},
+                    },
+                    "default": {
+                        "description": "Error",
+                        "content": {"application/problem+json": {"schema": PROBLEM_SCHEMA}},
+                    },
+                },
+            }
+            if op.body is not None:
+                item["requestBody"] = {
+                    "required": True,
+                    "content": {op.content_type: {"schema": op.body}},
+                }
+            params = _PATH_PARAM.findall(op.path)
+            if params:
+                item["parameters"] = [
+                    {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                    for name in params
+                ]
+            if op.public:
+                item["security"] = []
+            paths.setdefault(op.path, {})[op.method.lower()] = item
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Liên Thông API", "version": version},
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "lt_session"},
+            }
+        },
+        "security": [{"bearer": []}, {"session": []}],
+        "paths": dict(sorted(paths.items())),
+    }
+
+
+async def openapi_handler(request: web.Request) -> web.Response:
+    return json_ok(build_openapi(request.app[OPENAPI_KEY], "1"))

@@ -1,0 +1,435 @@
+"""Validating the signatures of a PDF: integrity, chain to the pinned trust roots, validity and
+revocation of the signer's certificate, timestamps, and what changed after each signature.
+
+A :class:`Verifier` is opened once and reused: it owns one HTTP session for OCSP/CRL fetches and a
+validation context (pyHanko's, which caches fetched revocation data) rebuilt every
+``context_ttl`` seconds so that reissued CRLs are picked up. Offline, only what the file embeds
+(DSS, revocation data archived in the signature) is used. Trust comes only from the roots given:
+never the operating system's store.
+
+The verdict is strict: a signature is ``ok`` only when it is intact, cryptographically valid,
+trusted, not revoked, its timestamp (if any) is valid and trusted, and nothing but signatures,
+form filling or validation data was added after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+from asn1crypto import x509 as asn1_x509
+from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.validation import (
+    DocumentSecurityStore,
+    async_validate_pdf_signature,
+    async_validate_pdf_timestamp,
+)
+from pyhanko.sign.validation.errors import NoDSSFoundError
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.errors import (
+    ExpiredError,
+    InsufficientRevinfoError,
+    NotYetValidError,
+    RevokedError,
+)
+from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+from pyhanko_certvalidator.validate import async_validate_path
+
+from signing.pdfinput import open_reader, read_pdf_file
+from signing.stamps import iso_vietnam
+
+_ALLOWED_AFTER = (
+    ModificationLevel.NONE,
+    ModificationLevel.LTA_UPDATES,
+    ModificationLevel.FORM_FILLING,
+)
+"""What may follow a signature: nothing, validation data/timestamps, more signatures."""
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureReport:
+    """The verdict on one signature or document timestamp (báo cáo kiểm tra chữ ký)."""
+
+    field_name: str
+    kind: str
+    """``signature`` or ``document_timestamp``."""
+    signer: str
+    """Common name of the signer (or the TSA)."""
+    signer_subject: str
+    ok: bool
+    """Intact, valid, trusted, not revoked, timestamp good, no disallowed change after it."""
+    intact: bool
+    valid: bool
+    trusted: bool
+    revocation: str
+    """``good``, ``revoked`` or ``unknown``."""
+    modification: str
+    """What changed after this signature: ``none``, ``validation_data``, ``signatures_or_forms``,
+    ``annotations``, ``other`` (page content), or ``unknown``."""
+    covers_whole_file: bool
+    level: str
+    """PAdES level as found: ``b-b``, ``b-t``, ``b-lt``, ``b-lta``."""
+    signing_time: str | None
+    """Time claimed by the signer, ISO 8601 in +07:00."""
+    timestamp_time: str | None
+    """Time of the signature timestamp (or of the document timestamp itself)."""
+    timestamp_ok: bool | None
+    validation_time: str = ""
+    """When the signer's certificate chain was checked (ISO 8601, +07:00): now, or the time of
+    the signature timestamp when the certificate has expired since (``as_of_timestamp``)."""
+    as_of_timestamp: bool = False
+    """True when the chain was validated at the signature timestamp's time: the certificate has
+    expired since, but the timestamp proves the signature existed while it was valid."""
+    problems: list[str] = field(default_factory=list)
+    """English problem codes: ``not_intact``, ``untrusted``, ``revoked``, ``page_modified``…"""
+    summary_vi: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentReport:
+    """All signatures of one file."""
+
+    signatures: list[SignatureReport]
+    ok: bool
+    summary_vi: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "summary_vi": self.summary_vi,
+            "signatures": [s.to_dict() for s in self.signatures],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
+
+
+_PROBLEMS_VI = {
+    "not_intact": "nội dung đã bị thay đổi sau khi ký (sai giá trị băm)",
+    "invalid": "chữ ký số không đúng về mật mã",
+    "untrusted": "chứng thư không thuộc tổ chức chứng thực tin cậy",
+    "revoked": "chứng thư đã bị thu hồi",
+    "revocation_unknown": "không kiểm tra được tình trạng thu hồi của chứng thư",
+    "expired": "chứng thư hết hạn tại thời điểm kiểm tra (và không có dấu thời gian hợp lệ chứng minh chữ ký có trước đó)",
+    "not_yet_valid": "chứng thư chưa có hiệu lực tại thời điểm kiểm tra",
+    "timestamp_invalid": "dấu thời gian không hợp lệ",
+    "page_modified": "nội dung trang bị sửa sau khi ký",
+    "annotations_added": "có chú thích được thêm sau khi ký",
+    "error": "không kiểm tra được chữ ký",
+}
+
+
+def _cn(cert: asn1_x509.Certificate | None) -> tuple[str, str]:
+    if cert is None:
+        return "?", "?"
+    native = cert.subject.native
+    return str(native.get("common_name", cert.subject.human_friendly)), cert.subject.human_friendly
+
+
+def _summary(
+    kind: str, signer: str, ok: bool, problems: list[str], ts: str | None, as_of: bool = False
+) -> str:
+    who = f"Dấu thời gian của {signer}" if kind == "document_timestamp" else f"Chữ ký của {signer}"
+    if ok and as_of:
+        return (
+            f"{who} hợp lệ tại thời điểm ký {ts} (theo dấu thời gian): toàn vẹn, chứng thư tin "
+            "cậy và chưa bị thu hồi lúc ký; chứng thư đã hết hạn sau thời điểm đó."
+        )
+    if ok:
+        when = f", ký lúc {ts}" if ts else ""
+        return f"{who} hợp lệ: toàn vẹn, chứng thư tin cậy, chưa bị thu hồi{when}."
+    reasons = "; ".join(_PROBLEMS_VI.get(p, p) for p in problems)
+    return f"{who} KHÔNG hợp lệ: {reasons}."
+
+
+def _modification(level: ModificationLevel | None) -> str:
+    return {
+        None: "unknown",
+        ModificationLevel.NONE: "none",
+        ModificationLevel.LTA_UPDATES: "validation_data",
+        ModificationLevel.FORM_FILLING: "signatures_or_forms",
+        ModificationLevel.ANNOTATIONS: "annotations",
+        ModificationLevel.OTHER: "other",
+    }[level]
+
+
+def _revocation(status: Any, trust: list[str]) -> str:
+    if "revoked" in trust or getattr(status, "revoked", False):
+        return "revoked"
+    if status.trusted:
+        return "good"
+    return "unknown"
+
+
+async def _trust_problems(status: Any, vc: ValidationContext) -> list[str]:
+    """Why the signer's chain is not trusted (empty when it is).
+
+    pyHanko folds a missing or unusable OCSP/CRL answer (hard-fail) into the generic
+    ``CERTIFICATE_CHAIN_GENERAL_FAILURE`` indication, like any other path error; to tell
+    "revocation unknown" from "untrusted" the path it built is validated once more here (only on
+    failure) and the certvalidator exception decides.
+    """
+    if status.trusted:
+        return []
+    indic = str(getattr(status, "trust_problem_indic", "") or "")
+    if getattr(status, "revoked", False) or "REVOKED" in indic:
+        return ["revoked"]
+    if "TRY_LATER" in indic or "REVOCATION_OUT_OF_BOUNDS" in indic:
+        return ["revocation_unknown"]
+    if "OUT_OF_BOUNDS" in indic or "EXPIRED" in indic:
+        return ["expired"]
+    path = getattr(status, "validation_path", None)
+    if path is not None:
+        try:
+            await async_validate_path(vc, path)
+        except InsufficientRevinfoError:  # StaleRevinfoError included
+            return ["revocation_unknown"]
+        except RevokedError as exc:
+            # a revoked OCSP responder certificate says nothing about the signer's own status
+            return ["revocation_unknown" if exc.is_side_validation else "revoked"]
+        except ExpiredError:
+            return ["expired"]
+        except NotYetValidError:
+            return ["not_yet_valid"]
+        except Exception:  # any other path error (constraints, usage…): untrusted
+            return ["untrusted"]
+    return ["untrusted"]
+
+
+def _vn(moment: dt.datetime | None) -> str | None:
+    return iso_vietnam(moment) if moment is not None else None
+
+
+class Verifier:
+    """Reusable validator (context manager): ``async with Verifier(roots) as v: await v.verify(b)``."""
+
+    def __init__(
+        self,
+        trust_roots: Sequence[asn1_x509.Certificate],
+        *,
+        online: bool = True,
+        context_ttl: float = 300.0,
+        http_timeout: float = 10.0,
+    ) -> None:
+        self.trust_roots = list(trust_roots)
+        self.online = online
+        self.context_ttl = context_ttl
+        self.http_timeout = http_timeout
+        self._session: aiohttp.ClientSession | None = None
+        self._vc: ValidationContext | None = None
+        self._vc_born = 0.0
+
+    async def __aenter__(self) -> Verifier:
+        if self.online:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.http_timeout)
+            )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def _kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "trust_roots": self.trust_roots,
+            "revocation_mode": "hard-fail",
+            "allow_fetching": self.online,
+        }
+        if self.online:
+            assert self._session is not None, "use the Verifier as an async context manager"
+            kwargs["fetcher_backend"] = AIOHttpFetcherBackend(
+                self._session, per_request_timeout=self.http_timeout
+            )
+        return kwargs
+
+    def _context(self, reader: Any) -> ValidationContext:
+        """The shared online context (rebuilt when old), or one made of what the file embeds."""
+        if self.online:
+            now = time.monotonic()
+            if self._vc is None or now - self._vc_born > self.context_ttl:
+                self._vc = ValidationContext(**self._kwargs())
+                self._vc_born = now
+            return self._vc
+        try:
+            return DocumentSecurityStore.read_dss(reader).as_validation_context(self._kwargs())
+        except NoDSSFoundError:
+            # nothing embedded: the certificates cannot be checked for revocation (hard-fail)
+            return ValidationContext(**self._kwargs(), crls=[], ocsps=[])
+
+    def _context_at(self, reader: Any, moment: dt.datetime) -> ValidationContext:
+        """A context validating at ``moment`` (point in time) with what the file embeds (DSS) and,
+        online, what the responders answer. Revocation data must still be usable *at* that time:
+        pyHanko rejects OCSP/CRL answers issued after it (``retroactive_revinfo`` stays off), so a
+        B-T file relies on a CRL or OCSP answer published before the timestamp, a B-LT/B-LTA file
+        on the answers embedded at signing time."""
+        kwargs = {**self._kwargs(), "moment": moment}
+        try:
+            return DocumentSecurityStore.read_dss(reader).as_validation_context(kwargs)
+        except NoDSSFoundError:
+            if self.online:
+                return ValidationContext(**kwargs)
+            return ValidationContext(**kwargs, crls=[], ocsps=[])
+
+    async def verify(self, data: bytes) -> DocumentReport:
+        """Validate every signature of the PDF in ``data``; raises InvalidPdf if unusable."""
+        reader = await asyncio.to_thread(open_reader, data)
+        embedded = list(reader.embedded_signatures)
+        if not embedded:
+            return DocumentReport([], False, "Tệp không có chữ ký số nào.")
+        vc = self._context(reader)
+        reports = [await self._one(sig, vc, embedded) for sig in embedded]
+        ok = all(r.ok for r in reports)
+        bad = sum(1 for r in reports if not r.ok)
+        summary = (
+            f"Tất cả {len(reports)} chữ ký/dấu thời gian đều hợp lệ."
+            if ok
+            else f"{bad}/{len(reports)} chữ ký/dấu thời gian KHÔNG hợp lệ."
+        )
+        return DocumentReport(reports, ok, summary)
+
+    async def verify_file(self, path: Path) -> DocumentReport:
+        return await self.verify(await asyncio.to_thread(read_pdf_file, path))
+
+    async def _one(self, sig: Any, vc: ValidationContext, all_sigs: list[Any]) -> SignatureReport:
+        kind = "document_timestamp" if sig.sig_object_type == "/DocTimeStamp" else "signature"
+        try:
+            name = str(sig.field_name)
+        except Exception:
+            name = "?"
+        try:
+            if kind == "signature":
+                status: Any = await async_validate_pdf_signature(sig, vc)
+            else:
+                status = await async_validate_pdf_timestamp(sig, vc)
+        except Exception as exc:  # a broken signature is a verdict, not a crash
+            signer, subject = "?", "?"
+            with contextlib.suppress(Exception):
+                signer, subject = _cn(sig.signer_cert)
+            codes = ["error"]
+            return SignatureReport(
+                field_name=name,
+                kind=kind,
+                signer=signer,
+                signer_subject=subject,
+                ok=False,
+                intact=False,
+                valid=False,
+                trusted=False,
+                revocation="unknown",
+                modification="unknown",
+                covers_whole_file=False,
+                level="?",
+                signing_time=None,
+                timestamp_time=None,
+                timestamp_ok=None,
+                problems=[*codes, f"{type(exc).__name__}: {exc}"[:300]],
+                summary_vi=_summary(kind, signer, False, codes, None),
+            )
+        trust = await _trust_problems(status, vc)
+        validated_at = dt.datetime.now(dt.UTC)
+        as_of = False
+        if kind == "signature" and trust == ["expired"] and status.intact and status.valid:
+            # the certificate has expired since: a valid, trusted signature timestamp proves the
+            # signature existed at its time, so the chain is validated as of that time instead
+            tsv = status.timestamp_validity
+            if tsv is not None and tsv.intact and tsv.valid and tsv.trusted:
+                moment = tsv.timestamp
+                vc_then = self._context_at(sig.reader, moment)
+                then: Any = await async_validate_pdf_signature(sig, vc_then, vc)
+                trust_then = await _trust_problems(then, vc_then)
+                if not trust_then and then.intact and then.valid:
+                    status, trust, validated_at, as_of = then, [], moment, True
+                else:
+                    trust = ["expired", *(p for p in trust_then if p != "expired")]
+        signer, subject = _cn(status.signing_cert)
+        problems: list[str] = []
+        if not status.intact:
+            problems.append("not_intact")
+        elif not status.valid:
+            problems.append("invalid")
+        problems += trust
+        modification = _modification(status.modification_level)
+        if status.modification_level == ModificationLevel.ANNOTATIONS:
+            problems.append("annotations_added")
+        elif status.modification_level not in _ALLOWED_AFTER or status.docmdp_ok is False:
+            problems.append("page_modified")
+        ts_ok: bool | None = None
+        ts_time: dt.datetime | None = None
+        if kind == "document_timestamp":
+            ts_time, ts_ok = status.timestamp, status.valid and status.trusted
+            signing_time = ts_time
+        else:
+            tsv = status.timestamp_validity
+            if tsv is not None:
+                ts_time = tsv.timestamp
+                ts_ok = bool(tsv.intact and tsv.valid and tsv.trusted)
+                if not ts_ok:
+                    problems.append("timestamp_invalid")
+            signing_time = status.signer_reported_dt
+        covers = str(status.coverage) == str(status.coverage.__class__.ENTIRE_FILE)
+        ok = not problems
+        return SignatureReport(
+            field_name=name,
+            kind=kind,
+            signer=signer,
+            signer_subject=subject,
+            ok=ok,
+            intact=bool(status.intact),
+            valid=bool(status.valid),
+            trusted=bool(status.trusted),
+            revocation=_revocation(status, trust),
+            modification=modification,
+            covers_whole_file=covers,
+            level=_level(sig, kind, ts_time is not None, all_sigs),
+            signing_time=_vn(signing_time),
+            timestamp_time=_vn(ts_time),
+            timestamp_ok=ts_ok,
+            validation_time=iso_vietnam(validated_at),
+            as_of_timestamp=as_of,
+            problems=problems,
+            summary_vi=_summary(kind, signer, ok, problems, _vn(ts_time or signing_time), as_of),
+        )
+
+
+def _level(sig: Any, kind: str, timestamped: bool, all_sigs: list[Any]) -> str:
+    if kind == "document_timestamp":
+        return "doc-ts"
+    if not timestamped:
+        return "b-b"
+    later = all_sigs[all_sigs.index(sig) + 1 :]
+    try:
+        has_dss = "/DSS" in sig.reader.root
+    except Exception:
+        has_dss = False
+    if not has_dss:
+        return "b-t"
+    if any(s.sig_object_type == "/DocTimeStamp" for s in later):
+        return "b-lta"
+    return "b-lt"
+
+
+async def verify_file(
+    path: Path, trust_roots: Sequence[asn1_x509.Certificate], *, online: bool = True
+) -> DocumentReport:
+    """One-shot validation of a file (opens and closes its own Verifier)."""
+    async with Verifier(trust_roots, online=online) as verifier:
+        return await verifier.verify_file(path)

@@ -1,0 +1,42 @@
+"""The media plane's settings are checked at load and name the key that is wrong."""
+
+from __future__ import annotations
+
+import pytest
+
+from meetings.briefings.config import BriefingsConfig
+from server.errors import ConfigError
+
+
+def test_defaults_and_values() -> None:
+    assert BriefingsConfig.from_env({}) == BriefingsConfig()
+    config = BriefingsConfig.from_env(
+        {
+            "LIENTHONG_BRIEFINGS_ICE_ADDRESSES": "10.0.0.5, 2001:db8::1",
+            "LIENTHONG_BRIEFINGS_UPSTREAM_NODES": "https://hop.tinh.example.vn/,http://10.1.0.1:8080",
+            "LIENTHONG_BRIEFINGS_LAST_N": "6",
+        }
+    )
+    assert config.ice_addresses == ("10.0.0.5", "2001:db8::1")
+    assert config.last_n == 6
+    assert config.upstream_allowed("https://hop.tinh.example.vn")
+    assert config.upstream_allowed("https://hop.tinh.example.vn:8443/x")
+    assert config.upstream_allowed("http://10.1.0.1:8080")
+    assert not config.upstream_allowed("http://10.1.0.1:8081")
+    assert not config.upstream_allowed("http://hop.tinh.example.vn")  # scheme matters
+    assert not config.upstream_allowed("https://evil.example")
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("LIENTHONG_BRIEFINGS_ICE_ADDRESSES", "eth0"),
+        ("LIENTHONG_BRIEFINGS_UPSTREAM_NODES", "ftp://x"),
+        ("LIENTHONG_BRIEFINGS_LAST_N", "-1"),
+        ("LIENTHONG_BRIEFINGS_LAST_N", "99"),
+    ],
+)
+def test_bad_values_name_the_key(key: str, value: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        BriefingsConfig.from_env({key: value})
+    assert err.value.key == key

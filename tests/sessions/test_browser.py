@@ -1,0 +1,193 @@
+"""A real Chromium at tablet size: read a 200-page paper, note, vote; desk, wall and a 2nd device."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from meetings.papers.sample import sample_pdf
+from server.demo import DEMO_PASSWORD
+from tests.live import TABLET, LiveServer, chromium, live_server
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with live_server(tmp_path_factory.mktemp("live-sessions")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with chromium() as b:
+        yield b
+
+
+def login(browser: Any, url: str, who: str, *, tablet: bool = True) -> tuple[Any, Any]:
+    context = browser.new_context(
+        viewport=TABLET if tablet else {"width": 1280, "height": 900},
+        is_mobile=tablet,
+        has_touch=tablet,
+    )
+    page = context.new_page()
+    page.goto(url + "/login?next=/sessions")
+    page.fill("input[name=login]", who)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(url + "/sessions")
+    return context, page
+
+
+def call(page: Any, method: str, path: str, **kwargs: Any) -> Any:
+    token = page.locator("meta[name=csrf-token]").get_attribute("content")
+    resp = page.request.fetch(path, method=method, headers={"X-CSRF-Token": token}, **kwargs)
+    assert resp.ok, resp.text()
+    return resp.json()
+
+
+def test_member_reads_notes_and_votes_desk_closes_wall_shows(
+    server: LiveServer, browser: Any, tmp_path: Path
+) -> None:
+    url = server.url
+    desk_ctx, desk = login(browser, url, "thuky.hdnd", tablet=False)
+    s = call(desk, "POST", url + "/api/v1/sessions", data={"title": "Kỳ họp thứ 9 HĐND tỉnh"})
+    api = f"{url}/api/v1/sessions/{s['id']}"
+    for who in ("daibieu1", "daibieu2"):
+        call(desk, "POST", api + "/invitations", data={"login": who, "role": "member"})
+    sitting = call(desk, "POST", api + "/sittings", data={"title": "Phiên sáng"})
+    call(desk, "POST", f"{api}/sittings/{sitting['id']}/start")
+    item = call(desk, "POST", api + "/agenda", data={"title": "Dự toán ngân sách 2027"})
+    call(desk, "PUT", api + "/current", data={"item_id": item["id"]})
+    paper = call(
+        desk,
+        "POST",
+        api + "/papers",
+        multipart={
+            "file": {
+                "name": "du-toan.pdf",
+                "mimeType": "application/pdf",
+                "buffer": sample_pdf(200),
+            },
+            "item_id": str(item["id"]),
+            "title": "Tờ trình dự toán",
+        },
+    )
+    assert paper["pages"] == 200
+
+    tablet_ctx, tablet = login(browser, url, "daibieu1")
+    second_ctx, second = login(browser, url, "daibieu1")
+    # the second device has the paper open before the note is written: it gets it live
+    second.goto(f"{url}/sessions/{s['id']}/papers/{paper['id']}")
+    tablet.goto(f"{url}/sessions/{s['id']}")
+    tablet.get_by_test_id("checkin-hall").click()
+    tablet.get_by_test_id("my-attendance").filter(has_text="có mặt").wait_for()
+    tablet.get_by_test_id(f"paper-{paper['id']}").click()
+    tablet.wait_for_selector("[data-testid=page-canvas][data-rendered='1']", timeout=20_000)
+    assert tablet.get_by_test_id("reader-status").inner_text() == "Trang 1/200"
+    # search inside the paper (server-side page texts), jump to the hit; zoom; thumbnails
+    tablet.get_by_test_id("search-q").fill("thuy loi")
+    tablet.get_by_test_id("search-q").press("Enter")
+    tablet.get_by_test_id("search-hits").get_by_role("button", name="Trang 50").click()
+    tablet.wait_for_selector("[data-testid=page-canvas][data-rendered='50']")
+    width = tablet.locator("#page-canvas").bounding_box()["width"]
+    tablet.click("#zoom-in")
+    tablet.wait_for_function(
+        f"document.getElementById('page-canvas').getBoundingClientRect().width > {width + 50}"
+    )
+    tablet.get_by_test_id("thumbs-toggle").click()
+    tablet.locator("[data-testid=thumbs] li[data-page='2']").click()
+    tablet.wait_for_selector("[data-testid=page-canvas][data-rendered='2']")
+    tablet.click("#zoom-out")
+    tablet.get_by_test_id("page-input").fill("150")
+    tablet.get_by_test_id("page-input").press("Enter")
+    tablet.wait_for_selector("[data-testid=page-canvas][data-rendered='150']")
+    tablet.get_by_test_id("note-text").fill("Đề nghị làm rõ khoản chi thuỷ lợi")
+    tablet.get_by_test_id("note-save").click()
+    tablet.get_by_test_id("note").filter(has_text="thuỷ lợi").wait_for()
+    # highlight a passage selected in the text layer: stored as a TextQuoteSelector
+    tablet.wait_for_selector("[data-testid=text-layer][data-page='150'] span")
+    tablet.check("#note-highlight")
+    tablet.evaluate(
+        """() => {
+        const span = [...document.querySelectorAll('#text-layer span')]
+          .find((s) => s.textContent.includes('Noi dung'));
+        const range = document.createRange();
+        range.selectNodeContents(span);
+        getSelection().removeAllRanges();
+        getSelection().addRange(range);
+      }"""
+    )
+    tablet.wait_for_timeout(100)
+    tablet.get_by_test_id("note-save").click()
+    tablet.get_by_test_id("note").filter(has_text="Đánh dấu").wait_for()
+    assert "muc 150" in tablet.get_by_test_id("note").filter(has_text="Đánh dấu").inner_text()
+    assert tablet.locator("#text-layer span.lt-hl").count() >= 1
+    second.get_by_test_id("note").filter(has_text="thuỷ lợi").wait_for(timeout=10_000)
+    assert "Trang 150" in second.get_by_test_id("note").filter(has_text="thuỷ lợi").inner_text()
+    tablet.screenshot(path=str(tmp_path / "reader-tablet.png"))
+
+    wall = desk_ctx.new_page()
+    wall.goto(f"{url}/sessions/{s['id']}/wall")
+    desk.goto(f"{url}/sessions/{s['id']}")
+    desk.get_by_test_id("poll-title").fill("Thông qua dự toán ngân sách 2027")
+    desk.get_by_test_id("poll-create").click()
+    desk.locator("[data-testid^=poll-open-]").click()
+    tablet.goto(f"{url}/sessions/{s['id']}")
+    tablet.get_by_test_id("vote-yes").click()
+    assert tablet.get_by_test_id("vote-ack").inner_text() == "Đã ghi nhận: Đồng ý"
+    desk.get_by_test_id("live-count").filter(has_text="Đã biểu quyết: 1").wait_for()
+    wall.locator("[data-testid=wall-vote][data-status=open]").wait_for()
+    desk.locator("[data-testid^=poll-close-]").click()
+    wall.locator("[data-testid=wall-vote][data-status=closed]").wait_for()
+    assert "Đồng ý: 1" in wall.get_by_test_id("wall-vote").inner_text()
+    assert "KHÔNG THÔNG QUA" in wall.get_by_test_id("wall-vote").inner_text()  # 1 of 2 members
+    assert "Đồng ý: 1" in tablet.get_by_test_id("vote-result").inner_text()
+    assert wall.get_by_test_id("wall-item").inner_text() == "Dự toán ngân sách 2027"
+    assert tablet.evaluate("document.documentElement.scrollWidth") <= TABLET["width"]
+    for ctx in (tablet_ctx, second_ctx, desk_ctx):
+        ctx.close()
+
+
+def test_papers_read_offline_and_notes_sync_when_back(server: LiveServer, browser: Any) -> None:
+    url = server.url
+    desk_ctx, desk = login(browser, url, "thuky.hdnd", tablet=False)
+    s = call(desk, "POST", url + "/api/v1/sessions", data={"title": "Kỳ họp chuyên đề"})
+    api = f"{url}/api/v1/sessions/{s['id']}"
+    call(desk, "POST", api + "/invitations", data={"login": "daibieu2", "role": "member"})
+    item = call(desk, "POST", api + "/agenda", data={"title": "Quy hoạch tỉnh"})
+    paper = call(
+        desk,
+        "POST",
+        api + "/papers",
+        multipart={
+            "file": {"name": "qh.pdf", "mimeType": "application/pdf", "buffer": sample_pdf(30)},
+            "item_id": str(item["id"]),
+            "title": "Báo cáo quy hoạch",
+        },
+    )
+    tablet_ctx, tablet = login(browser, url, "daibieu2")
+    tablet.goto(f"{url}/sessions/{s['id']}")
+    tablet.get_by_test_id(f"paper-{paper['id']}").wait_for()
+    tablet.get_by_test_id("save-offline").click()
+    tablet.get_by_test_id("flash").filter(has_text="Đã lưu").wait_for(timeout=20_000)
+    reader = f"{url}/sessions/{s['id']}/papers/{paper['id']}"
+    tablet_ctx.set_offline(True)
+    tablet.goto(reader)
+    tablet.wait_for_selector("[data-testid=page-canvas][data-rendered='1']", timeout=20_000)
+    tablet.get_by_test_id("note-text").fill("Ghi chú khi mất mạng")
+    tablet.get_by_test_id("note-save").click()
+    tablet.get_by_test_id("note-pending").wait_for()
+    tablet_ctx.set_offline(False)
+    tablet.get_by_test_id("note-pending").wait_for(state="detached", timeout=20_000)
+    notes = desk.request.get(f"{api}/papers/{paper['id']}/annotations")
+    assert notes.ok
+    # the secretariat does not see a member's private note; the member's API does
+    assert notes.json() == []
+    mine = tablet.request.get(f"{api}/papers/{paper['id']}/annotations").json()
+    assert [n["body"]["value"] for n in mine] == ["Ghi chú khi mất mạng"]
+    for ctx in (tablet_ctx, desk_ctx):
+        ctx.close()

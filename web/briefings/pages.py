@@ -1,0 +1,103 @@
+"""``/briefings``: the list, the form to open one, and the room page with the browser client."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from meetings.briefings.errors import BadBriefing
+from meetings.briefings.repository import briefing_id_by_code_txn
+from meetings.briefings.service import (
+    ORGANISERS,
+    NewBriefing,
+    admit,
+    create_briefing,
+    list_briefings,
+)
+from server.auth.principal import get_principal
+from server.http.keys import DB_KEY
+from web.shell.render import render
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def local_time(value: datetime) -> str:
+    """A start time as officials read it: Vietnam time, day first."""
+    return value.astimezone(VIETNAM).strftime("%H:%M %d/%m/%Y")
+
+
+def _login_redirect(request: web.Request) -> web.HTTPFound:
+    return web.HTTPFound(f"/login?next={request.path_qs}")
+
+
+async def index(request: web.Request) -> web.StreamResponse:
+    p = get_principal(request)
+    if p is None:
+        raise _login_redirect(request)
+    views = await list_briefings(request.app[DB_KEY], p)
+    return render(
+        request,
+        "briefings/index.html",
+        {"briefings": views, "can_create": p.has(*ORGANISERS), "local_time": local_time},
+    )
+
+
+def _lines(value: object) -> list[str]:
+    text = value if isinstance(value, str) else ""
+    return [x.strip() for x in text.replace(",", "\n").splitlines() if x.strip()]
+
+
+async def create(request: web.Request) -> web.StreamResponse:
+    p = get_principal(request)
+    if p is None:
+        raise _login_redirect(request)
+    form = await request.post()
+    starts = form.get("starts_at")
+    data = {
+        "title": form.get("title") if isinstance(form.get("title"), str) else "",
+        "starts_at": (starts + ":00+07:00") if isinstance(starts, str) and starts else None,
+        "endpoints": _lines(form.get("endpoints")),
+        "officials": _lines(form.get("officials")),
+    }
+    try:
+        view = await create_briefing(request.app[DB_KEY], p, NewBriefing.from_json(data, p.login))
+    except BadBriefing as exc:
+        views = await list_briefings(request.app[DB_KEY], p)
+        return render(
+            request,
+            "briefings/index.html",
+            {
+                "briefings": views,
+                "can_create": p.has(*ORGANISERS),
+                "error": exc.detail_vi,
+                "local_time": local_time,
+            },
+            status=422,
+        )
+    raise web.HTTPFound(f"/briefings/{view.id}")
+
+
+async def join_link(request: web.Request) -> web.StreamResponse:
+    p = get_principal(request)
+    if p is None:
+        raise _login_redirect(request)
+    code = request.match_info["code"][:64]
+
+    async def find(session: AsyncSession) -> int:
+        return await briefing_id_by_code_txn(session, code)
+
+    briefing_id = await request.app[DB_KEY].read("briefing_by_code", find)
+    raise web.HTTPFound(f"/briefings/{briefing_id}")
+
+
+async def room(request: web.Request) -> web.StreamResponse:
+    p = get_principal(request)
+    if p is None:
+        raise _login_redirect(request)
+    admission = await admit(
+        request.app[DB_KEY], p, int(request.match_info["briefing_id"]), allow_ended=True
+    )
+    return render(request, "briefings/room.html", {"a": admission, "b": admission.briefing})

@@ -1,0 +1,111 @@
+"""Page texts in Vietnamese (the default) and English, chosen by the ``lt_lang`` cookie."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+LANGS = ("vi", "en")
+COOKIE = "lt_lang"
+
+TEXTS: dict[str, tuple[str, str]] = {
+    # key: (Vietnamese, English)
+    "app.name": ("Liên Thông", "Liên Thông"),
+    "app.tagline": (
+        "Văn bản điện tử, phòng họp không giấy và hội nghị trực tuyến",
+        "Signed documents, paperless sessions and video briefings",
+    ),
+    "lang.switch": ("English", "Tiếng Việt"),
+    "login.title": ("Đăng nhập", "Log in"),
+    "login.login": ("Tên đăng nhập", "Login"),
+    "login.password": ("Mật khẩu", "Password"),
+    "login.submit": ("Đăng nhập", "Log in"),
+    "login.expired": (
+        "Phiên làm việc đã hết hạn. Vui lòng đăng nhập lại.",
+        "Your session has expired. Please log in again.",
+    ),
+    "logout": ("Đăng xuất", "Log out"),
+    "logout.everywhere": ("Đăng xuất khỏi mọi thiết bị", "Log out on every device"),
+    "home.title": ("Trang chủ", "Home"),
+    "home.hello": ("Xin chào", "Hello"),
+    "home.agency": ("Cơ quan", "Agency"),
+    "home.roles": ("Vai trò", "Roles"),
+    "home.soon": ("Chưa triển khai trên máy chủ này", "Not yet available on this server"),
+    "tile.documents": ("Văn bản điện tử", "Official documents"),
+    "tile.documents.desc": (
+        "Soạn, ký số, gửi và tiếp nhận văn bản liên thông",
+        "Draft, sign, send and receive documents between agencies",
+    ),
+    "tile.sessions": ("Kỳ họp", "Council sessions"),
+    "tile.sessions.desc": (
+        "Tài liệu kỳ họp, đăng ký phát biểu, biểu quyết",
+        "Session papers, speaking requests, votes",
+    ),
+    "tile.briefings": ("Hội nghị trực tuyến", "Video briefings"),
+    "tile.briefings.desc": (
+        "Giao ban trực tuyến tỉnh – huyện – xã",
+        "Province, district and commune video briefings",
+    ),
+    "tile.admin": ("Quản trị", "Administration"),
+    "tile.admin.desc": ("Cơ quan, người dùng, nhật ký", "Agencies, people, audit log"),
+    "tile.account": ("Tài khoản của tôi", "My account"),
+    "tile.account.desc": ("Mã truy cập API, đăng xuất mọi nơi", "API tokens, log out everywhere"),
+    "admin.agencies": ("Cơ quan", "Agencies"),
+    "admin.users": ("Người dùng", "People"),
+    "admin.audit": ("Nhật ký hệ thống", "Audit log"),
+    "agency.code": ("Mã định danh", "Identifier code"),
+    "agency.name": ("Tên cơ quan", "Name"),
+    "agency.parent": ("Cơ quan cấp trên", "Parent agency"),
+    "agency.level": ("Cấp", "Level"),
+    "agency.add": ("Thêm cơ quan", "Add an agency"),
+    "agency.import": ("Nhập từ tệp CSV/JSON", "Import a CSV/JSON file"),
+    "agency.export": ("Xuất CSV", "Export CSV"),
+    "agency.none": ("(không có)", "(none)"),
+    "user.login": ("Tên đăng nhập", "Login"),
+    "user.name": ("Họ và tên", "Full name"),
+    "user.agency": ("Cơ quan", "Agency"),
+    "user.roles": ("Vai trò", "Roles"),
+    "user.add": ("Thêm người dùng", "Add a person"),
+    "user.password": ("Mật khẩu ban đầu", "Initial password"),
+    "user.save_roles": ("Lưu vai trò", "Save roles"),
+    "audit.verify_ok": ("Chuỗi nhật ký toàn vẹn", "The audit chain is intact"),
+    "audit.verify_bad": ("Nhật ký đã bị sửa hoặc xoá", "The audit log was altered or deleted"),
+    "audit.entries": ("bản ghi", "entries"),
+    "audit.at": ("Thời gian", "Time"),
+    "audit.actor": ("Người thực hiện", "Actor"),
+    "audit.action": ("Hành động", "Action"),
+    "audit.target": ("Đối tượng", "Target"),
+    "account.token": ("Tạo mã truy cập API", "Create an API token"),
+    "account.token_name": ("Tên gợi nhớ", "Label"),
+    "account.token_once": (
+        "Sao chép mã này ngay: nó chỉ hiện một lần.",
+        "Copy this token now: it is shown only once.",
+    ),
+    "saved": ("Đã lưu.", "Saved."),
+    "imported": (
+        "Đã nhập: {created} mới, {updated} cập nhật.",
+        "Imported: {created} new, {updated} updated.",
+    ),
+    "error.title": ("Có lỗi", "Something went wrong"),
+    "error.back": ("Về trang chủ", "Back to the home page"),
+    "submit": ("Lưu", "Save"),
+    "role.admin": ("Quản trị", "Administrator"),
+    "role.clerk": ("Văn thư", "Clerk"),
+    "role.leader": ("Lãnh đạo", "Leader"),
+    "role.secretariat": ("Thư ký kỳ họp", "Secretariat"),
+    "role.member": ("Đại biểu", "Council member"),
+    "role.endpoint": ("Điểm cầu", "Endpoint operator"),
+    "role.official": ("Chuyên viên", "Official"),
+}
+
+
+def lang_of(request: web.Request) -> str:
+    lang = request.cookies.get(COOKIE, "vi")
+    return lang if lang in LANGS else "vi"
+
+
+def translate(key: str, lang: str, **fmt: object) -> str:
+    pair = TEXTS.get(key)
+    if pair is None:
+        return key
+    text = pair[1] if lang == "en" else pair[0]
+    return text.format(**fmt) if fmt else text

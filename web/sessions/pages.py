@@ -1,0 +1,76 @@
+"""The session pages: the list, the tablet page, the paper reader and the wall screen.
+
+Pages are shells: the server renders who is asking and which session; ``web/static/sessions/*.js``
+loads the live state over the API and listens on the realtime hub (no inline scripts: the CSP
+allows ``script-src 'self'`` only).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+from meetings.papers.api import PAPERS_KEY
+from meetings.sessions.api import SERVICE_KEY
+from server.auth.principal import Role, require_principal
+from web.sessions.texts import TEXTS
+from web.shell.render import render
+
+
+def _int(request: web.Request, name: str) -> int:
+    try:
+        return int(request.match_info[name])
+    except ValueError:
+        raise web.HTTPNotFound() from None
+
+
+async def sessions_list(request: web.Request) -> web.StreamResponse:
+    p = require_principal(request)
+    sessions = await request.app[SERVICE_KEY].list_sessions(p)
+    return render(
+        request,
+        "sessions/list.html",
+        {"t": TEXTS, "sessions": sessions, "can_create": p.has(Role.SECRETARIAT)},
+    )
+
+
+async def session_page(request: web.Request) -> web.StreamResponse:
+    p = require_principal(request)
+    sid = _int(request, "sid")
+    state = await request.app[SERVICE_KEY].state(p, sid)  # 404 when not invited
+    return render(request, "sessions/session.html", {"t": TEXTS, "s": state["session"]})
+
+
+async def reader_page(request: web.Request) -> web.StreamResponse:
+    p = require_principal(request)
+    sid, pid = _int(request, "sid"), _int(request, "pid")
+    paper = await request.app[PAPERS_KEY].detail(p, sid, pid)
+    return render(request, "sessions/reader.html", {"t": TEXTS, "sid": sid, "paper": paper})
+
+
+async def wall_page(request: web.Request) -> web.StreamResponse:
+    p = require_principal(request)
+    sid = _int(request, "sid")
+    state = await request.app[SERVICE_KEY].state(p, sid)
+    return render(request, "sessions/wall.html", {"t": TEXTS, "s": state["session"]})
+
+
+SERVICE_WORKER = Path(__file__).resolve().parent.parent / "static" / "sessions" / "sw.js"
+
+
+async def service_worker(request: web.Request) -> web.StreamResponse:
+    """The offline worker, served under /sessions/ so that its scope covers the session pages."""
+    return web.FileResponse(
+        SERVICE_WORKER,
+        headers={"Content-Type": "text/javascript", "Cache-Control": "no-cache"},
+    )
+
+
+def add_pages(app: web.Application) -> None:
+    r = app.router
+    r.add_get("/sessions/sw.js", service_worker)
+    r.add_get("/sessions", sessions_list)
+    r.add_get("/sessions/{sid:\\d+}", session_page)
+    r.add_get("/sessions/{sid:\\d+}/papers/{pid:\\d+}", reader_page)
+    r.add_get("/sessions/{sid:\\d+}/wall", wall_page)

@@ -1,0 +1,137 @@
+// Shared by the session pages: JSON calls with the CSRF token, and the realtime connection.
+
+const csrf = () => document.querySelector("meta[name=csrf-token]")?.content || "";
+
+export async function api(method, path, body) {
+  const init = { method, headers: { "X-CSRF-Token": csrf(), Accept: "application/json" } };
+  if (body instanceof FormData) init.body = body;
+  else if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    init.headers["Content-Type"] = "application/json";
+  }
+  const resp = await fetch(path, init);
+  const data = await resp.json().catch(() => ({}));
+  if (!resp.ok) throw Object.assign(new Error(data.detail_vi || data.detail || resp.statusText), { status: resp.status }, data);
+  return data;
+}
+
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else if (k === "dataset") Object.assign(node.dataset, v);
+    else node.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c);
+  return node;
+}
+
+// One WebSocket per page; numbered events with catch-up after a reconnect (the hub's protocol).
+export class Realtime {
+  constructor(channels, onEvent, { onResync, onStatus } = {}) {
+    this.last = Object.fromEntries(channels.map((c) => [c, null]));
+    this.onEvent = onEvent;
+    this.onResync = onResync || (() => {});
+    this.onStatus = onStatus || (() => {});
+    this.epoch = undefined;
+    this.pending = new Map();
+    this.nextRef = 1;
+    this.connect();
+  }
+
+  connect() {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const ws = new WebSocket(`${scheme}://${location.host}/api/v1/realtime`);
+    this.ws = ws;
+    ws.onopen = () => {
+      const msg = { op: "subscribe", channels: this.last };
+      if (this.epoch) msg.epoch = this.epoch;
+      ws.send(JSON.stringify(msg));
+    };
+    ws.onmessage = (ev) => this.receive(JSON.parse(ev.data));
+    ws.onclose = () => {
+      this.onStatus(false);
+      for (const [, p] of this.pending) p.reject(new Error("Mất kết nối, vui lòng thử lại."));
+      this.pending.clear();
+      // reconnect with jitter so a hall of tablets does not come back in the same millisecond
+      setTimeout(() => this.connect(), 500 + Math.random() * 1500);
+    };
+  }
+
+  receive(msg) {
+    if (msg.ref !== undefined && this.pending.has(msg.ref)) {
+      const p = this.pending.get(msg.ref);
+      this.pending.delete(msg.ref);
+      if (msg.op === "error") p.reject(Object.assign(new Error(msg.detail_vi || msg.detail), msg));
+      else p.resolve(msg);
+      return;
+    }
+    if (msg.op === "subscribed") {
+      this.epoch = msg.epoch;
+      for (const [c, seq] of Object.entries(msg.channels)) if (this.last[c] === null) this.last[c] = seq;
+      this.onStatus(true);
+      return;
+    }
+    if (msg.channel === undefined) return;
+    const seen = this.last[msg.channel];
+    if (seen !== null && seen !== undefined && msg.seq <= seen) return;
+    this.last[msg.channel] = msg.seq;
+    if (msg.type === "resync") this.onResync(msg.channel);
+    else this.onEvent(msg);
+  }
+
+  request(msg) {
+    const ref = `r${this.nextRef++}`;
+    return new Promise((resolve, reject) => {
+      if (!this.ws || this.ws.readyState !== WebSocket.OPEN) {
+        reject(new Error("Chưa kết nối, vui lòng thử lại."));
+        return;
+      }
+      this.pending.set(ref, { resolve, reject });
+      this.ws.send(JSON.stringify({ ...msg, ref }));
+    });
+  }
+}
+
+export const CHOICES = { yes: "Đồng ý", no: "Không đồng ý", abstain: "Không biểu quyết" };
+export const THRESHOLDS = { majority_all: "Quá nửa tổng số đại biểu", two_thirds_all: "Hai phần ba tổng số đại biểu" };
+export const KINDS = { for: "Tán thành", against: "Không tán thành", question: "Chất vấn" };
+
+export function resultText(p) {
+  return `${CHOICES.yes}: ${p.yes} · ${CHOICES.no}: ${p.no} · ${CHOICES.abstain}: ${p.abstain} / ${p.members_total} đại biểu`;
+}
+
+export function quorumText(q) {
+  return `Có mặt ${q.present}/${q.members_total} (hội trường ${q.hall}, trực tuyến ${q.online}, vắng ${q.absent}) · ${q.reached ? "Đủ số đại biểu" : "Chưa đủ số đại biểu"}`;
+}
+
+// Offline reading: the service worker (scope /sessions/) keeps what registerOffline() asks for.
+export const STATIC_ASSETS = [
+  "/static/app.css", "/static/sessions/sessions.css", "/static/sessions/common.js",
+  "/static/sessions/session.js", "/static/sessions/reader.js",
+  "/static/vendor/pdfjs/pdf.min.mjs", "/static/vendor/pdfjs/pdf.worker.min.mjs",
+];
+
+export async function registerOffline() {
+  if (!("serviceWorker" in navigator)) return null;
+  try {
+    await navigator.serviceWorker.register("/sessions/sw.js", { scope: "/sessions/" });
+    return await navigator.serviceWorker.ready;
+  } catch (_e) {
+    return null;
+  }
+}
+
+export async function cacheForOffline(urls) {
+  const reg = await registerOffline();
+  if (!reg || !reg.active) throw new Error("Trình duyệt không hỗ trợ đọc ngoại tuyến.");
+  return new Promise((resolve) => {
+    navigator.serviceWorker.addEventListener("message", function done(ev) {
+      if (ev.data?.type !== "cached") return;
+      navigator.serviceWorker.removeEventListener("message", done);
+      resolve(ev.data);
+    });
+    reg.active.postMessage({ type: "cache-session", urls });
+  });
+}

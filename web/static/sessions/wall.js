@@ -1,0 +1,62 @@
+// The wall screen: current item, speaker and timer, quorum, the vote result.
+import { api, Realtime, resultText, quorumText, KINDS } from "./common.js";
+
+const wall = document.getElementById("wall");
+const sid = Number(wall.dataset.sid);
+const desk = ["secretariat", "chair"].includes(wall.dataset.role);
+const base = `/api/v1/sessions/${sid}`;
+let state = null;
+
+function find(items, id) {
+  for (const i of items) {
+    if (i.id === id) return i;
+    const f = find(i.children, id);
+    if (f) return f;
+  }
+  return null;
+}
+
+function render() {
+  const item = find(state.agenda, state.current_item_id);
+  document.querySelector("[data-testid=wall-item]").textContent = item ? item.title : "—";
+  document.getElementById("wall-quorum").textContent = quorumText(state.quorum);
+  const s = state.speaker;
+  document.getElementById("wall-speaker").textContent = s ? `${s.full_name} — ${KINDS[s.kind]}` : "—";
+  const open = state.polls.find((p) => p.status === "open");
+  const closed = [...state.polls].reverse().find((p) => p.status === "closed");
+  const box = document.getElementById("wall-vote");
+  if (open) box.textContent = `Đang biểu quyết: ${open.title}${open.voted !== undefined ? ` — đã bấm ${open.voted}/${open.members_total || state.quorum.members_total}` : ""}`;
+  else if (closed) box.textContent = `${closed.title}: ${resultText(closed)} — ${closed.passed ? "THÔNG QUA" : "KHÔNG THÔNG QUA"}`;
+  else box.textContent = "—";
+  box.dataset.status = open ? "open" : closed ? "closed" : "none";
+}
+
+function tick() {
+  const t = document.getElementById("wall-timer");
+  const s = state?.speaker;
+  if (!s || !s.started_at) { t.textContent = ""; return; }
+  const left = Math.round(s.limit_s - (Date.now() - Date.parse(s.started_at)) / 1000);
+  const abs = Math.abs(left);
+  t.textContent = `${left < 0 ? "Quá giờ " : ""}${Math.floor(abs / 60)}:${String(abs % 60).padStart(2, "0")}`;
+  t.classList.toggle("over", left < 0);
+}
+
+async function reload() {
+  state = await api("GET", base);
+  render();
+}
+
+new Realtime([`session:${sid}`, ...(desk ? [`session:${sid}:desk`] : [])], (ev) => {
+  const d = ev.data;
+  if (ev.type === "agenda.current") { state.current_item_id = d.item_id; render(); return; }
+  if (ev.type === "attendance.changed") { state.quorum = d.quorum; render(); return; }
+  if (ev.type.startsWith("vote.")) {
+    const i = state.polls.findIndex((p) => p.id === d.poll.id);
+    if (i >= 0) state.polls[i] = { ...state.polls[i], ...d.poll }; else state.polls.push(d.poll);
+    render();
+    return;
+  }
+  reload();
+}, { onResync: reload, onStatus: (up) => { if (up) reload(); } });
+setInterval(tick, 500);
+reload();
