@@ -25,7 +25,6 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import NullPool
 
 from server.errors import ServiceUnavailable
 from server.secret import mask_url
@@ -35,9 +34,13 @@ log = logging.getLogger(__name__)
 
 
 def _sqlite_engine(url: str, *, immediate: bool, echo: bool) -> AsyncEngine:
-    engine = create_async_engine(
-        url, echo=echo, connect_args={"timeout": 30}, poolclass=NullPool if immediate else None
-    )
+    pool: dict[str, Any] = {}
+    if immediate:
+        # One kept writer connection: opening one (and running its PRAGMAs) costs ~10 ms, more
+        # than a small write transaction. Writers beyond it open an overflow connection and
+        # queue on SQLite's lock (BEGIN IMMEDIATE + busy_timeout), as other processes do.
+        pool = {"pool_size": 1, "max_overflow": 16, "pool_timeout": 30}
+    engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, **pool)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:

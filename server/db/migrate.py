@@ -16,6 +16,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -64,9 +65,14 @@ def downgrade(url: str, revision: str, extra_dirs: Sequence[Path] = ()) -> None:
 
 
 async def is_current(url: str, extra_dirs: Sequence[Path] = ()) -> bool:
-    """True when the database is at every head (the server refuses to start otherwise)."""
+    """True when the database is at every head (the server refuses to start otherwise).
+
+    A head counts as reached when it is one of the recorded revisions or an ancestor of one,
+    following both ``down_revision`` and ``depends_on``: a branch that ``depends_on`` the
+    platform's revision leaves the platform's revision a script head that Alembic's version
+    table never lists once the branch is applied.
+    """
     script = ScriptDirectory.from_config(alembic_config(url, extra_dirs))
-    heads = set(script.get_heads())
     engine = create_async_engine(url)
 
     def _current(conn: Connection) -> set[str]:
@@ -77,4 +83,30 @@ async def is_current(url: str, extra_dirs: Sequence[Path] = ()) -> bool:
             current = await conn.run_sync(_current)
     finally:
         await engine.dispose()
-    return current == heads
+    return set(script.get_heads()) <= _reached(script, current)
+
+
+def _as_tuple(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _reached(script: ScriptDirectory, current: set[str]) -> set[str]:
+    """The recorded revisions and all their ancestors (empty if one is unknown to the scripts)."""
+    seen: set[str] = set()
+    todo = list(current)
+    while todo:
+        rev_id = todo.pop()
+        if rev_id in seen:
+            continue
+        try:
+            rev = script.get_revision(rev_id)
+        except CommandError:
+            rev = None
+        if rev is None:  # a revision the scripts do not know: a newer or foreign database
+            return set()
+        seen.add(rev_id)
+        todo.extend(_as_tuple(rev.down_revision))
+        todo.extend(_as_tuple(rev.dependencies))
+    return seen

@@ -1,5 +1,7 @@
 """Every migration goes up and down on SQLite and PostgreSQL, and matches the models."""
 
+from pathlib import Path
+
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
@@ -50,3 +52,38 @@ async def test_models_match_migrations(database_url: str) -> None:
         differences = await conn.run_sync(diff)
     await db.close()
     assert differences == []
+
+
+DEPENDS_ON_BRANCH = """
+revision = "0001_extra"
+down_revision = None
+branch_labels = ("extra",)
+depends_on = "0001_platform"
+
+
+def upgrade() -> None:
+    from alembic import op
+    import sqlalchemy as sa
+
+    op.create_table("extra_things", sa.Column("id", sa.Integer, primary_key=True))
+
+
+def downgrade() -> None:
+    from alembic import op
+
+    op.drop_table("extra_things")
+"""
+
+
+async def test_branch_that_depends_on_the_platform_counts_as_current(tmp_path: Path) -> None:
+    """A domain branch declared with ``depends_on`` leaves the platform's revision a script head
+    that the version table does not list; the database is still current once it is applied."""
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "0001_extra.py").write_text(DEPENDS_ON_BRANCH)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'branch.db'}"
+    assert not await is_current(url, [extra])
+    upgrade(url, [extra])
+    assert await is_current(url, [extra])
+    downgrade(url, "extra@base", [extra])
+    assert not await is_current(url, [extra])
