@@ -6,7 +6,7 @@ This module and :mod:`server.cli` are the only places that import the domains (`
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
@@ -32,6 +32,20 @@ MIGRATION_DIRS: list[Path] = []
 MIGRATION_DIRS.append(BRIEFINGS_MIGRATIONS)
 MIGRATION_DIRS.append(SESSIONS_MIGRATIONS)
 MIGRATION_DIRS.append(DOCUMENT_MIGRATIONS)
+
+DemoSeeder = Callable[[Database, Config], Awaitable[str | None]]
+"""Seeds a domain's demo data after the demo accounts (idempotent); returns a line to print."""
+
+
+async def _demo_council_session(db: Database, config: Config) -> str | None:
+    from meetings.sessions.demo import TITLE, seed_demo_session
+
+    added = await seed_demo_session(db, config.files_dir)
+    return f"Kỳ họp demo{' (mới)' if added else ''}: {TITLE} — /sessions"
+
+
+DEMO_SEEDERS: list[DemoSeeder] = [_demo_council_session]
+"""What ``lienthong demo`` seeds besides the province and its accounts, in order."""
 
 
 def create_app(config: Config, *, database: Database | None = None) -> web.Application:

@@ -13,10 +13,12 @@ import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from server.config import Config, load_config
 from server.errors import LienThongError
+
+T = TypeVar("T")
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -35,10 +37,10 @@ def _config(args: argparse.Namespace) -> Config:
     return config
 
 
-def _run_db(config: Config, fn: Callable[[Any], Awaitable[int]]) -> int:
+def _run_db(config: Config, fn: Callable[[Any], Awaitable[T]]) -> T:
     from server.db import Database
 
-    async def main() -> int:
+    async def main() -> T:
         db = Database(config.database.url.reveal())
         try:
             return await fn(db)
@@ -101,16 +103,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from server.app import DEMO_SEEDERS
+    from server.db import Database
     from server.demo import ACCOUNTS, DEMO_PASSWORD, seed_demo
 
     config = _config(args)
-    added = _run_db(config, seed_demo)
+
+    async def seed_all(db: Database) -> tuple[int, list[str]]:
+        added = await seed_demo(db)
+        lines = [line for seed in DEMO_SEEDERS if (line := await seed(db, config))]
+        return added, lines
+
+    added, lines = _run_db(config, seed_all)
     print(
         f"Tỉnh demo sẵn sàng ({added} tài khoản mới). Tài khoản demo, mật khẩu chung: {DEMO_PASSWORD}"
     )
     for acc in ACCOUNTS:
         roles = ",".join(r.value for r in acc.roles)
         print(f"  {acc.login:<18} {roles:<12} {acc.full_name}")
+    for line in lines:
+        print(line)
     return 0
 
 

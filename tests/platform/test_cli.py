@@ -45,6 +45,8 @@ def test_demo_is_idempotent(run) -> None:  # type: ignore[no-untyped-def]
     assert "(12 tài khoản mới)" in first.stdout
     again = run("demo")
     assert "(0 tài khoản mới)" in again.stdout
+    assert "Kỳ họp demo (mới):" in first.stdout
+    assert "Kỳ họp demo:" in again.stdout and "(mới)" not in again.stdout
     agencies = json.loads(run("agency", "export", "--format", "json").stdout)
     assert len(agencies) == 13
     levels = [a["level"] for a in agencies]
