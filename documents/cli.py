@@ -14,9 +14,10 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
+if TYPE_CHECKING:  # aiohttp is imported by the commands that use it: `lienthong --help` stays fast
+    import aiohttp
 
 EXIT_OK, EXIT_REFUSED, EXIT_UNUSABLE = 0, 1, 2
 
@@ -46,6 +47,8 @@ async def _call(
     json_body: dict[str, Any] | None = None,
     form: aiohttp.FormData | None = None,
 ) -> Any:
+    import aiohttp
+
     url = args.server.rstrip("/") + path
     headers = {"Authorization": f"Bearer {_token(args)}", "Accept": "application/json"}
     timeout = aiohttp.ClientTimeout(total=args.timeout)
@@ -103,6 +106,8 @@ def cmd_send(args: argparse.Namespace) -> int:
         }
         if args.due:
             meta["due_date"] = args.due
+        import aiohttp
+
         form = aiohttp.FormData()
         form.add_field("metadata", json.dumps(meta, ensure_ascii=False))
         form.add_field("main", blobs[0], filename=paths[0].name, content_type="application/pdf")
