@@ -9,8 +9,13 @@ for the PIN through a :data:`PinProvider` (the terminal in real use; a stub in t
 stays real: signing happens with CKM_SHA256_RSA_PKCS on the DER signed attributes the server
 prepared (:mod:`signing.remote`), so the private key never leaves the token.
 
-Routes (JSON): ``GET /status``, ``POST /pair {code}``, ``GET /certificates``,
-``POST /sign {request_id, to_sign_b64, message_digest, document_number, subject, key_label}``.
+Routes (JSON): ``GET /status``, ``POST /pair {code}``, ``GET /certificates`` (per token: the
+signer certificates with the label of their key, and the CA certificates on the token for the
+chain; read without the PIN, certificates are public objects),
+``POST /sign {request_id, to_sign_b64, message_digest, document_number, subject, key_label,
+token_label}``.
+
+The browser side is ``web/static/signing/agent.js``.
 """
 
 from __future__ import annotations
@@ -23,13 +28,19 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import pkcs11
 from aiohttp import web
 from asn1crypto import cms
+from asn1crypto import x509 as asn1_x509
+from pkcs11 import Attribute, ObjectClass, TokenFlag
 
 from server.errors import LienThongError
 from server.secret import Secret
 from signing.errors import AgentError
-from signing.tokens import TokenSession, list_tokens
+from signing.tokens import TokenSession, _mapped_errors, list_tokens, load_library
+
+DEFAULT_PORT = 8765
+"""The agent's port unless ``--port`` says otherwise; ``agent.js`` tries it first."""
 
 PinProvider = Callable[["SignPrompt"], Awaitable[Secret | None]]
 """Shows the prompt and returns the PIN, or None when the user refuses."""
@@ -134,12 +145,56 @@ async def _body(request: web.Request) -> dict[str, Any]:
     return body
 
 
+def token_certificates(lib_path: str, token_label: str) -> dict[str, Any]:
+    """The certificates on one token, read in a public session (no PIN): signer certificates
+    (not CA) with the label of the key stored beside them, and the CA certificates (the chain)."""
+    lib = load_library(lib_path)
+    signers: list[dict[str, Any]] = []
+    chain: list[str] = []
+    with _mapped_errors(token_label):
+        token = lib.get_token(token_label=token_label)
+        if not token.flags & TokenFlag.TOKEN_INITIALIZED:
+            return {"certificates": [], "chain_b64": []}
+        with token.open() as session:
+            for obj in session.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE}):
+                der = bytes(obj[Attribute.VALUE])
+                try:
+                    cert = asn1_x509.Certificate.load(der)
+                    is_ca, subject = bool(cert.ca), cert.subject.human_friendly
+                    not_after = cert.not_valid_after.isoformat()
+                except (ValueError, TypeError):
+                    continue  # a certificate we cannot read is not offered for signing
+                b64 = base64.b64encode(der).decode()
+                if is_ca:
+                    chain.append(b64)
+                    continue
+                try:
+                    label = str(obj[Attribute.LABEL])
+                except pkcs11.exceptions.AttributeTypeInvalid:
+                    label = ""
+                signers.append(
+                    {
+                        "key_label": label,
+                        "subject": subject,
+                        "not_after": not_after,
+                        "certificate_b64": b64,
+                    }
+                )
+    return {"certificates": signers, "chain_b64": chain}
+
+
 async def _certificates(request: web.Request) -> web.Response:
+    import asyncio
+
     config = request.app[AGENT]
-    tokens = list_tokens(config.lib_path)
-    return web.json_response(
-        {"tokens": [{"label": t.label, "pin_locked": t.pin_locked} for t in tokens]}
-    )
+    tokens = await asyncio.to_thread(list_tokens, config.lib_path)
+    if config.token_label is not None:
+        tokens = [t for t in tokens if t.label == config.token_label]
+    out: list[dict[str, Any]] = []
+    for t in tokens:
+        found = await asyncio.to_thread(token_certificates, config.lib_path, t.label)
+        out.append({"label": t.label, "pin_locked": t.pin_locked, **found})
+    return web.json_response({"tokens": out})
 
 
 def _message_digest(signed_attrs: bytes) -> str:
@@ -204,7 +259,7 @@ def make_agent_app(config: AgentConfig) -> web.Application:
     return app
 
 
-def run_agent(lib_path: str, origin: str, token_label: str | None, port: int) -> int:
+def run_agent(lib_path: str, origin: str, token_label: str | None, port: int = DEFAULT_PORT) -> int:
     """``lienthong sign-agent`` (the parser is in :mod:`signing.cli`): serve until interrupted."""
     config = AgentConfig(lib_path=lib_path, origin=origin.rstrip("/"), token_label=token_label)
     print(f"Công cụ ký Liên Thông cho {config.origin} trên http://127.0.0.1:{port}")

@@ -7,22 +7,32 @@
 3. :meth:`RemoteSigning.finish` (server): checks the raw signature against the certificate,
    adds the signature timestamp when asked, and writes the CMS into the placeholder.
 
-Pending signatures live in memory for ``ttl`` seconds; B-B and B-T are supported (B-LT data can be
-added afterwards by signing again at the server or a later DSS update).
+Pending signatures live in memory for ``ttl`` seconds, bounded in number (per owner and in all)
+and in bytes, and each belongs to the ``owner`` that prepared it and to a ``context`` (what was
+signed, e.g. ``draft:<id>:<sha256>``): :meth:`RemoteSigning.finish` for another owner or context
+answers as for an unknown request (404), so nobody learns that someone else's request exists. An
+expired request answers 410 until it is forgotten (after twice ``ttl``). B-B and B-T are
+supported (B-LT data can be added afterwards by signing again at the server or a later DSS update).
+
+Pending state is per process: behind several processes, the reverse proxy must send a user's
+prepare and finish to the same process (sticky sessions), or finish answers 404.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import hashlib
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from io import BytesIO
 from typing import IO, Any, cast
 
 import aiohttp
+from aiohttp import web
 from asn1crypto import x509 as asn1_x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -34,7 +44,8 @@ from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
 from pyhanko.sign.timestamps.aiohttp_client import HTTPTimeStamper
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from signing.errors import SigningError, TimestampUnavailable
+from server.errors import ConfigError, LienThongError, ValidationFailed
+from signing.errors import CertificateProblem, SigningError, TimestampUnavailable
 from signing.pades import Level, SignOptions, _check_validity_period, plan_appearance
 from signing.pdfinput import open_for_signing
 
@@ -53,6 +64,73 @@ class PreparedSignature:
     field_name: str
 
 
+class RequestNotFound(SigningError):
+    """No such pending request for this caller (unknown, used, forgotten, or someone else's)."""
+
+    status = 404
+    code = "signing.request_not_found"
+    title = "Signing request not found"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "unknown signing request",
+            detail_vi="Không tìm thấy yêu cầu ký này (đã dùng hoặc không tồn tại); hãy ký lại.",
+        )
+
+
+class RequestExpired(SigningError):
+    status = 410
+    code = "signing.request_expired"
+    title = "Signing request expired"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the signing request has expired",
+            detail_vi="Yêu cầu ký đã hết hạn (quá thời gian chờ ký); hãy bấm ký lại.",
+        )
+
+
+class BadSignature(SigningError):
+    code = "signing.bad_signature"
+    title = "Bad signature"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the returned signature does not match the certificate",
+            detail_vi="Chữ ký trả về từ token không khớp với chứng thư số; văn bản không được ký.",
+        )
+
+
+class TooManyRequests(LienThongError):
+    status = 429
+    code = "signing.too_many_requests"
+    title = "Too many pending signing requests"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "too many signing requests are waiting",
+            detail_vi="Có quá nhiều yêu cầu ký đang chờ; hãy hoàn tất hoặc đợi vài phút rồi thử lại.",
+        )
+
+
+def load_certificate(der: bytes) -> asn1_x509.Certificate:
+    """A signer's certificate sent by the agent (DER); :class:`CertificateProblem` when it is not
+    a usable RSA certificate."""
+    try:
+        cert = asn1_x509.Certificate.load(der)
+        algo = cert.public_key.algorithm
+        cert.subject.human_friendly  # noqa: B018 -- forces parsing of the whole structure
+    except (ValueError, TypeError, KeyError):
+        raise CertificateProblem(
+            "the certificate cannot be read", "chứng thư số gửi lên không đọc được."
+        ) from None
+    if algo != "rsa":
+        raise CertificateProblem(
+            f"the certificate's key is {algo}, not RSA", "khoá của chứng thư số không phải RSA."
+        )
+    return cert
+
+
 @dataclass
 class _Pending:
     signer: ExternalSigner
@@ -61,19 +139,60 @@ class _Pending:
     output: IO[bytes]
     options: SignOptions
     created: float
+    owner: str
+    context: str
+    size: int
 
 
 class RemoteSigning:
     """Holds prepared signatures until the agent's answer arrives (one per server process)."""
 
-    def __init__(self, ttl: float = 600.0) -> None:
+    def __init__(
+        self,
+        ttl: float = 600.0,
+        *,
+        max_pending: int = 200,
+        max_per_owner: int = 5,
+        max_bytes: int = 512 * 1024 * 1024,
+    ) -> None:
         self.ttl = ttl
+        self.max_pending = max_pending
+        self.max_per_owner = max_per_owner
+        self.max_bytes = max_bytes
+        """Bytes of prepared files held in all (each pending request keeps its output file)."""
+        self.tsa_url: str | None = None
+        """The timestamp authority the server's side uses for B-T (``LIENTHONG_TSA_URL``)."""
         self._pending: dict[str, _Pending] = {}
 
     def _expire(self) -> None:
+        # expired requests stay a while so that finish can say "expired" rather than "unknown"
         now = time.monotonic()
-        for key in [k for k, p in self._pending.items() if now - p.created > self.ttl]:
+        for key in [k for k, p in self._pending.items() if now - p.created > 2 * self.ttl]:
             del self._pending[key]
+
+    def _live(self) -> list[_Pending]:
+        now = time.monotonic()
+        return [p for p in self._pending.values() if now - p.created <= self.ttl]
+
+    def _make_room(self, owner: str, size: int) -> None:
+        self._expire()
+        live = self._live()
+        mine = [p for p in live if p.owner == owner]
+        if len(mine) >= self.max_per_owner:
+            # a signer who gave up on earlier tries makes room for the new one
+            oldest = min(mine, key=lambda p: p.created)
+            self._pending = {k: p for k, p in self._pending.items() if p is not oldest}
+            live.remove(oldest)
+        if len(live) >= self.max_pending or sum(p.size for p in live) + size > self.max_bytes:
+            raise TooManyRequests()
+        # expired entries kept only for the 410 answer give way first
+        expired = [k for k, p in self._pending.items() if p not in live]
+        while expired and len(self._pending) >= 2 * self.max_pending:
+            del self._pending[expired.pop(0)]
+
+    def pending_count(self, owner: str | None = None) -> int:
+        """Requests waiting for a signature (not expired), of ``owner`` or in all."""
+        return sum(1 for p in self._live() if owner is None or p.owner == owner)
 
     async def prepare(
         self,
@@ -81,23 +200,31 @@ class RemoteSigning:
         cert: asn1_x509.Certificate,
         chain: list[asn1_x509.Certificate],
         options: SignOptions,
+        *,
+        owner: str = "",
+        context: str = "",
     ) -> PreparedSignature:
+        """Prepare ``data`` for ``cert``'s signature; only ``owner`` may finish it, and only for
+        the same ``context``."""
         if options.level not in (Level.B_B, Level.B_T):
             raise SigningError(
                 "two-phase signing supports b-b and b-t",
                 detail_vi="Ký hai bước (token tại máy người ký) chỉ hỗ trợ mức B-B và B-T.",
             )
-        self._expire()
+        self._make_room(owner, len(data))
         now = dt.datetime.now(dt.UTC)
         _check_validity_period(cert, now)
-        writer = open_for_signing(data)
+        # parsing and the anchor search are CPU work on possibly large files: off the event loop
+        writer = await asyncio.to_thread(open_for_signing, data)
         existing = sum(1 for _ in fields.enumerate_sig_fields(writer.prev, filled_status=None))
         field_name = options.field_name or f"{options.role.value}-{existing + 1}"
-        page, box, style, stamp_text = plan_appearance(data, writer, options, now)
+        page, box, style, stamp_text = await asyncio.to_thread(
+            plan_appearance, data, writer, options, now
+        )
         signer = ExternalSigner(
             signing_cert=cert,
             cert_registry=SimpleCertificateStore.from_certs(chain),  # type: ignore[no-untyped-call]
-            signature_value=256,
+            signature_value=max(256, (cert.public_key.bit_size + 7) // 8),
         )
         meta = signers.PdfSignatureMetadata(
             field_name=field_name,
@@ -118,7 +245,15 @@ class RemoteSigning:
         )
         request_id = secrets.token_urlsafe(16)
         self._pending[request_id] = _Pending(
-            signer, signed_attrs, prep_digest, output, options, time.monotonic()
+            signer,
+            signed_attrs,
+            prep_digest,
+            output,
+            options,
+            time.monotonic(),
+            owner,
+            context,
+            len(data) + (options.bytes_reserved or 32768),
         )
         return PreparedSignature(
             request_id=request_id,
@@ -128,14 +263,19 @@ class RemoteSigning:
             field_name=field_name,
         )
 
-    async def finish(self, request_id: str, signature: bytes) -> bytes:
-        """Check the agent's raw signature and complete the file; returns the signed PDF."""
-        pending = self._pending.pop(request_id, None)
-        if pending is None:
-            raise SigningError(
-                "unknown or expired signing request",
-                detail_vi="Yêu cầu ký không tồn tại hoặc đã hết hạn; hãy ký lại.",
-            )
+    async def finish(
+        self, request_id: str, signature: bytes, *, owner: str = "", context: str = ""
+    ) -> bytes:
+        """Check the agent's raw signature and complete the file; returns the signed PDF.
+
+        The request is used once, whatever the outcome: a wrong signature means signing again.
+        """
+        pending = self._pending.get(request_id)
+        if pending is None or pending.owner != owner or pending.context != context:
+            raise RequestNotFound()
+        del self._pending[request_id]
+        if time.monotonic() - pending.created > self.ttl:
+            raise RequestExpired()
         to_sign = pending.signed_attrs.dump()
         cert = pending.signer.signing_cert
         assert cert is not None
@@ -144,10 +284,7 @@ class RemoteSigning:
             assert isinstance(public, rsa.RSAPublicKey)
             public.verify(signature, to_sign, padding.PKCS1v15(), hashes.SHA256())
         except (InvalidSignature, AssertionError):
-            raise SigningError(
-                "the returned signature does not match the certificate",
-                detail_vi="Chữ ký trả về từ token không khớp với chứng thư số.",
-            ) from None
+            raise BadSignature() from None
         pending.signer._signature_value = signature
         timestamper = None
         session: aiohttp.ClientSession | None = None
@@ -167,3 +304,78 @@ class RemoteSigning:
         output = pending.output
         output.seek(0)
         return output.read()
+
+
+REMOTE_KEY = web.AppKey("remote_signing", RemoteSigning)
+"""The app's one :class:`RemoteSigning` (mounted by :func:`signing.http.setup`)."""
+
+MAX_CHAIN = 10
+
+
+def _b64(value: Any, field: str, what_vi: str, limit: int = 64 * 1024) -> bytes:
+    if not isinstance(value, str) or not value or len(value) > limit:
+        raise ValidationFailed(
+            f"{field} must be base64 text",
+            detail_vi=f"Thiếu hoặc sai {what_vi} (cần chuỗi base64).",
+            extra={"field": field},
+        )
+    try:
+        return base64.b64decode(value, validate=True)
+    except ValueError:
+        raise ValidationFailed(
+            f"{field} is not base64",
+            detail_vi=f"{what_vi.capitalize()} không phải chuỗi base64 hợp lệ.",
+            extra={"field": field},
+        ) from None
+
+
+def parse_signer(
+    body: dict[str, Any],
+) -> tuple[asn1_x509.Certificate, list[asn1_x509.Certificate]]:
+    """The signer's certificate (``certificate_b64``, DER) and the CA certificates of its chain
+    (``chain_b64``, a list), as the agent's ``/certificates`` gives them."""
+    cert = load_certificate(_b64(body.get("certificate_b64"), "certificate_b64", "chứng thư số"))
+    if cert.ca:
+        raise CertificateProblem(
+            "a CA certificate cannot sign documents", "đây là chứng thư của tổ chức cấp (CA)."
+        )
+    raw_chain = body.get("chain_b64") or []
+    if not isinstance(raw_chain, list) or len(raw_chain) > MAX_CHAIN:
+        raise ValidationFailed(
+            "chain_b64 must be a list of base64 certificates",
+            detail_vi="Chuỗi chứng thư (chain_b64) phải là danh sách chứng thư base64.",
+            extra={"field": "chain_b64"},
+        )
+    chain = [load_certificate(_b64(c, "chain_b64", "chuỗi chứng thư")) for c in raw_chain]
+    return cert, chain
+
+
+def parse_signature(body: dict[str, Any]) -> tuple[str, bytes]:
+    """``request_id`` and the raw ``signature_b64`` the agent returned."""
+    request_id = body.get("request_id")
+    if not isinstance(request_id, str) or not 0 < len(request_id) <= 64:
+        raise RequestNotFound()
+    return request_id, _b64(body.get("signature_b64"), "signature_b64", "chữ ký", 8192)
+
+
+def prepared_dict(prepared: PreparedSignature, ttl: float) -> dict[str, Any]:
+    """The answer to a prepare request: what the page passes on to the agent's ``/sign``."""
+    return {
+        "request_id": prepared.request_id,
+        "to_sign_b64": prepared.to_sign_b64,
+        "message_digest": prepared.message_digest,
+        "document_sha256": prepared.document_sha256,
+        "field_name": prepared.field_name,
+        "expires_in": int(ttl),
+    }
+
+
+def tsa_url_from_env(env: Mapping[str, str]) -> str | None:
+    """``LIENTHONG_TSA_URL``: the timestamp authority for B-T signatures made on the server's side
+    (two-phase signing and the agency seal); unset means B-B only."""
+    url = env.get("LIENTHONG_TSA_URL", "").strip()
+    if not url:
+        return None
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError("LIENTHONG_TSA_URL", "must be an http(s) URL")
+    return url
