@@ -217,3 +217,39 @@ class Receipt(Base):
     cms: Mapped[bytes] = mapped_column(LargeBinary)
     """The detached CMS SignedData (DER)."""
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Draft(Base):
+    """A document being prepared (dự thảo): the clerk's unsigned PDF, then the leader's signed
+    version, then the sealed one, until it is sent and becomes a :class:`Document`.
+
+    Each version is a new file (an incremental update of the previous one); the row points to
+    the current one and keeps the original."""
+
+    __tablename__ = "doc_drafts"
+    __table_args__ = (Index("ix_doc_drafts_agency_created", "agency_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    agency_code: Mapped[str] = mapped_column(String(32))
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    fields: Mapped[str] = mapped_column(Text)
+    """The compose form's fields (JSON), parsed again by ``NewDocument.parse`` at send time."""
+    main_sha256: Mapped[str] = mapped_column(ForeignKey("doc_files.sha256"))
+    """The current version of the main PDF."""
+    original_sha256: Mapped[str] = mapped_column(ForeignKey("doc_files.sha256"))
+    """The clerk's unsigned PDF."""
+    main_name: Mapped[str] = mapped_column(String(255))
+    attachments: Mapped[str] = mapped_column(Text, default="[]")
+    """``[{"name", "sha256", "media_type"}]`` (JSON)."""
+    state: Mapped[str] = mapped_column(String(16), default="draft")
+    """``draft`` → ``signed`` (leader) → ``sealed`` (agency) → ``sent``."""
+    signed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    signer_subject: Mapped[str] = mapped_column(String(500), default="")
+    signed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    sealed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    document_public_id: Mapped[str | None] = mapped_column(String(36))
+    """The sent document, once sent."""
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
