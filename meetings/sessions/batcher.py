@@ -36,6 +36,8 @@ class VoteBatcher:
         self.on_batch = on_batch
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._tallies: dict[int, Poll] = {}
+        self._publisher: asyncio.Task[None] | None = None
         self.batches = 0
         """How many transactions were committed (for tests and the benchmark)."""
 
@@ -44,6 +46,11 @@ class VoteBatcher:
             self._task = asyncio.get_running_loop().create_task(self._run(), name="vote-batcher")
 
     async def stop(self) -> None:
+        if self._publisher is not None:
+            self._publisher.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._publisher
+            self._publisher = None
         if self._task is not None:
             self._task.cancel()
             with suppress(asyncio.CancelledError):
@@ -59,10 +66,13 @@ class VoteBatcher:
         return outcome
 
     async def flush(self) -> None:
-        """Return once every vote queued before this call is committed (closing a vote waits)."""
+        """Return once every vote queued before this call is committed (closing a vote waits)
+        and its live count published, so no count of an open vote follows the result."""
         future: asyncio.Future[BallotOutcome | None] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait((None, future))
         await future
+        while self._publisher is not None and not self._publisher.done():
+            await asyncio.shield(self._publisher)
 
     async def _run(self) -> None:
         while True:
@@ -101,6 +111,20 @@ class VoteBatcher:
             if not future.done():  # a caller who left (socket closed) has cancelled its future
                 future.set_result(outcome)
         if polls and self.on_batch is not None:
+            # The live count is published beside the loop, not in it: the next batch's commit
+            # need not wait for it (a publish through PostgreSQL is a round trip), and counts of
+            # batches that committed meanwhile go out as one, the latest per poll.
+            for poll in polls:
+                self._tallies[poll.id] = poll
+            if self._publisher is None or self._publisher.done():
+                self._publisher = asyncio.get_running_loop().create_task(
+                    self._publish_tallies(), name="vote-tallies"
+                )
+
+    async def _publish_tallies(self) -> None:
+        while self._tallies and self.on_batch is not None:
+            polls = list(self._tallies.values())
+            self._tallies.clear()
             try:
                 await self.on_batch(polls)
             except Exception:

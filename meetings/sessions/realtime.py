@@ -14,9 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from meetings.sessions import repo
 from meetings.sessions.rules import Choice
 from meetings.sessions.service import SessionsService, is_desk
 from server.auth.principal import Principal
@@ -53,11 +50,7 @@ def make_channel_rule(svc: SessionsService) -> ChannelCheck:
         if match is None:
             return False
         session_id, desk = int(match.group(1)), match.group(2) is not None
-
-        async def run(session: AsyncSession) -> str | None:
-            return await repo.role_of_txn(session, session_id, principal.user_id)
-
-        role = await svc.db.read("session_channel_rule", run)
+        role = await svc.roles.role(session_id, principal.user_id)
         return role is not None and (not desk or is_desk(role))
 
     return session_channel

@@ -87,6 +87,14 @@ async def role_of_txn(session: AsyncSession, session_id: int, user_id: int) -> s
     ).first()
 
 
+async def roles_txn(session: AsyncSession, session_id: int) -> dict[int, str]:
+    """Everyone invited to the session and as what (the realtime channel rule's cache)."""
+    rows = await session.execute(
+        select(Invitation.user_id, Invitation.role).where(Invitation.session_id == session_id)
+    )
+    return {uid: role for uid, role in rows}
+
+
 async def invite_txn(session: AsyncSession, session_id: int, login: str, role: str) -> User:
     """Invite (or change the role of) the person with ``login``."""
     user = (await session.scalars(select(User).where(User.login == login))).first()

@@ -30,6 +30,7 @@ from meetings.sessions.errors import (
 )
 from meetings.sessions.models import AgendaItem, CouncilSession, Invitation, Poll, PollVote
 from meetings.sessions.polls import REFUSALS, Ballot, BallotOutcome
+from meetings.sessions.roles import InvitationRoles
 from meetings.sessions.rules import Choice, InviteRole, Presence, SpeakerKind, Threshold
 from server.accounts.models import User
 from server.audit.log import append_txn
@@ -81,6 +82,8 @@ class SessionsService:
         self.hub = hub
         self._db = db
         self._batcher: VoteBatcher | None = None
+        self.roles = InvitationRoles(self._load_roles)
+        """Invitation roles for the realtime channel rule (cached; see ``roles.py``)."""
         self.files_dir = Path("files")
         self.trust_dir = Path("trust")
         self.verify_online = True
@@ -107,6 +110,12 @@ class SessionsService:
                 await self.close_expired_opinions()
             except Exception:
                 log.exception("closing expired opinion collections failed")
+
+    async def _load_roles(self, session_id: int) -> dict[int, str]:
+        async def run(session: AsyncSession) -> dict[int, str]:
+            return await repo.roles_txn(session, session_id)
+
+        return await self.db.read("session_roles", run)
 
     @property
     def db(self) -> Database:
@@ -141,7 +150,9 @@ class SessionsService:
             await append_txn(session, "session.create", target=f"session:{cs.id}", **_actor(p))
             return session_json(cs, "secretariat")
 
-        return await self._write("session_create", run)
+        created = await self._write("session_create", run)
+        self.roles.forget(created["id"])
+        return created
 
     async def clone_session(self, p: Principal, session_id: int, title: str) -> dict[str, Any]:
         """A new draft session with the agenda and invitations of ``session_id`` (a template)."""
@@ -184,7 +195,9 @@ class SessionsService:
             )
             return session_json(cs, "secretariat")
 
-        return await self._write("session_clone", run)
+        created = await self._write("session_clone", run)
+        self.roles.forget(created["id"])
+        return created
 
     async def list_sessions(self, p: Principal) -> list[dict[str, Any]]:
         async def run(session: AsyncSession) -> list[dict[str, Any]]:
@@ -279,6 +292,7 @@ class SessionsService:
             return (await repo.quorum_txn(session, session_id, None)).to_json()
 
         await self._write("session_invite", run)
+        self.roles.forget(session_id)
         await self._publish(session_id, "invitations.changed", {})
 
     async def add_sitting(self, p: Principal, session_id: int, title: str) -> dict[str, Any]:

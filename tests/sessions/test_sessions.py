@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+from meetings.sessions.api import SERVICE_KEY
 from server.db import Database
 from tests.conftest import People
-from tests.sessions.helpers import Client, make_council, next_op
+from tests.sessions.helpers import MEMBERS, Client, make_council, next_op
 
 
 async def test_agenda_attendance_quorum_and_who_sees_what(
@@ -145,3 +147,28 @@ async def test_demo_session_seeds_once(client: Client, database: Database, tmp_p
     assert await seed_demo_session(database, tmp_path) is True
     assert await seed_demo_session(database, tmp_path) is False
     assert len(list((tmp_path / "papers").glob("*.pdf"))) == 2
+
+
+async def test_channel_rule_cached_per_session_and_cleared_by_an_invitation(
+    client: Client, people: People
+) -> None:
+    c = await make_council(client, people)
+    roles = client.app[SERVICE_KEY].roles
+    # a reconnect storm: many tablets subscribing at once ask the database once
+    loads = roles.loads
+    tablets = await asyncio.gather(*(c.ws(login, f"session:{c.sid}") for login in MEMBERS * 3))
+    assert roles.loads == loads + 1
+    for ws in tablets:
+        await ws.close()
+    # a member may not hear the desk; an outsider hears nothing, until invited
+    ws = await c.ws("db1")
+    await ws.send_json({"op": "subscribe", "channels": {f"session:{c.sid}:desk": None}})
+    assert (await next_op(ws, "subscribed", "error"))["op"] == "error"
+    await ws.close()
+    outsider = await c.ws("ngoai")
+    await outsider.send_json({"op": "subscribe", "channels": {f"session:{c.sid}": None}})
+    assert (await next_op(outsider, "subscribed", "error"))["op"] == "error"
+    await c.call("POST", "/invitations", "thuky", {"login": "ngoai", "role": "guest"}, 201)
+    await outsider.send_json({"op": "subscribe", "channels": {f"session:{c.sid}": None}})
+    assert (await next_op(outsider, "subscribed", "error"))["op"] == "subscribed"
+    await outsider.close()
