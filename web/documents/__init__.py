@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from documents.drafts_http import setup_drafts
 from documents.http import MIGRATIONS as DOCUMENT_MIGRATIONS
 from documents.http import setup as setup_api
 from web.documents.pages import add_pages
@@ -13,5 +14,6 @@ __all__ = ["DOCUMENT_MIGRATIONS", "setup_documents"]
 
 def setup_documents(app: web.Application) -> None:
     """The API under ``/api/v1/documents`` and the pages under ``/documents``."""
+    setup_drafts(app)  # first: ``/api/v1/documents/drafts`` before ``/api/v1/documents/{id}``
     setup_api(app)
     add_pages(app)
