@@ -109,7 +109,12 @@ def live_server(data_dir: Path, env: Mapping[str, str] | None = None) -> Iterato
 
 @contextmanager
 def chromium(**launch: Any) -> Iterator[Any]:
-    """A Playwright Chromium browser (sync API: call from plain, non-async tests)."""
+    """A Playwright Chromium browser (sync API: call from plain, non-async tests).
+
+    Give ``page.wait_for_function`` an arrow function (``"() => …"``), never a bare expression:
+    Playwright ``eval``s a bare expression at each poll, which the pages' CSP (no
+    ``unsafe-eval``) refuses as soon as the first poll is not already true.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

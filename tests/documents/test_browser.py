@@ -45,7 +45,7 @@ def test_clerk_sends_and_recipient_registers_live(
         _login(r, server.url, "vanthu.snv")
         r.goto(server.url + "/documents")
         assert r.get_by_test_id("tab-inbox").inner_text() == "Văn bản đến"
-        r.wait_for_function("window.__ltLive === 'subscribed'")
+        r.wait_for_function("() => window.__ltLive === 'subscribed'")
 
         _login(s, server.url, "vanthu.tinh")
         s.get_by_test_id("tile.documents").click()
@@ -59,7 +59,7 @@ def test_clerk_sends_and_recipient_registers_live(
         s.wait_for_url("**/documents/*?sent=1")
         assert s.get_by_test_id("notice").inner_text() == "Đã gửi văn bản."
         assert s.get_by_test_id("recipient-status").inner_text() == "Đã đến"
-        s.wait_for_function("window.__ltLive === 'subscribed'")
+        s.wait_for_function("() => window.__ltLive === 'subscribed'")
 
         # the recipient's inbox shows the new document by itself
         row = r.get_by_test_id("inbox-row")

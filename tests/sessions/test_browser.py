@@ -96,7 +96,7 @@ def test_member_reads_notes_and_votes_desk_closes_wall_shows(
     width = tablet.locator("#page-canvas").bounding_box()["width"]
     tablet.click("#zoom-in")
     tablet.wait_for_function(
-        f"document.getElementById('page-canvas').getBoundingClientRect().width > {width + 50}"
+        f"() => document.getElementById('page-canvas').getBoundingClientRect().width > {width + 50}"
     )
     tablet.get_by_test_id("thumbs-toggle").click()
     tablet.locator("[data-testid=thumbs] li[data-page='2']").click()
