@@ -26,6 +26,9 @@ class BriefingsConfig:
     last_n: int = 4
     """``LIENTHONG_BRIEFINGS_LAST_N``: endpoint videos each subscriber may get besides the chair
     (the browser client asks for ``1 + last_n`` video slots)."""
+    workers: int = 1
+    """``LIENTHONG_BRIEFINGS_WORKERS``: media worker processes, a number or ``auto`` (one per
+    core).  1 (the default): the app's own process carries all media, as on a small node."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> BriefingsConfig:
@@ -42,6 +45,11 @@ class BriefingsConfig:
         last_n_raw = env.get("LIENTHONG_BRIEFINGS_LAST_N", "4")
         if not last_n_raw.isdigit() or not 0 <= int(last_n_raw) <= 24:
             raise ConfigError("LIENTHONG_BRIEFINGS_LAST_N", "must be a whole number 0–24")
+        workers_raw = env.get("LIENTHONG_BRIEFINGS_WORKERS", "1").strip().lower()
+        if workers_raw == "auto":
+            workers_raw = str(os.cpu_count() or 1)
+        if not workers_raw.isdigit() or not 1 <= int(workers_raw) <= 256:
+            raise ConfigError("LIENTHONG_BRIEFINGS_WORKERS", "must be auto or a number 1–256")
         nodes = tuple(
             n.strip().rstrip("/")
             for n in env.get("LIENTHONG_BRIEFINGS_UPSTREAM_NODES", "").split(",")
@@ -51,7 +59,12 @@ class BriefingsConfig:
             parts = urlsplit(node)
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise ConfigError("LIENTHONG_BRIEFINGS_UPSTREAM_NODES", f"{node!r} is not a URL")
-        return cls(ice_addresses=addresses, upstream_nodes=nodes, last_n=int(last_n_raw))
+        return cls(
+            ice_addresses=addresses,
+            upstream_nodes=nodes,
+            last_n=int(last_n_raw),
+            workers=int(workers_raw),
+        )
 
     def upstream_allowed(self, url: str) -> bool:
         """True when ``url`` is on one of the configured upstream nodes."""

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -20,6 +21,7 @@ from aiohttp import WSMsgType, web
 from meetings.briefings.cascade_link import run_link
 from meetings.briefings.config import BriefingsConfig
 from meetings.briefings.errors import NotChair
+from meetings.briefings.live import read_live
 from meetings.briefings.messages import (
     MAX_FRAME,
     BadMessage,
@@ -48,7 +50,9 @@ from meetings.briefings.service import (
 )
 from meetings.briefings.sfu import hooks
 from meetings.briefings.sfu.peer import OfferRefused
+from meetings.briefings.sfu.pipe import Cluster
 from meetings.briefings.sfu.room import Participant, Room, Rooms
+from meetings.briefings.workers import Seat, WorkerPool
 from server.auth.principal import require_principal
 from server.errors import BadRequest, Forbidden, NotFound, ValidationFailed
 from server.http.jsonio import json_ok, read_json_object
@@ -59,6 +63,8 @@ log = logging.getLogger(__name__)
 routes = ApiRoutes()
 ROOMS_KEY = web.AppKey("briefing_rooms", Rooms)
 BRIEFINGS_CONFIG_KEY = web.AppKey("briefings_config", BriefingsConfig)
+POOL_KEY = web.AppKey("briefing_workers", WorkerPool)
+"""The media workers, when there are more than one (``LIENTHONG_BRIEFINGS_WORKERS``)."""
 SEND_QUEUE = 256
 """Frames waiting for a slow client before its socket is dropped."""
 
@@ -122,8 +128,7 @@ async def show_handler(request: web.Request) -> web.Response:
     p = require_principal(request)
     view = await visible_briefing(request.app[DB_KEY], p, _briefing_id(request))
     body = view.to_json()
-    room = request.app[ROOMS_KEY].rooms.get(view.id)
-    body["live"] = [i.id for i in room.roll_call()] if room else []
+    body["live"] = await _live_ids(request.app, view.id)
     folder = recordings_root(request.app) / str(view.id)
     body["recordings"] = (
         [
@@ -138,6 +143,18 @@ async def show_handler(request: web.Request) -> web.Response:
         else []
     )
     return json_ok(body)
+
+
+async def _live_ids(app: web.Application, briefing_id: int) -> list[str]:
+    """Who is in the room now, on any media worker."""
+    room = app[ROOMS_KEY].rooms.get(briefing_id)
+    if room is not None:
+        return [i.id for i in room.roll_call()]
+    pool = app.get(POOL_KEY)
+    if pool is None:
+        return []
+    state = await read_live(app[DB_KEY], briefing_id)
+    return [r.id for r in state.rows if pool.cluster.alive(r.worker, r.epoch)]
 
 
 RECORDING_NAME = re.compile(r"^hall-\d{8}T\d{6}Z-[\w-]{1,40}\.webm$")
@@ -275,7 +292,36 @@ async def signal_handler(request: web.Request) -> web.StreamResponse:
     if not ws.can_prepare(request).ok:
         raise BadRequest("Expected a WebSocket handshake.", detail_vi="Cần kết nối WebSocket.")
     await ws.prepare(request)
-    rooms = request.app[ROOMS_KEY]
+    pool = request.app.get(POOL_KEY)
+    if pool is None:
+        await serve_signaling(request.app, ws, admission)
+        return ws
+    seat = Seat(
+        briefing=admission.briefing.id,
+        user_id=admission.user_id,
+        login=admission.login,
+        display_name=admission.display_name,
+        agency_code=admission.agency_code,
+        is_chair=admission.is_chair,
+        is_endpoint=admission.is_endpoint,
+    )
+    worker = pool.place(seat)
+    if worker != 0:
+        await pool.relay(ws, worker, seat)
+        return ws
+    pool.load[0] += 1
+    try:
+        await serve_signaling(request.app, ws, admission)
+    finally:
+        pool.load[0] -= 1
+    return ws
+
+
+async def serve_signaling(
+    app: web.Application, ws: web.WebSocketResponse, admission: Admission
+) -> None:
+    """One endpoint's signaling socket on this media worker, until it closes."""
+    rooms = app[ROOMS_KEY]
     rooms.sockets.add(ws)
     room = rooms.get(admission.briefing.id, admission.briefing.title)
     queue: asyncio.Queue[ServerFrame | None] = asyncio.Queue(SEND_QUEUE)
@@ -305,7 +351,8 @@ async def signal_handler(request: web.Request) -> web.StreamResponse:
             briefing=admission.briefing.id,
         )
     )
-    room.join(me)
+    await room.refresh()
+    room.join(me, room.snapshot.row(me.id))
     try:
         async for msg in ws:
             if msg.type != WSMsgType.TEXT:
@@ -313,7 +360,7 @@ async def signal_handler(request: web.Request) -> web.StreamResponse:
                 continue
             try:
                 message = parse_client_message(msg.data)
-                await _handle(request.app, room, me, admission, message)
+                await _handle(app, room, me, admission, message)
             except BadMessage as exc:
                 send(
                     server_frame("error", code=exc.code, detail=exc.detail, detail_vi=exc.detail_vi)
@@ -328,7 +375,6 @@ async def signal_handler(request: web.Request) -> web.StreamResponse:
             await asyncio.wait_for(writer, 2)
         await ws.close()
         rooms.sockets.discard(ws)
-    return ws
 
 
 async def _writer(ws: web.WebSocketResponse, queue: asyncio.Queue[ServerFrame | None]) -> None:
@@ -398,12 +444,29 @@ def recordings_root(app: web.Application) -> Path:
 
 
 async def _rooms_ctx(app: web.Application) -> AsyncIterator[None]:
-    app[ROOMS_KEY] = Rooms(recordings=recordings_root(app))
+    config = app[BRIEFINGS_CONFIG_KEY]
+    pool: WorkerPool | None = None
+    cluster = Cluster(0, secrets.token_hex(8))
+    if config.workers > 1:
+        app_config = app[CONFIG_KEY]
+        pool = WorkerPool(
+            config.workers,
+            {
+                "LIENTHONG_DATABASE_URL": app_config.database.url.reveal(),
+                "LIENTHONG_DATA_DIR": str(app_config.data_dir),
+            },
+        )
+        await pool.start()
+        app[POOL_KEY] = pool
+        cluster = pool.cluster
+    app[ROOMS_KEY] = Rooms(recordings=recordings_root(app), db=app[DB_KEY], cluster=cluster)
     yield
     await app[ROOMS_KEY].close()
+    if pool is not None:
+        await pool.stop()
 
 
-async def _on_shutdown(app: web.Application) -> None:
+async def shutdown_rooms(app: web.Application) -> None:
     """Close links, peers and signaling sockets first, so that shutdown does not wait on them.
 
     Clients see 1001 (going away) and come back by themselves when the server is up again.
@@ -427,4 +490,4 @@ def setup(app: web.Application, config: BriefingsConfig | None = None) -> None:
     app.router.add_routes(routes.table)
     app[OPENAPI_KEY].append(routes)
     app.cleanup_ctx.append(_rooms_ctx)
-    app.on_shutdown.append(_on_shutdown)
+    app.on_shutdown.append(shutdown_rooms)

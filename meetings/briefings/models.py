@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.base import Base, UtcDateTime, utcnow
@@ -60,3 +60,56 @@ class BriefingInvite(Base):
     kind: Mapped[str] = mapped_column(String(16))
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class LiveRoom(Base):
+    """A briefing's live room as every media worker sees it; kept across restarts.
+
+    One row per briefing that has been opened: who has the floor, whether the hall is being
+    recorded, whether the chair ended it.  The workers hosting the briefing's endpoints read it
+    when told it changed (and once a second as a safety net).
+    """
+
+    __tablename__ = "briefing_live_rooms"
+
+    briefing_id: Mapped[int] = mapped_column(
+        ForeignKey("briefings.id", ondelete="CASCADE"), primary_key=True
+    )
+    spotlight: Mapped[str | None] = mapped_column(String(64))
+    """Participant id given the floor (trao quyền phát biểu), or None."""
+    recording: Mapped[bool] = mapped_column(Boolean, default=False)
+    ended: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class LiveParticipant(Base):
+    """One participant's live state in a briefing, shared by the media workers.
+
+    ``worker``/``epoch`` say which worker process hosts the participant now (None: not
+    connected anywhere); a row of a worker that died or restarted (another epoch) counts as
+    absent.  Hands and mutes stay in the row when the participant leaves, so a rejoin or a
+    server restart finds them again.
+    """
+
+    __tablename__ = "briefing_live_participants"
+
+    briefing_id: Mapped[int] = mapped_column(
+        ForeignKey("briefings.id", ondelete="CASCADE"), primary_key=True
+    )
+    participant: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), default="")
+    agency_code: Mapped[str] = mapped_column(String(32), default="")
+    chair: Mapped[bool] = mapped_column(Boolean, default=False)
+    endpoint: Mapped[bool] = mapped_column(Boolean, default=False)
+    worker: Mapped[int | None] = mapped_column(Integer)
+    epoch: Mapped[str] = mapped_column(String(32), default="")
+    """Random token of the worker process's start: a restarted worker has another."""
+    connected: Mapped[bool] = mapped_column(Boolean, default=False)
+    streams: Mapped[str] = mapped_column(Text, default="[]")
+    """JSON list of the participant's uplink streams: kind, pipe stream id, clock rate, level id."""
+    audio_muted: Mapped[bool] = mapped_column(Boolean, default=False)
+    video_muted: Mapped[bool] = mapped_column(Boolean, default=False)
+    muted_by_chair: Mapped[bool] = mapped_column(Boolean, default=False)
+    hand: Mapped[bool] = mapped_column(Boolean, default=False)
+    audio_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    rtt_ms: Mapped[float | None] = mapped_column(Float)
+    loss: Mapped[float | None] = mapped_column(Float)

@@ -221,6 +221,7 @@ class Source:
         "sinks",
         "ssrc",
         "stats",
+        "stream",
         "taps",
     )
 
@@ -243,6 +244,8 @@ class Source:
         self.nack = NackGenerator() if kind == "video" and on_nack is not None else None
         """Asks the publisher again for video lost on its uplink (aiortc does not NACK audio)."""
         self.ssrc = 0
+        self.stream = 0
+        """Id of this stream on the pipe between media workers (0: not piped)."""
         self.sinks: list[Sink] = []
         self.taps: list[Callable[[bytes], None]] = []
         """Also given every plain packet (the hall recorder)."""

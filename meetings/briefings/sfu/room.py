@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -18,11 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from meetings.briefings.live import LiveRow, LiveSnapshot, LiveWriter, host_txn, read_live
 from meetings.briefings.messages import ParticipantInfo, ServerFrame, SlotInfo, server_frame
 from meetings.briefings.sfu.cascade import RelayPeer
 from meetings.briefings.sfu.forwarder import Sink, Source
 from meetings.briefings.sfu.peer import ServerPeer
+from meetings.briefings.sfu.pipe import Address, Cluster
 from meetings.briefings.sfu.recorder import HallRecorder
+from meetings.briefings.sfu.remote import RemotePeer
+from server.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +43,8 @@ WEAK_REMB = 300_000
 """Bitrate estimate (REMB, bit/s) below which its link counts as weak."""
 RECOVERY = 10.0
 """Seconds of a good link before a weak subscriber gets all its video slots back."""
+REFRESH_ROUNDS = 3
+"""Ticks between re-reads of the shared state when several workers host the room (safety net)."""
 
 
 @dataclass(eq=False)
@@ -49,7 +57,9 @@ class Participant:
     chair: bool
     endpoint: bool
     send: Send
-    peer: ServerPeer | None = None
+    peer: ServerPeer | RemotePeer | None = None
+    remote: bool = False
+    """Hosted by another media worker: its state comes from the shared copy."""
     audio_muted: bool = False
     video_muted: bool = False
     muted_by_chair: bool = False
@@ -79,7 +89,11 @@ class Participant:
             hand=self.hand,
             audio_only=self.audio_only,
             rtt_ms=round(rtt * 1000, 1) if rtt is not None else self.client_rtt_ms,
-            loss=round(max(peer.loss, peer.uplink_loss()), 4) if peer else self.client_loss,
+            loss=(
+                round(max(peer.loss, peer.uplink_loss()), 4)
+                if peer and not self.remote
+                else self.client_loss
+            ),
             fps=self.client_fps,
         )
 
@@ -94,8 +108,22 @@ class Room:
         *,
         on_empty: Callable[[Room], None],
         recordings: Path | None = None,
+        db: Database | None = None,
+        cluster: Cluster | None = None,
     ) -> None:
         self.briefing_id = briefing_id
+        self.cluster = cluster
+        """The media workers (None: this process alone, as in the bench and unit tests)."""
+        self.writer = LiveWriter(db, briefing_id, self._written) if db is not None else None
+        """Writes the shared copy of the state (None: memory only)."""
+        self._db = db
+        self.loaded = False
+        self._refreshing: asyncio.Task[None] | None = None
+        self._dirty = False
+        self.snapshot = LiveSnapshot()
+        """The shared state as last read."""
+        self.pipe_dests: list[Address] = []
+        """Peer workers hosting endpoints of this briefing: our publishers' packets go there."""
         self.recordings = recordings
         """Where this briefing's hall recordings go (None: recording is off)."""
         self.recorder: HallRecorder | None = None
@@ -111,28 +139,73 @@ class Room:
 
     # -- membership -----------------------------------------------------------------------
 
-    def join(self, p: Participant) -> Participant | None:
-        """Add ``p``; returns the participant it replaces (the same person's older socket)."""
+    def join(self, p: Participant, row: LiveRow | None = None) -> Participant | None:
+        """Add ``p``; returns the participant it replaces (the same person's older socket).
+
+        ``row`` is the participant's shared state from before (a rejoin, maybe on another
+        worker, or a server restart): its hand and mutes carry over.
+        """
         old = self.participants.get(p.id)
         if old is not None:
             self._drop_peer(old)
-            old.send(server_frame("replaced"))
+            if not old.remote:  # a remote one is told by its own worker, which sees the move
+                old.send(server_frame("replaced"))
+        if row is not None:
+            p.hand, p.muted_by_chair = row.hand, row.muted_by_chair
+            p.audio_muted, p.video_muted = row.audio_muted, row.video_muted
         self.participants[p.id] = p
         if self._ticker is None:
             self._ticker = asyncio.ensure_future(self._tick())
+        if not p.remote:
+            self._host(p)
         self.broadcast_roster()
         return old
+
+    def _host(self, p: Participant) -> None:
+        """Write that this worker hosts ``p`` now, with everything the others need to know."""
+        if self.writer is None:
+            return
+        cluster = self.cluster
+        worker, epoch = (cluster.index, cluster.epoch) if cluster else (0, "")
+        peer = p.peer
+        streams = []
+        if peer is not None and peer.connected:
+            streams = [
+                {"kind": s.kind, "stream": s.stream, "clock": s.clock_rate, "level": s.level_id}
+                for s in peer.sources.values()
+                if s.stream
+            ]
+        bid = self.briefing_id
+        values = {
+            "name": p.name,
+            "agency_code": p.agency_code,
+            "chair": p.chair,
+            "endpoint": p.endpoint,
+            "connected": bool(peer and peer.connected),
+            "streams": json.dumps(streams),
+            "audio_muted": p.audio_muted,
+            "video_muted": p.video_muted,
+            "muted_by_chair": p.muted_by_chair,
+            "hand": p.hand,
+            "audio_only": p.audio_only,
+        }
+        self.writer.put(lambda s: host_txn(s, bid, p.id, worker=worker, epoch=epoch, **values))
+
+    def _host_key(self) -> tuple[int, str]:
+        return (self.cluster.index, self.cluster.epoch) if self.cluster else (0, "")
 
     def leave(self, p: Participant) -> None:
         if self.participants.get(p.id) is not p:
             return
         del self.participants[p.id]
         self._drop_peer(p)
-        if self.spotlight == p.id:
-            self.spotlight = None
+        if not p.remote and self.writer is not None:
+            self.writer.fields(
+                p.id, host=self._host_key(), worker=None, connected=False, streams="[]"
+            )
         self.reassign()
         self.broadcast_roster()
-        if not self.participants:
+        if not any(not q.remote for q in self.participants.values()):
             self._stop_ticker()
             self._on_empty(self)
 
@@ -167,7 +240,7 @@ class Room:
             self._close_later(peer)
             self.reassign()
 
-    def _close_later(self, peer: ServerPeer) -> None:
+    def _close_later(self, peer: ServerPeer | RemotePeer) -> None:
         for sink in peer.sinks:
             sink.detach()
         for source in peer.sources.values():
@@ -178,11 +251,26 @@ class Room:
         task.add_done_callback(self._closing.discard)
 
     def _connected(self, peer: ServerPeer) -> None:
+        owner = self.participants.get(peer.owner)
+        if owner is not None and owner.peer is peer:
+            self._publish(peer)
+            self._host(owner)
         self.reassign()
         self.broadcast_roster()
         chair = self._chair()
         if self.recording and chair is not None and chair.peer is peer:
             self._record_chair()  # the chair rejoined: go on in a new file
+
+    def _publish(self, peer: ServerPeer) -> None:
+        """Name our publisher's streams on the pipe and send them to the peer workers."""
+        cluster = self.cluster
+        if cluster is None or not cluster.multi:
+            return
+        for source in peer.sources.values():
+            if not source.stream:
+                source.stream = secrets.randbits(31) | 1
+                cluster.local[source.stream] = source
+                source.taps.append(cluster.tap(source.stream, self.pipe_dests))
 
     # -- recording -------------------------------------------------------------------------
 
@@ -194,6 +282,8 @@ class Room:
         if self.recordings is None:
             return None
         self.recording = True
+        if self.writer is not None:
+            self.writer.room(recording=True)
         return self._record_chair()
 
     def _record_chair(self) -> Path | None:
@@ -213,6 +303,8 @@ class Room:
         return path
 
     async def stop_recording(self) -> Path | None:
+        if self.recording and self.writer is not None:
+            self.writer.room(recording=False)
         self.recording = False
         recorder = self._stop_recorder()
         if recorder is None:
@@ -238,6 +330,7 @@ class Room:
         for p in self.participants.values():
             if p.peer is peer:
                 self._drop_peer(p)
+                self._host(p)
                 self.broadcast_roster()
                 return
 
@@ -301,12 +394,17 @@ class Room:
                 rounds += 1
                 self._detect_speaker()
                 for p in self.participants.values():
-                    if p.peer is not None and p.peer.connected:
+                    if p.peer is not None and p.peer.connected and not p.remote:
                         p.peer.feed_sender_reports()
                 if rounds % 3 == 0:
                     self._adapt()
                 if rounds % 10 == 0:
                     self.broadcast_roster()
+                if self.cluster is not None and self.cluster.multi:
+                    if rounds % REFRESH_ROUNDS == 0:
+                        self.request_refresh()
+                    if rounds % 10 == 5:
+                        self._save_quality()
         except asyncio.CancelledError:
             pass
 
@@ -357,6 +455,8 @@ class Room:
             return
         p.muted_by_chair = True
         p.send(server_frame("muted", by="chair"))
+        if self.writer is not None:
+            self.writer.fields(target, muted_by_chair=True)
         self.reassign()
         self.broadcast_roster()
 
@@ -365,17 +465,23 @@ class Room:
             if not p.chair:
                 p.muted_by_chair = True
                 p.send(server_frame("muted", by="chair"))
+        if self.writer is not None:
+            self.writer.everyone(except_chair=True, muted_by_chair=True)
         self.reassign()
         self.broadcast_roster()
 
     def give_floor(self, target: str | None) -> None:
         """Spotlight (trao quyền phát biểu): seen and heard by all, unmuted, hand lowered."""
         self.spotlight = target if target in self.participants else None
+        if self.writer is not None:
+            self.writer.room(spotlight=self.spotlight)
         if self.spotlight is not None:
             p = self.participants[self.spotlight]
             p.hand = False
             p.muted_by_chair = False
             p.send(server_frame("floor"))
+            if self.writer is not None:
+                self.writer.fields(p.id, hand=False, muted_by_chair=False)
         self.reassign()
         self.broadcast(server_frame("spotlight", id=self.spotlight))
         self.broadcast_roster()
@@ -383,24 +489,40 @@ class Room:
     def lower_hands(self) -> None:
         for p in self.participants.values():
             p.hand = False
+        if self.writer is not None:
+            self.writer.everyone(hand=False)
         self.broadcast_roster()
 
     def roll_call(self) -> list[ParticipantInfo]:
         return [p.info() for p in self.participants.values()]
 
     def set_self_mute(self, p: Participant, audio: bool, video: bool) -> None:
+        was_muted = p.muted_by_chair
         p.audio_muted, p.video_muted = audio, video
         if not audio:
             p.muted_by_chair = False
             self.reassign()
+        if self.writer is not None:
+            self.writer.fields(
+                p.id,
+                audio_muted=audio,
+                video_muted=video,
+                muted_by_chair=p.muted_by_chair and was_muted,
+            )
         self.broadcast_roster()
 
     def set_hand(self, p: Participant, raised: bool) -> None:
         p.hand = raised
+        if self.writer is not None:
+            self.writer.fields(p.id, hand=raised)
         self.broadcast_roster()
 
     async def end(self) -> None:
+        if self.ended:
+            return
         self.ended = True
+        if self.writer is not None:
+            self.writer.room(ended=True)
         await self.stop_recording()
         self.broadcast(server_frame("ended"))
         for p in list(self.participants.values()):
@@ -410,18 +532,194 @@ class Room:
             await asyncio.gather(*self._closing, return_exceptions=True)
 
     async def close(self) -> None:
-        """Shutdown: finish a recording, close every peer connection."""
+        """Shutdown: finish a recording, close every peer connection.
+
+        The shared copy keeps the recording flag: a restarted server records on when the
+        chair comes back.
+        """
+        recording = self.recording
+        writer, self.writer = self.writer, None
         await self.stop_recording()
+        self.recording = recording
         for p in list(self.participants.values()):
             self._drop_peer(p)
         self._stop_ticker()
+        if self._refreshing is not None:
+            self._refreshing.cancel()
         if self._closing:
             await asyncio.gather(*self._closing, return_exceptions=True)
+        if writer is not None:
+            await writer.close()
 
     def _stop_ticker(self) -> None:
         if self._ticker is not None:
             self._ticker.cancel()
             self._ticker = None
+
+    # -- shared state ----------------------------------------------------------------------
+
+    def _written(self) -> None:
+        """A batch of our writes is committed: the other workers re-read the room."""
+        if self.cluster is not None and self.cluster.multi:
+            self.cluster.notify(self.briefing_id)
+
+    async def refresh(self) -> None:
+        """Read the shared copy and make this worker's room agree with it."""
+        if self._db is None:
+            self.loaded = True
+            return
+        try:
+            snapshot = await read_live(self._db, self.briefing_id)
+        except Exception as exc:
+            log.warning("live state of briefing %s not read: %r", self.briefing_id, exc)
+            return
+        if self.writer is not None and self.writer.pending:
+            self._dirty = True  # our own writes are not in it yet: read again after them
+            return
+        self.apply(snapshot)
+
+    def request_refresh(self) -> None:
+        """Another worker changed the room: re-read it (coalesced)."""
+        if self._refreshing is not None and not self._refreshing.done():
+            self._dirty = True
+            return
+        self._refreshing = asyncio.ensure_future(self._refresh_loop())
+
+    async def _refresh_loop(self) -> None:
+        while True:
+            self._dirty = False
+            await self.refresh()
+            if not self._dirty:
+                return
+            await asyncio.sleep(0.02)
+
+    def apply(self, state: LiveSnapshot) -> None:
+        """Make this worker's room agree with the shared ``state``."""
+        first = not self.loaded
+        self.loaded = True
+        self.snapshot = state
+        cluster = self.cluster
+        changed = False
+        if first:
+            self.recording = state.recording and self.recordings is not None
+        elif state.recording != self.recording and not self._chair_is_local():
+            self.recording = state.recording
+            self.broadcast(server_frame("recording", on=state.recording))
+        if state.spotlight != self.spotlight:
+            self.spotlight = state.spotlight
+            target = self.participants.get(state.spotlight or "")
+            if target is not None and not target.remote and not first:
+                target.send(server_frame("floor"))
+            if not first:
+                self.broadcast(server_frame("spotlight", id=self.spotlight))
+            changed = True
+        seen: set[str] = set()
+        for row in state.rows:
+            p = self.participants.get(row.id)
+            ours = row.worker == self._host_key()[0] and row.epoch == self._host_key()[1]
+            if ours:
+                if p is not None and not p.remote:
+                    changed |= self._apply_own(p, row)
+                continue
+            alive = cluster is not None and cluster.alive(row.worker, row.epoch)
+            if p is not None and not p.remote and alive:
+                # the same person joined on another worker: this socket is the older one
+                del self.participants[p.id]
+                self._drop_peer(p)
+                p.send(server_frame("replaced"))
+                changed = True
+                p = None
+            if alive and cluster is not None and row.worker is not None:
+                seen.add(row.id)
+                changed |= self._apply_remote(p, row, cluster)
+        for p in list(self.participants.values()):
+            if p.remote and p.id not in seen:
+                del self.participants[p.id]
+                self._drop_peer(p)
+                changed = True
+        if cluster is not None and cluster.multi:
+            workers = {
+                r.worker
+                for r in state.rows
+                if r.worker is not None and r.worker != cluster.index and r.id in seen
+            }
+            self.pipe_dests[:] = [a for w in sorted(workers) if (a := cluster.address(w))]
+        if state.ended and not self.ended:
+            self._close_task(self.end())
+        if changed:
+            self.reassign()
+            self.broadcast_roster()
+
+    def _apply_own(self, p: Participant, row: LiveRow) -> bool:
+        """Fields the chair may have changed from another worker, for a participant of ours."""
+        changed = False
+        if row.muted_by_chair != p.muted_by_chair:
+            p.muted_by_chair = row.muted_by_chair
+            if row.muted_by_chair:
+                p.send(server_frame("muted", by="chair"))
+            changed = True
+        if row.hand != p.hand:
+            p.hand = row.hand
+            changed = True
+        return changed
+
+    def _apply_remote(self, p: Participant | None, row: LiveRow, cluster: Cluster) -> bool:
+        changed = False
+        if p is None:
+            p = Participant(
+                id=row.id,
+                name=row.name,
+                agency_code=row.agency_code,
+                chair=row.chair,
+                endpoint=row.endpoint,
+                send=_discard,
+                remote=True,
+            )
+            self.participants[p.id] = p
+            changed = True
+        peer = p.peer
+        if not isinstance(peer, RemotePeer) or peer.streams != row.streams:
+            if peer is not None:
+                self._close_later(peer)
+            peer = RemotePeer(p.id, row.worker or 0, row.streams, cluster)
+            p.peer = peer
+            changed = True
+        connected = row.connected and bool(row.streams)
+        if peer.connected != connected:
+            peer.connected = connected
+            changed = True
+        peer.rtt_s = row.rtt_ms / 1000 if row.rtt_ms is not None else None
+        fields = (
+            row.audio_muted,
+            row.video_muted,
+            row.muted_by_chair,
+            row.hand,
+            row.audio_only,
+        )
+        if fields != (p.audio_muted, p.video_muted, p.muted_by_chair, p.hand, p.audio_only):
+            p.audio_muted, p.video_muted, p.muted_by_chair, p.hand, p.audio_only = fields
+            changed = True
+        p.client_loss = row.loss
+        return changed
+
+    def _chair_is_local(self) -> bool:
+        chair = self._chair()
+        return chair is not None and not chair.remote
+
+    def _close_task(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    def _save_quality(self) -> None:
+        """RTT and loss of our participants, for a chair's roll call on another worker."""
+        if self.writer is None:
+            return
+        for p in self.participants.values():
+            if p.remote or p.peer is None or not p.peer.connected:
+                continue
+            info = p.info()
+            self.writer.fields(p.id, host=self._host_key(), rtt_ms=info.rtt_ms, loss=info.loss)
 
     # -- fan-out ---------------------------------------------------------------------------
 
@@ -465,8 +763,19 @@ def _fill(sinks: list[Sink], sources: list[Source]) -> bool:
 class Rooms:
     """Every live room of this process, by briefing id."""
 
-    def __init__(self, recordings: Path | None = None) -> None:
+    def __init__(
+        self,
+        recordings: Path | None = None,
+        *,
+        db: Database | None = None,
+        cluster: Cluster | None = None,
+    ) -> None:
+        self.db = db
+        self.cluster = cluster
+        if cluster is not None:
+            cluster.on_changed = self._changed
         self.rooms: dict[int, Room] = {}
+        self._closing: set[asyncio.Task[None]] = set()
         self.links: dict[int, asyncio.Task[str]] = {}
         """Cascade links to upstream nodes, by local briefing id."""
         self.sockets: set[Any] = set()
@@ -478,13 +787,29 @@ class Rooms:
         room = self.rooms.get(briefing_id)
         if room is None:
             folder = self.recordings / str(briefing_id) if self.recordings else None
-            room = Room(briefing_id, title, on_empty=self._empty, recordings=folder)
+            room = Room(
+                briefing_id,
+                title,
+                on_empty=self._empty,
+                recordings=folder,
+                db=self.db,
+                cluster=self.cluster,
+            )
             self.rooms[briefing_id] = room
         return room
 
     def _empty(self, room: Room) -> None:
         if self.rooms.get(room.briefing_id) is room:
             del self.rooms[room.briefing_id]
+            if any(p.remote for p in room.participants.values()) or room.writer is not None:
+                task = asyncio.ensure_future(room.close())
+                self._closing.add(task)
+                task.add_done_callback(self._closing.discard)
+
+    def _changed(self, briefing_id: int) -> None:
+        room = self.rooms.get(briefing_id)
+        if room is not None:
+            room.request_refresh()
 
     def stop_link(self, briefing_id: int) -> None:
         task = self.links.pop(briefing_id, None)
@@ -498,3 +823,5 @@ class Rooms:
             with contextlib.suppress(Exception):
                 await room.close()
         self.rooms.clear()
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)

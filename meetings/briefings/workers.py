@@ -1,0 +1,250 @@
+"""Media workers: one process per core, started and restarted by the app's process.
+
+The app's process owns HTTP and signaling for everything and is media worker 0; workers 1…N−1
+are ``python -m meetings.briefings.worker`` processes.  An endpoint's signaling socket is
+placed on the least-loaded running worker: worker 0 serves it in-process, any other gets the
+socket relayed frame by frame over a loopback WebSocket (signaling is a few frames a second;
+media goes straight between the endpoint and that worker's ICE sockets).  Before starting the
+workers the supervisor binds every worker's pipe socket (UDP) and internal HTTP socket, and
+hands them over at each (re)start, so addresses never change and a restarted worker finds the
+same peers.  If a worker dies, its endpoints' sockets close (1012), the clients rejoin by
+themselves (0.3–3 s) and land on a running worker; the worker is started again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import os
+import secrets
+import socket
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import aiohttp
+from aiohttp import web
+
+from meetings.briefings.sfu.pipe import Cluster
+
+log = logging.getLogger(__name__)
+
+INTERNAL_PATH = "/internal/briefings/signal"
+KEY_HEADER = "X-LienThong-Worker-Key"
+SEAT_HEADER = "X-LienThong-Seat"
+RESTART_DELAY = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Seat:
+    """Who a relayed signaling socket belongs to, as the app admitted them (checked when read)."""
+
+    briefing: int
+    user_id: int
+    login: str
+    display_name: str
+    agency_code: str
+    is_chair: bool
+    is_endpoint: bool
+
+    def __post_init__(self) -> None:
+        if self.briefing < 1 or self.user_id < 1 or not self.login:
+            raise ValueError("bad seat")
+
+    def encode(self) -> str:
+        return json.dumps(
+            {
+                "briefing": self.briefing,
+                "user_id": self.user_id,
+                "login": self.login,
+                "display_name": self.display_name,
+                "agency_code": self.agency_code,
+                "is_chair": self.is_chair,
+                "is_endpoint": self.is_endpoint,
+            },
+            ensure_ascii=True,
+        )
+
+    @classmethod
+    def decode(cls, raw: str) -> Seat:
+        data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise ValueError("bad seat")
+        return cls(
+            briefing=int(data["briefing"]),
+            user_id=int(data["user_id"]),
+            login=str(data["login"]),
+            display_name=str(data["display_name"]),
+            agency_code=str(data["agency_code"]),
+            is_chair=bool(data["is_chair"]),
+            is_endpoint=bool(data["is_endpoint"]),
+        )
+
+
+def _udp() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+def _listener() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(1024)
+    return sock
+
+
+class WorkerPool:
+    """The supervisor: worker processes, their sockets, placement and relaying."""
+
+    def __init__(self, count: int, env: dict[str, str]) -> None:
+        self.count = count
+        self.key = secrets.token_urlsafe(24)
+        self.env = {**os.environ, **env, "LIENTHONG_BRIEFINGS_WORKER_KEY": self.key}
+        self.pipes = [_udp() for _ in range(count)]
+        self.listeners: dict[int, socket.socket] = {k: _listener() for k in range(1, count)}
+        addresses = {k: s.getsockname()[:2] for k, s in enumerate(self.pipes)}
+        self.cluster = Cluster(0, secrets.token_hex(8), self.pipes[0], addresses)
+        self.procs: dict[int, asyncio.subprocess.Process] = {}
+        self.load: dict[int, int] = dict.fromkeys(range(count), 0)
+        """Signaling sockets placed on each worker now."""
+        self.placement: Callable[[Seat], int] | None = None
+        """Overrides the least-loaded choice (tests put endpoints on given workers)."""
+        self._watchers: set[asyncio.Task[None]] = set()
+        self._stopping = False
+        self._http: aiohttp.ClientSession | None = None
+
+    def port(self, worker: int) -> int:
+        return int(self.listeners[worker].getsockname()[1])
+
+    async def start(self) -> None:
+        self.cluster.start()
+        self._http = aiohttp.ClientSession()
+        for k in range(1, self.count):
+            await self._spawn(k)
+
+    async def _spawn(self, k: int) -> None:
+        pipe, listener = self.pipes[k], self.listeners[k]
+        addresses = ",".join(f"{h}:{p}" for h, p in (s.getsockname()[:2] for s in self.pipes))
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "meetings.briefings.worker",
+            "--index",
+            str(k),
+            "--pipe-fd",
+            str(pipe.fileno()),
+            "--http-fd",
+            str(listener.fileno()),
+            "--addresses",
+            addresses,
+            pass_fds=(pipe.fileno(), listener.fileno()),
+            env=self.env,
+        )
+        self.procs[k] = proc
+        log.info("media worker %d started (pid %d)", k, proc.pid)
+        watcher = asyncio.ensure_future(self._watch(k, proc))
+        self._watchers.add(watcher)
+        watcher.add_done_callback(self._watchers.discard)
+
+    async def _watch(self, k: int, proc: asyncio.subprocess.Process) -> None:
+        code = await proc.wait()
+        if self._stopping:
+            return
+        log.warning("media worker %d (pid %d) exited with %s; restarting", k, proc.pid, code)
+        await asyncio.sleep(RESTART_DELAY)
+        if not self._stopping:
+            await self._spawn(k)
+
+    def running(self, k: int) -> bool:
+        if k == 0:
+            return True
+        proc = self.procs.get(k)
+        heard = self.cluster.heard.get(k)
+        return (
+            proc is not None
+            and proc.returncode is None
+            and heard is not None
+            and self.cluster.alive(k, heard[0])
+        )
+
+    def place(self, seat: Seat) -> int:
+        if self.placement is not None:
+            chosen = self.placement(seat)
+            if self.running(chosen):
+                return chosen
+        live = [k for k in range(self.count) if self.running(k)]
+        return min(live, key=lambda k: (self.load[k], k))
+
+    async def relay(self, ws: web.WebSocketResponse, worker: int, seat: Seat) -> None:
+        """Carry the endpoint's signaling to ``worker`` and back until either side closes."""
+        assert self._http is not None
+        url = f"http://127.0.0.1:{self.port(worker)}{INTERNAL_PATH}"
+        headers = {KEY_HEADER: self.key, SEAT_HEADER: seat.encode()}
+        self.load[worker] += 1
+        try:
+            async with self._http.ws_connect(url, headers=headers, heartbeat=10) as inner:
+
+                async def up() -> None:
+                    async for msg in ws:
+                        if msg.type == aiohttp.WSMsgType.TEXT:
+                            await inner.send_str(msg.data)
+                        elif msg.type == aiohttp.WSMsgType.BINARY:
+                            await inner.send_bytes(msg.data)
+                    await inner.close()
+
+                pump = asyncio.ensure_future(up())
+                try:
+                    async for msg in inner:
+                        if msg.type == aiohttp.WSMsgType.TEXT:
+                            await ws.send_str(msg.data)
+                finally:
+                    pump.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await pump
+                code = inner.close_code
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            log.info("relay to media worker %d failed: %r", worker, exc)
+            code = None
+        finally:
+            self.load[worker] -= 1
+        if not ws.closed:
+            # a worker that went away: 1012 (service restart) and the client rejoins
+            await ws.close(code=code if code in (1000, 1001, 1009) else 1012)
+
+    async def stop(self) -> None:
+        self._stopping = True
+        for proc in self.procs.values():
+            if proc.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.terminate()
+        for proc in self.procs.values():
+            try:
+                await asyncio.wait_for(proc.wait(), 5)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+                await proc.wait()
+        for task in list(self._watchers):
+            task.cancel()
+        self.cluster.close()
+        if self._http is not None:
+            await self._http.close()
+        for sock in [*self.pipes, *self.listeners.values()]:
+            sock.close()
+
+
+def check_key(request: web.Request, key: str) -> bool:
+    given = request.headers.get(KEY_HEADER, "")
+    return bool(key) and hmac.compare_digest(given.encode(), key.encode())
+
+
+def seat_of(request: web.Request) -> Seat | None:
+    try:
+        return Seat.decode(request.headers.get(SEAT_HEADER, ""))
+    except (ValueError, KeyError, TypeError):
+        return None
