@@ -118,6 +118,9 @@ async def logout_post(request: web.Request) -> web.StreamResponse:
             request.app[HUB_KEY].drop_user(principal.user_id)
     response = web.HTTPFound("/login")
     response.del_cookie(COOKIE, path="/")
+    # A shared tablet must not keep the last reader's papers (Cache Storage of the sessions'
+    # offline worker), notes waiting to sync (localStorage) or cached pages.
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
     raise response
 
 
