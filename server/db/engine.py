@@ -45,6 +45,9 @@ def _sqlite_engine(url: str, *, immediate: bool, echo: bool) -> AsyncEngine:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+        # SQLite's own lower() folds ASCII only ("ĐÊ" stays "ĐÊ"); Vietnamese searches need the
+        # Unicode rules PostgreSQL applies, so the connection's lower() is Python's.
+        dbapi_conn.create_function("lower", 1, _unicode_lower, deterministic=True)
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
@@ -59,6 +62,10 @@ def _sqlite_engine(url: str, *, immediate: bool, echo: bool) -> AsyncEngine:
         conn.exec_driver_sql(begin_sql)
 
     return engine
+
+
+def _unicode_lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
 
 
 class Database:
