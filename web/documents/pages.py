@@ -40,6 +40,7 @@ def _context(request: web.Request, p: Principal, **extra: Any) -> dict[str, Any]
         "confidentiality_vi": CONFIDENTIALITY_VI,
         "live_channel": agency_channel(p.agency_code),
         "is_clerk": p.has(Role.CLERK),
+        "sees_drafts": p.has(Role.CLERK, Role.LEADER),
         "tab": "",
         **extra,
     }

@@ -60,6 +60,52 @@ TEXTS: dict[str, tuple[str, str]] = {
     "docs.revoke": ("Thu hồi văn bản", "Revoke"),
     "docs.replaces": ("Văn bản này thay thế văn bản", "This document replaces"),
     "docs.replaced_by": ("Văn bản này đã được thay thế bởi", "Replaced by"),
+    # drafts: compose → the leader signs (token, signing agent) → the agency seal → send
+    "docs.drafts": ("Dự thảo, trình ký", "Drafts to sign"),
+    "docs.main_any": (
+        "Tệp văn bản (PDF đã ký số để gửi ngay, hoặc chưa ký để trình lãnh đạo ký)",
+        "Document (a signed PDF to send now, or an unsigned one for a leader to sign)",
+    ),
+    "docs.save_draft": ("Lưu dự thảo, trình lãnh đạo ký", "Save as a draft for a leader to sign"),
+    "docs.draft_saved": (
+        "Đã lưu dự thảo; lãnh đạo của cơ quan sẽ ký số trên trang này.",
+        "Draft saved; a leader of the agency signs it on this page.",
+    ),
+    "docs.drafts_empty": ("Không có dự thảo nào đang chờ.", "No drafts waiting."),
+    "docs.draft_state": ("Tình trạng", "State"),
+    "docs.draft_file": ("Tệp hiện tại", "Current file"),
+    "docs.signed_by": ("Lãnh đạo đã ký", "Signed by"),
+    "docs.sign_title": ("Ký số bằng token của lãnh đạo", "Sign with the leader's token"),
+    "docs.sign_help": (
+        "Cắm token ký số vào máy và chạy công cụ ký (lienthong sign-agent). Công cụ ký sẽ hiện số, "
+        "trích yếu và mã băm của văn bản rồi hỏi mã PIN; mã PIN không đi qua trang web.",
+        "Plug in the signing token and run the signing agent (lienthong sign-agent). It shows the "
+        "document's number, subject and digest and asks the PIN; the PIN never goes through the page.",
+    ),
+    "docs.agent_port": ("Cổng công cụ ký", "Agent port"),
+    "docs.pair_code": ("Mã ghép nối", "Pairing code"),
+    "docs.pair": ("Ghép nối", "Pair"),
+    "docs.agent_retry": ("Kiểm tra lại", "Check again"),
+    "docs.certificate": ("Chứng thư số", "Certificate"),
+    "docs.sign": ("Ký số", "Sign"),
+    "docs.agent_looking": ("Đang tìm công cụ ký trên máy này…", "Looking for the signing agent…"),
+    "docs.agent_ready": (
+        "Đã kết nối công cụ ký. Chọn chứng thư số rồi bấm “Ký số”.",
+        "Connected to the signing agent. Choose the certificate and press “Sign”.",
+    ),
+    "docs.agent_signing": (
+        "Đang ký: xác nhận và nhập mã PIN trên cửa sổ công cụ ký…",
+        "Signing: confirm and type the PIN in the signing agent…",
+    ),
+    "docs.agent_signed": ("Đã ký số.", "Signed."),
+    "docs.signed_ok": ("Lãnh đạo đã ký số văn bản.", "The leader has signed the document."),
+    "docs.seal": ("Ký số của cơ quan (đóng dấu)", "Apply the agency's signature (seal)"),
+    "docs.sealed_ok": ("Đã ký số của cơ quan.", "The agency's signature was applied."),
+    "docs.send_draft": ("Gửi văn bản", "Send the document"),
+    "docs.wait_leader": (
+        "Đang chờ lãnh đạo của cơ quan ký số.",
+        "Waiting for a leader of the agency to sign.",
+    ),
 }
 
 
