@@ -6,6 +6,8 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 # Every asset is served by the server itself (no CDN), so the policy can be strict.
+# connect-src http://127.0.0.1:* is the signing agent on the signer's PC (lienthong sign-agent,
+# port 8765 unless --port; web/static/signing/agent.js): any port, since the port is the signer's.
 CSP = (
     "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
     "connect-src 'self' ws: wss: http://127.0.0.1:* http://localhost:*; "
