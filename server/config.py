@@ -49,6 +49,9 @@ class HttpConfig:
     """Listen backlog; must exceed the number of tablets that may reconnect at once."""
     trusted_proxies: tuple[str, ...] = ()
     """Addresses of reverse proxies whose ``X-Forwarded-For`` is believed (for throttling, logs)."""
+    metrics_allow: tuple[str, ...] = ("127.0.0.1", "::1")
+    """Client addresses that may read ``/metrics`` (others get 404). A request relayed by a proxy
+    that is not in ``trusted_proxies`` is refused whatever its peer address."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +220,9 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
             secure_cookies=secure,
             backlog=_int("http.backlog", http.get("backlog", 2048), 16, 65535),
             trusted_proxies=_addresses("http.trusted_proxies", http.get("trusted_proxies", [])),
+            metrics_allow=_addresses(
+                "http.metrics_allow", http.get("metrics_allow", ["127.0.0.1", "::1"])
+            ),
         ),
         database=DatabaseConfig(
             url=Secret(url), echo=_bool("database.echo", db.get("echo", False))

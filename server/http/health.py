@@ -8,8 +8,10 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
+from server.errors import NotFound
 from server.http.jsonio import json_ok
-from server.http.keys import DB_KEY
+from server.http.keys import CONFIG_KEY, DB_KEY
+from server.http.remote import client_address
 
 REQUESTS = Counter(
     "lienthong_http_requests_total", "HTTP requests answered", ["method", "route", "status"]
@@ -57,4 +59,10 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
+    http = request.app[CONFIG_KEY].http
+    relayed = "X-Forwarded-For" in request.headers or "Forwarded" in request.headers
+    if (relayed and request.remote not in http.trusted_proxies) or (
+        client_address(request) not in http.metrics_allow
+    ):
+        raise NotFound("No such resource.", detail_vi="Không tìm thấy trang.")
     return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -19,6 +19,26 @@ async def test_health_ready_metrics(client: TestClient[Any, Any]) -> None:
     assert ready.status == 200 and (await ready.json())["database"] == "ok"
     metrics = await (await client.get("/metrics")).text()
     assert "lienthong_http_requests_total" in metrics
+    # relayed by a proxy that is not configured as trusted: refused, though the peer is loopback
+    relayed = await client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert relayed.status == 404
+    assert relayed.headers["Content-Type"].startswith("application/problem+json")
+
+
+async def test_metrics_only_for_allowed_addresses(
+    aiohttp_client: Any, config: Config, database: Database
+) -> None:
+    from dataclasses import replace
+
+    from server.app import create_app
+
+    http = replace(config.http, metrics_allow=("10.0.0.5",), trusted_proxies=("127.0.0.1",))
+    client = await aiohttp_client(create_app(replace(config, http=http), database=database))
+    assert (await client.get("/metrics")).status == 404  # loopback is not in the list now
+    scraper = await client.get("/metrics", headers={"X-Forwarded-For": "10.0.0.5"})
+    assert scraper.status == 200  # through the trusted proxy, from the allowed address
+    other = await client.get("/metrics", headers={"X-Forwarded-For": "10.0.0.6"})
+    assert other.status == 404
 
 
 async def test_readyz_reports_an_unreachable_database(aiohttp_client: Any, config: Config) -> None:
