@@ -14,6 +14,7 @@ import pytest
 
 from meetings.briefings.messages import ServerFrame
 from meetings.briefings.sfu import hooks
+from meetings.briefings.sfu.peer import ServerPeer
 from meetings.briefings.sfu.room import Participant, Room
 from tests.briefings.sfu_support import Endpoint, Tone, UdpRelay, join, until
 
@@ -69,7 +70,7 @@ async def test_chair_reaches_every_endpoint_without_decoding(room: Room, clip: P
             assert _gaps(sub.rtp[video]) == 0
         assert asked[0] >= 1  # each new subscriber asked the publisher for a key frame
         peer = room.participants["chair"].peer
-        assert peer is not None
+        assert isinstance(peer, ServerPeer)
         for t in peer.pc.getTransceivers():  # aiortc never decoded what we forwarded
             assert t.receiver._RTCRtpReceiver__decoder_thread is None  # type: ignore[attr-defined]
         video_source = peer.source("video")
@@ -198,7 +199,7 @@ async def test_uplink_loss_is_asked_again_from_the_publisher(room: Room, clip: P
         p_chair = await join(room, chair, chair=True, relay=relay)
         await join(room, viewer)
         await asyncio.sleep(4)
-        assert p_chair.peer is not None
+        assert isinstance(p_chair.peer, ServerPeer)
         assert relay.dropped["up"] > 10
         assert p_chair.peer.nacks_sent > 0
         log = viewer.rtp[viewer.mids("video")[0]]
