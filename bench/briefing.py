@@ -147,10 +147,12 @@ class Server:
     kind: str
     process: subprocess.Popen[bytes]
     log: Path
+    pids: list[int]
+    """The server's processes (ours with several workers: all of them)."""
 
     @property
     def base(self) -> str:
-        port = OURS_PORT if self.kind == "ours" else JANUS_PORT
+        port = OURS_PORT if self.kind.startswith("ours") else JANUS_PORT
         return f"http://{SERVER_IP}:{port}"
 
     def stop(self) -> None:
@@ -180,10 +182,11 @@ async def start_server(kind: str, workdir: Path) -> Server:
                "-L", str(log)]  # fmt: skip
         url = f"http://{SERVER_IP}:{JANUS_PORT}/janus/info"
     else:
-        cmd = [sys.executable, SCRIPT, "serve"]
-        url = f"http://{SERVER_IP}:{OURS_PORT}/stats"
+        workers = kind.removeprefix("ours").removeprefix("-w") or "1"
+        cmd = [sys.executable, SCRIPT, "serve", "--workers", workers]
+        url = f"http://{SERVER_IP}:{OURS_PORT}/all-stats"
     process = _spawn_in_namespace(cmd, log)
-    server = Server(kind, process, log)
+    server = Server(kind, process, log, [process.pid])
     deadline = time.monotonic() + 20
     async with aiohttp.ClientSession() as http:
         while time.monotonic() < deadline:
@@ -192,29 +195,44 @@ async def start_server(kind: str, workdir: Path) -> Server:
             with contextlib.suppress(aiohttp.ClientError, OSError):
                 async with http.get(url) as resp:
                     if resp.status == 200:
+                        if kind != "janus":  # every media worker's CPU counts
+                            server.pids = list((await resp.json())["pids"])
                         return server
             await asyncio.sleep(0.2)
     server.stop()
     raise RuntimeError(f"{kind} did not start: {log.read_text()[-2000:]}")
 
 
-def serve_ours() -> None:
-    """Our forwarding unit behind a minimal HTTP signaling endpoint (runs inside the namespace).
-
-    The room is :class:`meetings.briefings.sfu.room.Room`, exactly as the app runs it; the
-    app's login and database sit outside the media path and are left out here.
-    """
-    from aiohttp import web
+def _bench_room(index: int, workers: int, pipe_fd: int | None, addresses: str) -> Any:
+    """A :class:`Room` as the app runs it, on media worker ``index`` of ``workers``."""
+    import secrets
+    import socket
 
     from meetings.briefings.sfu import hooks
-    from meetings.briefings.sfu.room import Participant, Room
+    from meetings.briefings.sfu.pipe import Cluster
+    from meetings.briefings.sfu.room import Room
 
     with contextlib.suppress(ImportError):
         import uvloop
 
         uvloop.install()
     hooks.restrict_host_addresses([SERVER_IP, SERVER_3G_IP])
-    room = Room(1, "bench", on_empty=lambda _r: None)
+    cluster = None
+    if workers > 1 and pipe_fd is not None:
+        peers = {
+            k: (a.rsplit(":", 1)[0], int(a.rsplit(":", 1)[1]))
+            for k, a in enumerate(addresses.split(","))
+        }
+        cluster = Cluster(index, secrets.token_hex(8), socket.socket(fileno=pipe_fd), peers)
+    return Room(1, "bench", on_empty=lambda _r: None, cluster=cluster)
+
+
+def _room_routes(room: Any) -> Any:
+    from aiohttp import web
+
+    from meetings.briefings.live import LiveRow, LiveSnapshot, StreamInfo
+    from meetings.briefings.sfu.room import Participant
+
     routes = web.RouteTableDef()
 
     @routes.post("/join")
@@ -228,19 +246,176 @@ def serve_ours() -> None:
         answer = await room.negotiate(p, body["sdp"])
         return web.json_response({"sdp": answer})
 
+    @routes.post("/apply")
+    async def apply(request: web.Request) -> web.Response:
+        """The room's shared state, pushed by worker 0 (the app keeps it in the database)."""
+        rows = []
+        for r in await request.json():
+            streams = tuple(StreamInfo(**x) for x in r.pop("streams"))
+            rows.append(LiveRow(streams=streams, **r))
+        room.apply(LiveSnapshot(rows=tuple(rows)))
+        return web.json_response({})
+
     @routes.get("/stats")
     async def stats(request: web.Request) -> web.Response:
         forwarded = sum(
             s.forwarded
             for p in room.participants.values()
-            if p.peer
+            if p.peer and not p.remote
             for s in p.peer.sources.values()
         )
-        return web.json_response({"participants": len(room.participants), "forwarded": forwarded})
+        return web.json_response(
+            {
+                "participants": len(room.participants),
+                "forwarded": forwarded,
+                "pids": [os.getpid()],
+                "epoch": room.cluster.epoch if room.cluster else "",
+                "piped": room.cluster.received if room.cluster else 0,
+            }
+        )
+
+    return routes
+
+
+def serve_ours(workers: int = 1) -> None:
+    """Our forwarding unit behind a minimal HTTP signaling endpoint (runs inside the namespace).
+
+    The room is :class:`meetings.briefings.sfu.room.Room`, exactly as the app runs it; the
+    app's login and database sit outside the media path and are left out here.  With
+    ``workers`` > 1 this process is media worker 0 and starts the others as in the app: each
+    gets its pipe socket, subscribers are placed round-robin (the chair on worker 0), and the
+    shared room state the app keeps in the database is pushed to the workers by this process.
+    """
+    import socket
+
+    from aiohttp import web
+
+    from meetings.briefings.live import LiveRow, LiveSnapshot, StreamInfo
+    from meetings.briefings.sfu.room import Participant
+
+    pipes = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(workers)]
+    for sock in pipes:
+        sock.bind(("127.0.0.1", 0))
+    addresses = ",".join(f"{h}:{p}" for h, p in (s.getsockname()[:2] for s in pipes))
+    room = _bench_room(0, workers, pipes[0].fileno(), addresses)
+    children = [
+        subprocess.Popen(
+            [sys.executable, SCRIPT, "serve-worker", str(k), str(pipes[k].fileno()), addresses],
+            pass_fds=(pipes[k].fileno(),),
+            cwd=ROOT,
+        )
+        for k in range(1, workers)
+    ]
+    placed: dict[str, int] = {}
+    epochs: dict[int, str] = {}
+    routes: web.RouteTableDef = _room_routes(room)
+    http: list[aiohttp.ClientSession] = []
+
+    def rows() -> list[dict[str, Any]]:
+        out = []
+        for pid, worker in placed.items():
+            p = room.participants.get(pid)
+            streams: list[StreamInfo] = []
+            if worker == 0 and p is not None and p.peer is not None and not p.remote:
+                streams = [
+                    StreamInfo(s.kind, s.stream, s.clock_rate, s.level_id)
+                    for s in p.peer.sources.values()
+                    if s.stream
+                ]
+            out.append(
+                {
+                    "id": pid,
+                    "name": pid,
+                    "agency_code": "",
+                    "chair": pid == "chair",
+                    "endpoint": pid != "chair",
+                    "worker": worker,
+                    "epoch": room.cluster.epoch if worker == 0 else epochs[worker],
+                    "connected": worker != 0 or bool(p and p.peer and p.peer.connected),
+                    "streams": [x.to_json() for x in streams],
+                    "audio_muted": False,
+                    "video_muted": False,
+                    "muted_by_chair": False,
+                    "hand": False,
+                    "audio_only": False,
+                    "rtt_ms": None,
+                    "loss": None,
+                }
+            )
+        return out
+
+    async def push() -> None:
+        state = rows()
+        parsed = [
+            LiveRow(**{**r, "streams": tuple(StreamInfo(**x) for x in r["streams"])}) for r in state
+        ]
+        room.apply(LiveSnapshot(rows=tuple(parsed)))
+        for k in range(1, workers):
+            async with http[0].post(f"http://127.0.0.1:{OURS_PORT + k}/apply", json=state):
+                pass
+
+    @routes.post("/join-any")
+    async def join_any(request: web.Request) -> web.Response:
+        body = await request.json()
+        worker = 0 if body.get("chair") else len(placed) % workers
+        placed[body["id"]] = worker
+        if worker == 0:
+            p = Participant(
+                id=body["id"], name=body["id"], agency_code="", chair=bool(body.get("chair")),
+                endpoint=not body.get("chair"), send=lambda _f: None,
+            )  # fmt: skip
+            room.join(p)
+            answer = {"sdp": await room.negotiate(p, body["sdp"])}
+        else:
+            async with http[0].post(f"http://127.0.0.1:{OURS_PORT + worker}/join", json=body) as r:
+                answer = await r.json()
+        if workers > 1:
+            await push()
+        return web.json_response(answer)
+
+    @routes.get("/all-stats")
+    async def all_stats(request: web.Request) -> web.Response:
+        pids = [os.getpid(), *(c.pid for c in children)]
+        return web.json_response({"pids": pids, "workers": workers})
+
+    async def ctx(app: web.Application) -> Any:
+        http.append(aiohttp.ClientSession())
+        if room.cluster is not None:
+            room.cluster.start()
+        deadline = time.monotonic() + 20
+        for k in range(1, workers):  # each worker's epoch, once it answers
+            while k not in epochs and time.monotonic() < deadline:
+                with contextlib.suppress(aiohttp.ClientError, OSError):
+                    async with http[0].get(f"http://127.0.0.1:{OURS_PORT + k}/stats") as r:
+                        epochs[k] = (await r.json())["epoch"]
+                        break
+                await asyncio.sleep(0.2)
+        yield
+        await http[0].close()
+        for child in children:
+            child.terminate()
+            child.wait(10)
 
     app = web.Application()
     app.add_routes(routes)
+    app.cleanup_ctx.append(ctx)
     web.run_app(app, host="0.0.0.0", port=OURS_PORT, print=None, backlog=1024)
+
+
+def serve_worker(index: int, pipe_fd: int, addresses: str) -> None:
+    """Media worker ``index`` of the bench's multi-worker server (started by :func:`serve_ours`)."""
+    from aiohttp import web
+
+    room = _bench_room(index, len(addresses.split(",")), pipe_fd, addresses)
+
+    async def ctx(app: web.Application) -> Any:
+        room.cluster.start()
+        yield
+
+    app = web.Application()
+    app.add_routes(_room_routes(room))
+    app.cleanup_ctx.append(ctx)
+    web.run_app(app, host="127.0.0.1", port=OURS_PORT + index, print=None, backlog=1024)
 
 
 # ------------------------------------------------------------------------------ clients
@@ -344,7 +519,8 @@ class OursClient:
         pc.addTransceiver(player.video, direction="sendonly")
         await pc.setLocalDescription(await pc.createOffer())
         async with self.http.post(
-            self.base + "/join", json={"id": "chair", "chair": True, "sdp": pc.localDescription.sdp}
+            self.base + "/join-any",
+            json={"id": "chair", "chair": True, "sdp": pc.localDescription.sdp},
         ) as resp:
             answer = (await resp.json())["sdp"]
         await pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
@@ -357,7 +533,7 @@ class OursClient:
         sub.pc.addTransceiver("video", direction="recvonly")
         await sub.pc.setLocalDescription(await sub.pc.createOffer())
         async with self.http.post(
-            self.base + "/join", json={"id": sub.name, "sdp": sub.pc.localDescription.sdp}
+            self.base + "/join-any", json={"id": sub.name, "sdp": sub.pc.localDescription.sdp}
         ) as resp:
             answer = (await resp.json())["sdp"]
         await sub.pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
@@ -501,7 +677,7 @@ async def run_one(kind: str, n: int, clip: Path, window: float, workdir: Path) -
     hooks.restrict_host_addresses([CLIENT_IP])
     server = await start_server(kind, workdir)
     client: OursClient | JanusClient = (
-        OursClient(server.base) if kind == "ours" else JanusClient(server.base)
+        OursClient(server.base) if kind.startswith("ours") else JanusClient(server.base)
     )
     subs = [Subscriber(f"sub{i}") for i in range(n)]
     pub_pc = player = None
@@ -526,12 +702,12 @@ async def run_one(kind: str, n: int, clip: Path, window: float, workdir: Path) -
         await asyncio.sleep(1.0)
         for s in subs:
             s.counts.reset()
-        cpu0, t0 = cpu_seconds(server.process.pid), time.monotonic()
+        cpu0, t0 = sum(cpu_seconds(p) for p in server.pids), time.monotonic()
         if isinstance(client, JanusClient):
             await client.keepalive(client.sub_session)
             await client.keepalive(client.pub_session)
         await asyncio.sleep(window)
-        cpu1, t1 = cpu_seconds(server.process.pid), time.monotonic()
+        cpu1, t1 = sum(cpu_seconds(p) for p in server.pids), time.monotonic()
         elapsed = t1 - t0
         packets = sum(s.counts.packets for s in subs)
         expected = received = 0
@@ -675,7 +851,7 @@ async def run_3g(kind: str, clip: Path, seconds: float, workdir: Path) -> dict[s
     hooks.restrict_host_addresses([CLIENT_IP])
     server = await start_server(kind, workdir)
     client: OursClient | JanusClient = (
-        OursClient(server.base) if kind == "ours" else JanusClient(server.base)
+        OursClient(server.base) if kind.startswith("ours") else JanusClient(server.base)
     )
     pub_pc = player = None
     try:
@@ -714,6 +890,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         sizes = []
     window = 4.0 if args.quick else args.seconds
     servers = args.servers.split(",")
+    if args.workers > 1 and "ours" in servers:
+        servers.insert(servers.index("ours") + 1, f"ours-w{args.workers}")
     workdir = Path(tempfile.mkdtemp(prefix="ltb-"))
     clip_seconds = 20 + (10 if args.quick else 20 + window)
     clip = make_clip(workdir / "clip.webm", seconds=clip_seconds, size=(640, 360))
@@ -728,6 +906,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         g3 = []
         if not args.skip_3g:
             for kind in servers:
+                if kind.startswith("ours-w"):  # the 3G profile is about one link, not workers
+                    continue
                 r = await run_3g(kind, clip, 8.0 if args.quick else 15.0, workdir)
                 print(json.dumps({"profile": "3g", **r}), flush=True)
                 g3.append(r)
@@ -747,7 +927,9 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "serve", "client3g"])
+    parser.add_argument(
+        "command", nargs="?", default="run", choices=["run", "serve", "serve-worker", "client3g"]
+    )
     parser.add_argument("args", nargs="*")
     parser.add_argument("--quick", action="store_true", help="N = 10, short windows")
     parser.add_argument("--n", default="10,40,80", help="subscriber counts")
@@ -756,9 +938,18 @@ def main() -> None:
     parser.add_argument("--skip-3g", action="store_true")
     parser.add_argument("--only-3g", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="also run ours with this many media workers (streams piped between them)",
+    )
     args = parser.parse_args()
     if args.command == "serve":
-        serve_ours()
+        serve_ours(args.workers)
+        return
+    if args.command == "serve-worker":
+        serve_worker(int(args.args[0]), int(args.args[1]), args.args[2])
         return
     if args.command == "client3g":
         run_3g_client(args.args[0], float(args.args[1]))
