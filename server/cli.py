@@ -71,6 +71,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from server.app import create_app
     from server.db.migrate import is_current
+    from server.http.tls import server_ssl_context
     from server.logs import JsonAccessLogger, setup_logging
 
     config = _config(args)
@@ -89,12 +90,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
         uvloop.install()
     except ImportError:  # pragma: no cover - uvloop is a dependency; Windows lacks it
         pass
-    address = f"http://{config.http.host}:{config.http.port}"
+    try:
+        ssl_context = server_ssl_context(config.http)
+    except LienThongError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    scheme = "https" if ssl_context is not None else "http"
+    address = f"{scheme}://{config.http.host}:{config.http.port}"
     print(f"Liên Thông đang chạy tại {address}  (Ctrl+C để dừng)", flush=True)
     web.run_app(
         create_app(config),
         host=config.http.host,
         port=config.http.port,
+        ssl_context=ssl_context,
         backlog=config.http.backlog,
         access_log_class=JsonAccessLogger,
         print=None,

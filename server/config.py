@@ -49,6 +49,14 @@ class HttpConfig:
     """Listen backlog; must exceed the number of tablets that may reconnect at once."""
     trusted_proxies: tuple[str, ...] = ()
     """Addresses of reverse proxies whose ``X-Forwarded-For`` is believed (for throttling, logs)."""
+    tls_cert: Path | None = None
+    """PEM certificate chain: serve HTTPS directly (without a reverse proxy in front)."""
+    tls_key: Path | None = None
+    """PEM private key of ``tls_cert``."""
+    tls_client_ca: Path | None = None
+    """PEM CA certificates that issue peer servers' client certificates. When set, clients may
+    present a certificate (browsers need not); federation peers configured with a pinned client
+    certificate must (mutual TLS, see docs/documents.md)."""
     metrics_allow: tuple[str, ...] = ("127.0.0.1", "::1")
     """Client addresses that may read ``/metrics`` (others get 404). A request relayed by a proxy
     that is not in ``trusted_proxies`` is refused whatever its peer address."""
@@ -147,6 +155,17 @@ def _choice(key: str, value: Any, choices: tuple[str, ...]) -> str:
     return text
 
 
+def _file(key: str, value: Any) -> Path | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(key, "must be a file path")
+    path = Path(value).expanduser().resolve()
+    if not path.is_file():
+        raise ConfigError(key, f"file {path} does not exist")
+    return path
+
+
 def _addresses(key: str, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise ConfigError(key, "must be a list of IP addresses")
@@ -206,6 +225,15 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
         (env.get("LIENTHONG_LOG_LEVEL") or raw.get("log_level", "INFO")).upper(),
         _LOG_LEVELS,
     )
+    tls_cert = _file("http.tls_cert", env.get("LIENTHONG_TLS_CERT") or http.get("tls_cert"))
+    tls_key = _file("http.tls_key", env.get("LIENTHONG_TLS_KEY") or http.get("tls_key"))
+    tls_client_ca = _file(
+        "http.tls_client_ca", env.get("LIENTHONG_TLS_CLIENT_CA") or http.get("tls_client_ca")
+    )
+    if (tls_cert is None) != (tls_key is None):
+        raise ConfigError("http.tls_key", "http.tls_cert and http.tls_key go together")
+    if tls_client_ca is not None and tls_cert is None:
+        raise ConfigError("http.tls_client_ca", "needs http.tls_cert and http.tls_key")
     return Config(
         data_dir=data_dir,
         http=HttpConfig(
@@ -220,6 +248,9 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
             secure_cookies=secure,
             backlog=_int("http.backlog", http.get("backlog", 2048), 16, 65535),
             trusted_proxies=_addresses("http.trusted_proxies", http.get("trusted_proxies", [])),
+            tls_cert=tls_cert,
+            tls_key=tls_key,
+            tls_client_ca=tls_client_ca,
             metrics_allow=_addresses(
                 "http.metrics_allow", http.get("metrics_allow", ["127.0.0.1", "::1"])
             ),

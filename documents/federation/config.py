@@ -14,11 +14,20 @@ Without the file the server exchanges within itself only. Example::
     agencies = ["000.00.00.H97"]               # agencies reached through it
     deliver_to = ["*"]                          # our agencies it may deliver to
     seal_cert = "/etc/lienthong/peers/tinh-b-seal.pem"   # pins its receipts
+    # mutual TLS (optional; see docs/documents.md "Mutual TLS"):
+    server_ca = "/etc/lienthong/peers/tinh-b-ca.pem"     # verifies its HTTPS certificate
+    client_cert = "/etc/lienthong/peers/tinh-b-client.pem"  # it must present this one here
+
+    # our client certificate, presented to every peer over HTTPS
+    tls_client_cert = "/etc/lienthong/tls/client.pem"
+    tls_client_key = "/etc/lienthong/tls/client.key"
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import ssl
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +50,10 @@ class Peer:
     agencies: frozenset[str]
     deliver_to: frozenset[str]
     seal_cert: asn1_x509.Certificate
+    server_ca: Path | None = None
+    """CA certificates that verify the peer's HTTPS certificate (default: the system's)."""
+    client_cert_sha256: str | None = None
+    """SHA-256 of the client certificate the peer must present when it delivers here."""
 
     def may_deliver_to(self, code: str) -> bool:
         return "*" in self.deliver_to or code in self.deliver_to
@@ -58,6 +71,20 @@ class FederationConfig:
     """Longest wait between two attempts of one message (exponential from 1 s)."""
     lease_seconds: float = 60.0
     """A message being sent is not picked again before this (a crashed sender's lease expires)."""
+    tls_client_cert: Path | None = None
+    """Our client certificate (PEM), presented to peers over HTTPS."""
+    tls_client_key: Path | None = None
+
+    def client_ssl(self, peer: Peer) -> ssl.SSLContext | bool:
+        """How to open HTTPS to ``peer``: its CA, and our client certificate when we have one."""
+        if peer.server_ca is None and self.tls_client_cert is None:
+            return True  # aiohttp's default verification
+        context = ssl.create_default_context(
+            cafile=str(peer.server_ca) if peer.server_ca is not None else None
+        )
+        if self.tls_client_cert is not None:
+            context.load_cert_chain(self.tls_client_cert, self.tls_client_key)
+        return context
 
     def peer_for_agency(self, code: str) -> Peer | None:
         return next((p for p in self.peers if code in p.agencies), None)
@@ -90,6 +117,25 @@ def _env(name: str, key: str, env: dict[str, str]) -> str:
     return value
 
 
+def _optional_file(base: Path, raw: dict[str, Any], key: str, where: str) -> Path | None:
+    if raw.get(key) is None:
+        return None
+    path = base / _str(raw, key, where)
+    if not path.is_file():
+        raise ConfigError(f"{where}.{key}", f"file {path} does not exist")
+    return path
+
+
+def _cert_sha256(path: Path | None, key: str) -> str | None:
+    if path is None:
+        return None
+    try:
+        der = ssl.PEM_cert_to_DER_cert(path.read_text(encoding="ascii"))
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise ConfigError(key, f"{path} is not a PEM certificate: {exc}") from None
+    return hashlib.sha256(der).hexdigest()
+
+
 def load_federation(data_dir: Path, env: dict[str, str] | None = None) -> FederationConfig | None:
     env = dict(os.environ if env is None else env)
     path = Path(env["LIENTHONG_FEDERATION"]) if env.get("LIENTHONG_FEDERATION") else None
@@ -118,8 +164,23 @@ def load_federation(data_dir: Path, env: dict[str, str] | None = None) -> Federa
                 agencies=_codes(item, "agencies", where),
                 deliver_to=_codes(item, "deliver_to", where),
                 seal_cert=certs[0],
+                server_ca=_optional_file(base, item, "server_ca", where),
+                client_cert_sha256=_cert_sha256(
+                    _optional_file(base, item, "client_cert", where), f"{where}.client_cert"
+                ),
             )
         )
+    tls_client_cert = _optional_file(base, raw, "tls_client_cert", "federation")
+    tls_client_key = _optional_file(base, raw, "tls_client_key", "federation")
+    if (tls_client_cert is None) != (tls_client_key is None):
+        raise ConfigError(
+            "federation.tls_client_key", "tls_client_cert and tls_client_key go together"
+        )
+    if tls_client_cert is not None:
+        try:
+            ssl.create_default_context().load_cert_chain(tls_client_cert, tls_client_key)
+        except (ssl.SSLError, OSError) as exc:
+            raise ConfigError("federation.tls_client_cert", f"cannot load: {exc}") from None
     return FederationConfig(
         server_id=_str(raw, "server_id", "federation"),
         seal_p12=base / _str(raw, "seal_p12", "federation"),
@@ -130,4 +191,6 @@ def load_federation(data_dir: Path, env: dict[str, str] | None = None) -> Federa
         poll_seconds=float(raw.get("poll_seconds", 0.5)),
         max_backoff=float(raw.get("max_backoff", 300.0)),
         lease_seconds=float(raw.get("lease_seconds", 60.0)),
+        tls_client_cert=tls_client_cert,
+        tls_client_key=tls_client_key,
     )

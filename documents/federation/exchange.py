@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import re
+import ssl
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,9 +59,16 @@ class Federation:
     wake_event: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
     concurrency: int = 8
+    _ssl: dict[str, ssl.SSLContext | bool] = field(default_factory=dict)
 
     def wake(self) -> None:
         self.wake_event.set()
+
+    def client_ssl(self, peer: Peer) -> ssl.SSLContext | bool:
+        """The TLS settings towards ``peer``, built once (loading a key is not cheap)."""
+        if peer.name not in self._ssl:
+            self._ssl[peer.name] = self.config.client_ssl(peer)
+        return self._ssl[peer.name]
 
 
 # -- sending ------------------------------------------------------------------------------------
@@ -125,7 +133,9 @@ async def deliver(svc: Services, fed: Federation, msg: Claimed) -> bool:
         if msg.payload.get("answers"):
             # which request a 15/16 answers (revoke, update, replace): requests may cross
             headers["X-LT-Answers"] = str(msg.payload["answers"])
-        async with fed.session.post(peer.url + PATH, data=body, headers=headers) as resp:
+        async with fed.session.post(
+            peer.url + PATH, data=body, headers=headers, ssl=fed.client_ssl(peer)
+        ) as resp:
             answer = await resp.json(content_type=None)
             if resp.status != 200:
                 raise RuntimeError(f"HTTP {resp.status}: {str(answer)[:500]}")

@@ -14,9 +14,10 @@ from documents.federation.receipts import SealKey
 from documents.keys import FEDERATION_KEY, SERVICES_KEY
 from documents.service import Services
 from server.auth.principal import require_principal
-from server.errors import NotFound
+from server.errors import Forbidden, NotFound
 from server.http.jsonio import json_ok
 from server.http.openapi import ApiRoutes
+from server.http.tls import peer_certificate_sha256
 
 routes = ApiRoutes()
 
@@ -35,6 +36,17 @@ async def messages(request: web.Request) -> web.Response:
     if fed is None:
         raise NotFound(
             "This server has no peers.", detail_vi="Máy chủ này không liên thông với máy chủ khác."
+        )
+    peer = fed.config.peer_by_login(p.login)
+    # mutual TLS: the token alone is not enough for a peer pinned to a client certificate
+    if (
+        peer is not None
+        and peer.client_cert_sha256 is not None
+        and peer_certificate_sha256(request) != peer.client_cert_sha256
+    ):
+        raise Forbidden(
+            "This peer must deliver over TLS with its registered client certificate.",
+            detail_vi="Máy chủ liên thông này phải gửi qua TLS với chứng thư máy khách đã đăng ký.",
         )
     arrival = parse_arrival(request.headers, await request.read())
     return json_ok(await receive(request.app[SERVICES_KEY], fed, p, arrival))

@@ -37,6 +37,9 @@ def test_toml_then_env_precedence(tmp_path: Path) -> None:
         ({}, "[auth]\nmax_failed_logins = 0\n", "auth.max_failed_logins"),
         ({}, "http = 3\n", "http"),
         ({}, "[http\n", "--config"),
+        ({"LIENTHONG_TLS_CERT": "/nonexistent/cert.pem"}, "", "http.tls_cert"),
+        ({"LIENTHONG_TLS_CERT": "/etc/passwd"}, "", "http.tls_key"),  # a cert without its key
+        ({}, '[http]\nmetrics_allow = ["everyone"]\n', "http.metrics_allow"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path: Path, env: dict[str, str], toml: str, key: str) -> None:
