@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from meetings.papers import pdf, repo
 from meetings.papers.errors import DownloadForbidden, PaperNotFound
+from meetings.papers.ink import MAX_INK_BYTES, check_ink, has_ink
 from meetings.papers.models import Paper, PaperVersion
 from meetings.sessions.errors import BadInput
 from meetings.sessions.repo import get_item_txn
@@ -402,8 +403,11 @@ async def _reader_line(session: AsyncSession, p: Principal) -> dict[str, str]:
 def _check_annotation(body: dict[str, Any]) -> tuple[int, list[str]]:
     import json
 
-    if len(json.dumps(body, ensure_ascii=False).encode("utf-8")) > MAX_ANNOTATION_BYTES:
-        raise BadInput("An annotation is at most 16 kB.", detail_vi="Ghi chú quá dài.")
+    limit = MAX_INK_BYTES if has_ink(body) else MAX_ANNOTATION_BYTES
+    if len(json.dumps(body, ensure_ascii=False).encode("utf-8")) > limit:
+        raise BadInput(
+            f"An annotation is at most {limit // 1024} kB.", detail_vi="Ghi chú quá dài."
+        )
     page = body.get("lt:page")
     if not isinstance(page, int) or isinstance(page, bool) or page < 1:
         raise BadInput(
@@ -420,6 +424,7 @@ def _check_annotation(body: dict[str, Any]) -> tuple[int, list[str]]:
         )
     if not isinstance(body.get("target", {}), dict | str):
         raise BadInput("target must be an object.", detail_vi="Đích của ghi chú không hợp lệ.")
+    check_ink(body)
     return page, [str(a) for a in audience]
 
 

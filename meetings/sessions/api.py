@@ -133,17 +133,44 @@ async def session_status(request: web.Request) -> web.Response:
         "type": "object",
         "properties": {
             "login": {"type": "string"},
+            "logins": {"type": "array", "items": {"type": "string"}, "maxItems": 500},
             "role": {"type": "string", "enum": [r.value for r in InviteRole]},
         },
-        "required": ["login", "role"],
+        "required": ["role"],
     },
 )
 async def invite(request: web.Request) -> web.Response:
+    """One person (``login``) or several (``logins``, all or none) with the same role."""
     p = require_principal(request)
     data = await read_json_object(request)
     role = parse_enum(InviteRole, data.get("role"), "role")
-    await _svc(request).invite(p, _int(request, "sid"), field_str(data, "login", max_len=64), role)
-    return json_ok({"ok": True}, status=201)
+    logins = data.get("logins")
+    if logins is None:
+        logins = [field_str(data, "login", max_len=64)]
+    elif (
+        not isinstance(logins, list)
+        or not 0 < len(logins) <= 500
+        or not all(isinstance(x, str) and 0 < len(x) <= 64 for x in logins)
+    ):
+        raise BadInput(
+            "logins must be a list of 1-500 logins.",
+            detail_vi="Danh sách người được mời không hợp lệ.",
+            extra={"field": "logins"},
+        )
+    count = await _svc(request).invite_many(p, _int(request, "sid"), logins, role)
+    return json_ok({"ok": True, "invited": count}, status=201)
+
+
+@routes.route(
+    "GET",
+    "/api/v1/sessions/{sid}/candidates",
+    summary="People who may be invited (secretariat), matching ?q=",
+    tags=TAGS,
+)
+async def candidates(request: web.Request) -> web.Response:
+    p = require_principal(request)
+    q = request.query.get("q", "").strip()[:100]
+    return json_ok(await _svc(request).candidates(p, _int(request, "sid"), q))
 
 
 @routes.route(

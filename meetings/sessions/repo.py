@@ -113,6 +113,33 @@ async def invite_txn(session: AsyncSession, session_id: int, login: str, role: s
     return user
 
 
+async def candidates_txn(
+    session: AsyncSession, session_id: int, q: str, *, limit: int = 50
+) -> list[dict[str, Any]]:
+    """Active people not yet invited whose name, login or agency contains ``q`` (the invitation
+    screen's search), by agency then name."""
+    invited = select(Invitation.user_id).where(Invitation.session_id == session_id)
+    query = (
+        select(User.id, User.login, User.full_name, Agency.name)
+        .join(Agency, Agency.id == User.agency_id)
+        .where(User.is_active.is_(True), User.id.not_in(invited))
+        .order_by(Agency.name, User.full_name)
+        .limit(limit)
+    )
+    if q:
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            User.login.ilike(pattern, escape="\\")
+            | User.full_name.ilike(pattern, escape="\\")
+            | Agency.name.ilike(pattern, escape="\\")
+        )
+    rows = await session.execute(query)
+    return [
+        {"user_id": uid, "login": login, "full_name": name, "agency": agency}
+        for uid, login, name, agency in rows
+    ]
+
+
 async def invitations_txn(session: AsyncSession, session_id: int) -> list[dict[str, Any]]:
     rows = await session.execute(
         select(Invitation.user_id, Invitation.role, User.login, User.full_name, Agency.name)

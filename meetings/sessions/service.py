@@ -279,21 +279,39 @@ class SessionsService:
     # -- invitations and sittings ----------------------------------------------------------------
 
     async def invite(self, p: Principal, session_id: int, login: str, role: InviteRole) -> None:
-        async def run(session: AsyncSession) -> dict[str, Any]:
-            await guard_txn(session, session_id, p, secretariat=True)
-            user = await repo.invite_txn(session, session_id, login, role.value)
-            await append_txn(
-                session,
-                "session.invite",
-                target=f"session:{session_id}",
-                details={"user": user.login, "role": role.value},
-                **_actor(p),
-            )
-            return (await repo.quorum_txn(session, session_id, None)).to_json()
+        await self.invite_many(p, session_id, [login], role)
 
-        await self._write("session_invite", run)
+    async def invite_many(
+        self, p: Principal, session_id: int, logins: list[str], role: InviteRole
+    ) -> int:
+        """Invite (or change the role of) everyone in ``logins``, all or none; one event."""
+
+        async def run(session: AsyncSession) -> int:
+            await guard_txn(session, session_id, p, secretariat=True)
+            for login in dict.fromkeys(logins):
+                user = await repo.invite_txn(session, session_id, login, role.value)
+                await append_txn(
+                    session,
+                    "session.invite",
+                    target=f"session:{session_id}",
+                    details={"user": user.login, "role": role.value},
+                    **_actor(p),
+                )
+            return len(dict.fromkeys(logins))
+
+        count = await self._write("session_invite", run)
         self.roles.forget(session_id)
         await self._publish(session_id, "invitations.changed", {})
+        return count
+
+    async def candidates(self, p: Principal, session_id: int, q: str) -> list[dict[str, Any]]:
+        """People the secretariat may invite (active, not invited yet) matching ``q``."""
+
+        async def run(session: AsyncSession) -> list[dict[str, Any]]:
+            await guard_txn(session, session_id, p, secretariat=True)
+            return await repo.candidates_txn(session, session_id, q)
+
+        return await self.db.read("session_candidates", run)
 
     async def add_sitting(self, p: Principal, session_id: int, title: str) -> dict[str, Any]:
         async def run(session: AsyncSession) -> dict[str, Any]:
@@ -614,6 +632,14 @@ class SessionsService:
 
         await self._write("session_conclusions", run)
         await self._publish(session_id, "session.conclusions", {})
+
+    async def require_secretariat(self, p: Principal, session_id: int) -> None:
+        """404 when not invited, 403 unless the secretariat running this session."""
+
+        async def check(session: AsyncSession) -> None:
+            await guard_txn(session, session_id, p, secretariat=True)
+
+        await self.db.read("session_secretariat_check", check)
 
     async def accept_signed_minutes(
         self, p: Principal, session_id: int, data: bytes

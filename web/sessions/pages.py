@@ -14,7 +14,7 @@ from aiohttp import web
 from meetings.papers.api import PAPERS_KEY
 from meetings.sessions.api import SERVICE_KEY
 from server.auth.principal import Role, require_principal
-from web.sessions.texts import TEXTS
+from web.sessions.texts import texts_for
 from web.shell.render import render
 
 
@@ -31,7 +31,7 @@ async def sessions_list(request: web.Request) -> web.StreamResponse:
     return render(
         request,
         "sessions/list.html",
-        {"t": TEXTS, "sessions": sessions, "can_create": p.has(Role.SECRETARIAT)},
+        {"t": texts_for(request), "sessions": sessions, "can_create": p.has(Role.SECRETARIAT)},
     )
 
 
@@ -39,21 +39,37 @@ async def session_page(request: web.Request) -> web.StreamResponse:
     p = require_principal(request)
     sid = _int(request, "sid")
     state = await request.app[SERVICE_KEY].state(p, sid)  # 404 when not invited
-    return render(request, "sessions/session.html", {"t": TEXTS, "s": state["session"]})
+    return render(
+        request, "sessions/session.html", {"t": texts_for(request), "s": state["session"]}
+    )
 
 
 async def reader_page(request: web.Request) -> web.StreamResponse:
     p = require_principal(request)
     sid, pid = _int(request, "sid"), _int(request, "pid")
     paper = await request.app[PAPERS_KEY].detail(p, sid, pid)
-    return render(request, "sessions/reader.html", {"t": TEXTS, "sid": sid, "paper": paper})
+    return render(
+        request, "sessions/reader.html", {"t": texts_for(request), "sid": sid, "paper": paper}
+    )
+
+
+async def invitations_page(request: web.Request) -> web.StreamResponse:
+    """The secretariat's invitation screen: who is invited as what, and a search to invite more."""
+    p = require_principal(request)
+    sid = _int(request, "sid")
+    state = await request.app[SERVICE_KEY].state(p, sid)  # 404 when not invited
+    if state["session"]["role"] != "secretariat" or not p.has(Role.SECRETARIAT):
+        raise web.HTTPForbidden()
+    return render(
+        request, "sessions/invitations.html", {"t": texts_for(request), "s": state["session"]}
+    )
 
 
 async def wall_page(request: web.Request) -> web.StreamResponse:
     p = require_principal(request)
     sid = _int(request, "sid")
     state = await request.app[SERVICE_KEY].state(p, sid)
-    return render(request, "sessions/wall.html", {"t": TEXTS, "s": state["session"]})
+    return render(request, "sessions/wall.html", {"t": texts_for(request), "s": state["session"]})
 
 
 SERVICE_WORKER = Path(__file__).resolve().parent.parent / "static" / "sessions" / "sw.js"
@@ -74,3 +90,4 @@ def add_pages(app: web.Application) -> None:
     r.add_get("/sessions/{sid:\\d+}", session_page)
     r.add_get("/sessions/{sid:\\d+}/papers/{pid:\\d+}", reader_page)
     r.add_get("/sessions/{sid:\\d+}/wall", wall_page)
+    r.add_get("/sessions/{sid:\\d+}/invitations", invitations_page)

@@ -1,4 +1,18 @@
-// Shared by the session pages: JSON calls with the CSRF token, and the realtime connection.
+// Shared by the session pages: texts in the page's language, JSON calls with the CSRF token, and
+// the realtime connection.
+
+// The page carries its texts (web/sessions/texts.py) as a JSON data block: t("key", {name: v}).
+const TEXTS = JSON.parse(document.getElementById("lt-texts")?.textContent || "{}");
+export const LOCALE = document.documentElement.lang === "en" ? "en-GB" : "vi-VN";
+const EN = document.documentElement.lang === "en";
+/** The server's words for an error, in the page's language. */
+export function detailOf(data) {
+  return EN ? data.detail || data.detail_vi : data.detail_vi || data.detail;
+}
+export function t(key, vars = {}) {
+  const text = TEXTS[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
+}
 
 const csrf = () => document.querySelector("meta[name=csrf-token]")?.content || "";
 
@@ -11,7 +25,7 @@ export async function api(method, path, body) {
   }
   const resp = await fetch(path, init);
   const data = await resp.json().catch(() => ({}));
-  if (!resp.ok) throw Object.assign(new Error(data.detail_vi || data.detail || resp.statusText), { status: resp.status }, data);
+  if (!resp.ok) throw Object.assign(new Error(detailOf(data) || resp.statusText), { status: resp.status }, data);
   return data;
 }
 
@@ -52,7 +66,7 @@ export class Realtime {
     ws.onmessage = (ev) => this.receive(JSON.parse(ev.data));
     ws.onclose = () => {
       this.onStatus(false);
-      for (const [, p] of this.pending) p.reject(new Error("Mất kết nối, vui lòng thử lại."));
+      for (const [, p] of this.pending) p.reject(new Error(t("conn.lost")));
       this.pending.clear();
       // reconnect with jitter so a hall of tablets does not come back in the same millisecond
       setTimeout(() => this.connect(), 500 + Math.random() * 1500);
@@ -63,7 +77,7 @@ export class Realtime {
     if (msg.ref !== undefined && this.pending.has(msg.ref)) {
       const p = this.pending.get(msg.ref);
       this.pending.delete(msg.ref);
-      if (msg.op === "error") p.reject(Object.assign(new Error(msg.detail_vi || msg.detail), msg));
+      if (msg.op === "error") p.reject(Object.assign(new Error(detailOf(msg)), msg));
       else p.resolve(msg);
       return;
     }
@@ -85,7 +99,7 @@ export class Realtime {
     const ref = `r${this.nextRef++}`;
     return new Promise((resolve, reject) => {
       if (!this.ws || this.ws.readyState !== WebSocket.OPEN) {
-        reject(new Error("Chưa kết nối, vui lòng thử lại."));
+        reject(new Error(t("conn.none")));
         return;
       }
       this.pending.set(ref, { resolve, reject });
@@ -94,22 +108,23 @@ export class Realtime {
   }
 }
 
-export const CHOICES = { yes: "Đồng ý", no: "Không đồng ý", abstain: "Không biểu quyết" };
-export const THRESHOLDS = { majority_all: "Quá nửa tổng số đại biểu", two_thirds_all: "Hai phần ba tổng số đại biểu" };
-export const KINDS = { for: "Tán thành", against: "Không tán thành", question: "Chất vấn" };
+export const CHOICES = Object.fromEntries(["yes", "no", "abstain"].map((c) => [c, t(`choice.${c}`)]));
+export const THRESHOLDS = Object.fromEntries(["majority_all", "two_thirds_all"].map((k) => [k, t(`threshold.${k}`)]));
+export const KINDS = Object.fromEntries(["for", "against", "question"].map((k) => [k, t(`kind.${k}`)]));
 
 export function resultText(p) {
-  return `${CHOICES.yes}: ${p.yes} · ${CHOICES.no}: ${p.no} · ${CHOICES.abstain}: ${p.abstain} / ${p.members_total} đại biểu`;
+  return t("result.counts", p);
 }
 
 export function quorumText(q) {
-  return `Có mặt ${q.present}/${q.members_total} (hội trường ${q.hall}, trực tuyến ${q.online}, vắng ${q.absent}) · ${q.reached ? "Đủ số đại biểu" : "Chưa đủ số đại biểu"}`;
+  return `${t("quorum", q)} · ${q.reached ? t("quorum.yes") : t("quorum.no")}`;
 }
 
 // Offline reading: the service worker (scope /sessions/) keeps what registerOffline() asks for.
 export const STATIC_ASSETS = [
   "/static/app.css", "/static/sessions/sessions.css", "/static/sessions/common.js",
-  "/static/sessions/session.js", "/static/sessions/reader.js",
+  "/static/sessions/session.js", "/static/sessions/reader.js", "/static/sessions/ink.js",
+  "/static/sessions/minutes-sign.js", "/static/signing/agent.js",
   "/static/vendor/pdfjs/pdf.min.mjs", "/static/vendor/pdfjs/pdf.worker.min.mjs",
 ];
 
@@ -125,7 +140,7 @@ export async function registerOffline() {
 
 export async function cacheForOffline(urls) {
   const reg = await registerOffline();
-  if (!reg || !reg.active) throw new Error("Trình duyệt không hỗ trợ đọc ngoại tuyến.");
+  if (!reg || !reg.active) throw new Error(t("offline.unsupported"));
   return new Promise((resolve) => {
     navigator.serviceWorker.addEventListener("message", function done(ev) {
       if (ev.data?.type !== "cached") return;

@@ -1,8 +1,9 @@
 // The tablet reader: PDF.js by HTTP ranges (no streaming, no auto-fetch: page 1 after a few
 // hundred kB), thumbnails on demand, search through the server's page texts, zoom, page jump,
-// notes stored as W3C Web Annotations and synced across the member's devices.
+// notes, highlights and ink stored as W3C Web Annotations and synced across the member's devices.
 import * as pdfjsLib from "/static/vendor/pdfjs/pdf.min.mjs";
-import { api, el, Realtime, registerOffline } from "./common.js";
+import { api, el, Realtime, registerOffline, t, LOCALE } from "./common.js";
+import { InkLayer } from "./ink.js";
 
 pdfjsLib.GlobalWorkerOptions.workerSrc = "/static/vendor/pdfjs/pdf.worker.min.mjs";
 
@@ -18,6 +19,7 @@ let pageNo = 1;
 let zoom = 1;
 let rendering = null;
 const notes = new Map();
+const ink = new InkLayer(document.getElementById("ink-layer"));
 
 const task = pdfjsLib.getDocument({
   url: `${base}/file?v=${root.dataset.version}`,
@@ -49,12 +51,14 @@ async function show(n) {
   rendering = page.render({ canvasContext: canvas.getContext("2d"), viewport });
   try {
     await rendering.promise;
-    status.textContent = `Trang ${pageNo}/${pages}`;
+    status.textContent = t("reader.page_of", { page: pageNo, pages });
     canvas.dataset.rendered = String(pageNo);
   } catch (e) {
-    if (e?.name !== "RenderingCancelledException") status.textContent = `Lỗi hiển thị: ${e.message}`;
+    if (e?.name !== "RenderingCancelledException") status.textContent = t("reader.render_error", { error: e.message });
     return;
   }
+  ink.clear();
+  ink.fit(canvas, vp1.width, vp1.height);
   await drawTextLayer(page, cssScale);
   renderNotes();
 }
@@ -100,7 +104,7 @@ function selectorOf(a, type) {
 function watermark() {
   const w = document.getElementById("watermark");
   if (!w) return;
-  const line = `${root.dataset.readerName} · ${root.dataset.readerAgency} · ${new Date().toLocaleString("vi-VN")}`;
+  const line = `${root.dataset.readerName} · ${root.dataset.readerAgency} · ${new Date().toLocaleString(LOCALE)}`;
   w.replaceChildren(...Array.from({ length: 8 }, () => el("span", {}, line)));
 }
 
@@ -146,22 +150,24 @@ document.getElementById("search").addEventListener("submit", async (ev) => {
   const list = document.getElementById("search-hits");
   if (q.length < 2) return;
   const hits = await api("GET", `${base}/search?q=${encodeURIComponent(q)}`);
-  list.replaceChildren(...(hits.length ? hits.map((h) => el("li", {}, el("button", { type: "button", class: "link", onclick: () => show(h.page) }, `Trang ${h.page}`), ` … ${h.snippet} …`)) : [el("li", {}, "Không tìm thấy.")]));
+  list.replaceChildren(...(hits.length ? hits.map((h) => el("li", {}, el("button", { type: "button", class: "link", onclick: () => show(h.page) }, t("notes.page", { page: h.page })), ` … ${h.snippet} …`)) : [el("li", {}, t("search.none"))]));
 });
 
 // Notes (W3C Web Annotation): private unless shared; the member's other devices get them live.
 function renderNotes() {
   markHighlights();
+  ink.draw([...notes.values()].filter((a) => a["lt:page"] === pageNo).map((a) => selectorOf(a, "SvgSelector")?.value).filter(Boolean));
   const list = document.getElementById("notes");
   const sorted = [...notes.values()].sort((a, b) => a["lt:page"] - b["lt:page"]);
   list.replaceChildren(...sorted.map((a) => el("li", { class: a["lt:page"] === pageNo ? "here" : "", "data-testid": "note" },
-    el("button", { type: "button", class: "link", onclick: () => show(a["lt:page"]) }, `Trang ${a["lt:page"]}`),
-    a.motivation === "highlighting" ? el("span", { class: "badge" }, "Đánh dấu") : null,
+    el("button", { type: "button", class: "link", onclick: () => show(a["lt:page"]) }, t("notes.page", { page: a["lt:page"] })),
+    selectorOf(a, "SvgSelector") ? el("span", { class: "badge ink", "data-testid": "note-ink" }, t("notes.ink"))
+      : a.motivation === "highlighting" ? el("span", { class: "badge" }, t("notes.highlighted")) : null,
     selectorOf(a, "TextQuoteSelector") ? el("q", {}, selectorOf(a, "TextQuoteSelector").exact) : null,
     " ", a.body?.value || "",
     a["lt:owner"] !== Number(root.dataset.user) ? el("em", {}, ` — ${a.creator?.name || ""}`) : null,
-    a["lt:pending"] ? el("span", { class: "badge", "data-testid": "note-pending" }, "Chờ đồng bộ") : null,
-    a["lt:owner"] === Number(root.dataset.user) && !a["lt:pending"] ? el("button", { type: "button", class: "small", onclick: () => removeNote(a) }, "Xoá") : null)));
+    a["lt:pending"] ? el("span", { class: "badge", "data-testid": "note-pending" }, t("notes.pending")) : null,
+    a["lt:owner"] === Number(root.dataset.user) && !a["lt:pending"] ? el("button", { type: "button", class: "small", onclick: () => removeNote(a) }, t("notes.delete")) : null)));
 }
 
 async function loadNotes() {
@@ -184,8 +190,16 @@ document.getElementById("note-form").addEventListener("submit", async (ev) => {
   const text = document.getElementById("note-text").value.trim();
   const highlight = document.getElementById("note-highlight").checked;
   if (!text && !highlight) return;
+  await saveAnnotation(text, highlight, null);
+  ev.target.reset();
+  lastQuote = "";
+  renderNotes();
+});
+
+async function saveAnnotation(text, highlight, svg) {
   const exact = highlight ? lastQuote : "";
   const selectors = [{ type: "FragmentSelector", conformsTo: "http://tools.ietf.org/rfc/rfc3778", value: `page=${pageNo}` }];
+  if (svg) selectors.push({ type: "SvgSelector", value: svg });
   if (exact) {
     const at = pageText.indexOf(exact);
     selectors.push({ type: "TextQuoteSelector", exact, prefix: at > 0 ? pageText.slice(Math.max(0, at - 32), at) : "", suffix: at >= 0 ? pageText.slice(at + exact.length, at + exact.length + 32) : "" });
@@ -194,8 +208,8 @@ document.getElementById("note-form").addEventListener("submit", async (ev) => {
   const annotation = {
     "@context": "http://www.w3.org/ns/anno.jsonld",
     type: "Annotation",
-    motivation: highlight ? "highlighting" : "commenting",
-    body: { type: "TextualBody", value: text, format: "text/plain", language: "vi" },
+    motivation: highlight || (svg && !text) ? "highlighting" : "commenting",
+    body: { type: "TextualBody", value: text, format: "text/plain", language: document.documentElement.lang || "vi" },
     target: { source: `${location.origin}${base}/file`, selector: selectors.length === 1 ? selectors[0] : selectors },
     "lt:page": pageNo,
     "lt:audience": audience,
@@ -208,8 +222,23 @@ document.getElementById("note-form").addEventListener("submit", async (ev) => {
     // no network: keep it on the tablet and send it when the connection is back
     queue(annotation);
   }
-  ev.target.reset();
-  lastQuote = "";
+}
+
+// Ink: draw with a finger or pen while "Draw" is on; "Save the drawing" stores the strokes of
+// this page as one annotation (with the note text, if any, as its body).
+const inkToggle = document.getElementById("ink-toggle");
+inkToggle.addEventListener("click", () => {
+  ink.setDrawing(!ink.drawing);
+  inkToggle.textContent = ink.drawing ? t("ink.stop") : t("ink.draw");
+  inkToggle.setAttribute("aria-pressed", String(ink.drawing));
+});
+document.getElementById("ink-clear").addEventListener("click", () => ink.clear());
+document.getElementById("ink-save").addEventListener("click", async () => {
+  const svg = ink.take();
+  if (!svg) return;
+  const text = document.getElementById("note-text");
+  await saveAnnotation(text.value.trim(), false, svg);
+  text.value = "";
   renderNotes();
 });
 
@@ -254,5 +283,5 @@ registerOffline();
 watermark();
 setInterval(watermark, 60000);
 const startPage = Number(new URLSearchParams(location.search).get("page")) || 1;
-task.promise.then((d) => { doc = d; show(startPage); }, (e) => { status.textContent = `Không mở được tài liệu: ${e.message}`; });
+task.promise.then((d) => { doc = d; show(startPage); }, (e) => { status.textContent = t("reader.cannot_open", { error: e.message }); });
 loadNotes();

@@ -1,6 +1,7 @@
 // The tablet page of a session: agenda and papers, check-in, speakers, votes; the desk for the
 // secretariat.  State comes from GET /api/v1/sessions/{id}; events keep it live.
-import { api, el, Realtime, CHOICES, THRESHOLDS, KINDS, resultText, quorumText, STATIC_ASSETS, registerOffline, cacheForOffline } from "./common.js";
+import { api, el, t, LOCALE, detailOf, Realtime, CHOICES, THRESHOLDS, KINDS, resultText, quorumText, STATIC_ASSETS, registerOffline, cacheForOffline } from "./common.js";
+import { signMinutes } from "./minutes-sign.js";
 
 const root = document.getElementById("session");
 const sid = Number(root.dataset.sid);
@@ -62,9 +63,9 @@ function renderCheckin() {
   if (role === "secretariat" || !state.session.current_sitting_id) return;
   const mine = state.me.attendance;
   box.append(
-    el("span", { "data-testid": "my-attendance" }, mine ? `Bạn: ${{ hall: "có mặt tại hội trường", online: "tham dự trực tuyến", absent: "vắng mặt" }[mine.status]}` : "Bạn chưa điểm danh"),
-    el("button", { type: "button", "data-testid": "checkin-hall", onclick: () => checkIn("hall") }, "Có mặt (hội trường)"),
-    el("button", { type: "button", onclick: () => checkIn("online") }, "Trực tuyến"),
+    el("span", { "data-testid": "my-attendance", "data-status": mine ? mine.status : "" }, mine ? t(`me.${mine.status}`) : t("me.none")),
+    el("button", { type: "button", "data-testid": "checkin-hall", onclick: () => checkIn("hall") }, t("checkin.hall")),
+    el("button", { type: "button", onclick: () => checkIn("online") }, t("checkin.online")),
   );
 }
 
@@ -83,20 +84,20 @@ function renderVote() {
   const closed = [...state.polls].reverse().find((p) => p.status === "closed");
   if (open) {
     box.hidden = false;
-    box.append(el("h2", {}, `Biểu quyết: ${open.title}`),
-      el("p", { class: "muted" }, `${open.secret ? "Bỏ phiếu kín" : "Biểu quyết công khai"} · ${THRESHOLDS[open.threshold]}`));
+    box.append(el("h2", {}, t("vote.title", { title: open.title })),
+      el("p", { class: "muted" }, `${open.secret ? t("vote.secret") : t("vote.named")} · ${THRESHOLDS[open.threshold]}`));
     const voted = state.me.voted.includes(open.id) || acked.has(open.id);
     if (voter && !voted) {
       box.append(el("div", { class: "row vote-buttons" }, ...Object.entries(CHOICES).map(([c, label]) =>
         el("button", { type: "button", class: `vote-${c}`, "data-testid": `vote-${c}`, onclick: () => castVote(open.id, c) }, label))));
     } else if (voted) {
-      box.append(el("p", { class: "ack", "data-testid": "vote-ack" }, acked.get(open.id) || "Bạn đã biểu quyết."));
+      box.append(el("p", { class: "ack", "data-testid": "vote-ack" }, acked.get(open.id) || t("vote.done")));
     }
-    if (open.voted !== undefined) box.append(el("p", { "data-testid": "live-count" }, `Đã biểu quyết: ${open.voted} · ${resultText(open)}`));
+    if (open.voted !== undefined) box.append(el("p", { "data-testid": "live-count" }, `${t("vote.live", { voted: open.voted })} · ${resultText(open)}`));
   } else if (closed) {
     box.hidden = false;
-    box.append(el("h2", {}, `Kết quả: ${closed.title}`),
-      el("p", { "data-testid": "vote-result" }, `${resultText(closed)} — ${closed.passed ? "THÔNG QUA" : "KHÔNG THÔNG QUA"}`));
+    box.append(el("h2", {}, t("vote.result", { title: closed.title })),
+      el("p", { "data-testid": "vote-result" }, `${resultText(closed)} — ${closed.passed ? t("result.passed") : t("result.failed")}`));
   } else box.hidden = true;
 }
 
@@ -104,7 +105,7 @@ async function castVote(pollId, choice) {
   for (const b of document.querySelectorAll(".vote-buttons button")) b.disabled = true;
   try {
     const ack = await rt.request({ op: "vote", poll: pollId, choice });
-    acked.set(pollId, ack.status === "recorded" ? `Đã ghi nhận: ${CHOICES[choice]}` : "Bạn đã biểu quyết trước đó.");
+    acked.set(pollId, ack.status === "recorded" ? t("vote.recorded", { choice: CHOICES[choice] }) : t("vote.already"));
   } catch (e) {
     flash(e.message, true);
   }
@@ -113,20 +114,20 @@ async function castVote(pollId, choice) {
 
 function renderSpeakers() {
   const now = document.getElementById("speaker-now");
-  now.textContent = state.speaker ? `Đang phát biểu: ${state.speaker.full_name} (${KINDS[state.speaker.kind]})` : "";
+  now.textContent = state.speaker ? t("speaker.now", { name: state.speaker.full_name, kind: KINDS[state.speaker.kind] }) : "";
   const queue = document.getElementById("queue");
   queue.replaceChildren(...state.queue.filter((s) => s.status === "waiting").map((s) => el("li", {},
     `${s.full_name} — ${KINDS[s.kind]} `,
-    isSecretariat ? el("button", { type: "button", onclick: () => speaker(s.id, "start") }, "Bắt đầu") : null,
-    s.user_id === state.me.user_id ? el("button", { type: "button", onclick: () => speaker(s.id, "withdraw") }, "Rút") : null)));
-  if (state.speaker && isSecretariat) queue.append(el("li", {}, el("button", { type: "button", onclick: () => speaker(state.speaker.id, "stop") }, "Kết thúc phát biểu")));
+    isSecretariat ? el("button", { type: "button", onclick: () => speaker(s.id, "start") }, t("speaker.start")) : null,
+    s.user_id === state.me.user_id ? el("button", { type: "button", onclick: () => speaker(s.id, "withdraw") }, t("speaker.withdraw")) : null)));
+  if (state.speaker && isSecretariat) queue.append(el("li", {}, el("button", { type: "button", onclick: () => speaker(state.speaker.id, "stop") }, t("speaker.stop"))));
   const actions = document.getElementById("speak-actions");
   actions.replaceChildren();
   if (voter && state.current_item_id) {
     for (const [k, label] of Object.entries(KINDS))
       actions.append(el("button", { type: "button", onclick: () => guarded(async () => {
         await api("POST", `${base}/items/${state.current_item_id}/speakers`, { kind: k }); await reload();
-      }) }, `Đăng ký: ${label}`));
+      }) }, t("speaker.register", { kind: label })));
   }
 }
 
@@ -141,7 +142,7 @@ async function saveOffline() {
     urls.push(`/sessions/${sid}/papers/${p.id}`, `${paper}/file?v=${p.version}`, `${paper}/annotations`);
   }
   const result = await cacheForOffline(urls);
-  flash(`Đã lưu ${papers.length} tài liệu để đọc khi mất mạng (${result.count}/${result.total} mục).`);
+  flash(t("offline.saved", { papers: papers.length, count: result.count, total: result.total }));
 }
 
 function renderMinutes() {
@@ -151,7 +152,7 @@ function renderMinutes() {
     box = el("p", { id: "minutes", class: "alert notice" });
     document.getElementById("now").append(box);
   }
-  box.replaceChildren(el("a", { href: `${base}/minutes/signed` }, "Biên bản kỳ họp đã ký số"), ` — ${state.minutes.signer}`);
+  box.replaceChildren(el("a", { href: `${base}/minutes/signed` }, t("minutes.signed")), ` — ${state.minutes.signer}`);
 }
 
 function renderAgenda() {
@@ -160,15 +161,15 @@ function renderAgenda() {
     el("span", {}, item.title),
     isSecretariat ? el("button", { type: "button", class: "small", onclick: () => guarded(async () => {
       await api("PUT", `${base}/current`, { item_id: item.id }); await reload();
-    }) }, "Đang thảo luận") : null,
+    }) }, t("agenda.make_current")) : null,
     el("ul", { class: "papers" }, ...papers.filter((p) => p.item_id === item.id).map((p) => el("li", {},
       el("a", { href: `/sessions/${sid}/papers/${p.id}`, "data-testid": `paper-${p.id}` }, p.title),
-      ` (${p.pages} trang, bản ${p.version})`,
-      p.confidential ? el("span", { class: "badge secret" }, "Mật") : null,
-      p.signature?.status === "valid" ? el("span", { class: "badge", title: p.signature.summary }, "Đã ký số") : null,
-      p.signature?.status === "invalid" ? el("span", { class: "badge secret", title: p.signature.summary }, "Chữ ký không hợp lệ") : null,
-      p.status === "withdrawn" ? el("span", { class: "badge" }, "Đã rút") : null,
-      p.is_new ? el("span", { class: "badge new" }, "Mới") : null))),
+      ` ${t("paper.pages", { pages: p.pages, version: p.version })}`,
+      p.confidential ? el("span", { class: "badge secret" }, t("paper.secret")) : null,
+      p.signature?.status === "valid" ? el("span", { class: "badge", title: p.signature.summary }, t("paper.signed")) : null,
+      p.signature?.status === "invalid" ? el("span", { class: "badge secret", title: p.signature.summary }, t("paper.bad_signature")) : null,
+      p.status === "withdrawn" ? el("span", { class: "badge" }, t("paper.withdrawn")) : null,
+      p.is_new ? el("span", { class: "badge new" }, t("paper.new")) : null))),
     item.children.length ? el("ol", {}, ...item.children.map(node)) : null);
   list.replaceChildren(...state.agenda.map(node));
 }
@@ -202,16 +203,16 @@ function buildDesk(desk) {
   const sittings = el("div", { class: "row" }, ...state.sittings.map((s) => el("button", {
     type: "button", disabled: s.id === state.session.current_sitting_id,
     onclick: () => guarded(async () => { await api("POST", `${base}/sittings/${s.id}/start`); await reload(); }),
-  }, s.id === state.session.current_sitting_id ? `${s.title} (đang họp)` : `Bắt đầu ${s.title}`)));
+  }, t(s.id === state.session.current_sitting_id ? "desk.sitting_now" : "desk.sitting_start", { title: s.title }))));
   const sittingForm = el("form", { class: "row", onsubmit: (ev) => { ev.preventDefault(); guarded(async () => {
     await api("POST", `${base}/sittings`, { title: ev.target.title.value }); await reload(); }); } },
-    el("input", { name: "title", placeholder: "Tên phiên họp", required: true }), el("button", { type: "submit" }, "Thêm phiên"));
+    el("input", { name: "title", placeholder: t("desk.sitting_name"), required: true }), el("button", { type: "submit" }, t("desk.sitting_add")));
   const itemForm = el("form", { class: "row", onsubmit: (ev) => { ev.preventDefault(); guarded(async () => {
     const parent = ev.target.parent_id.value;
     await api("POST", `${base}/agenda`, { title: ev.target.title.value, parent_id: parent ? Number(parent) : null }); await reload(); }); } },
-    el("input", { name: "title", placeholder: "Nội dung", required: true }),
-    el("select", { name: "parent_id" }, el("option", { value: "" }, "(mục chính)"), ...items.map(([i]) => el("option", { value: i.id }, i.title))),
-    el("button", { type: "submit" }, "Thêm nội dung"));
+    el("input", { name: "title", placeholder: t("desk.item"), required: true }),
+    el("select", { name: "parent_id" }, el("option", { value: "" }, t("desk.item_top")), ...items.map(([i]) => el("option", { value: i.id }, i.title))),
+    el("button", { type: "submit" }, t("desk.item_add")));
   const pollForm = el("form", { class: "row", "data-testid": "poll-form", onsubmit: (ev) => { ev.preventDefault(); guarded(async () => {
     const f = ev.target;
     const body = { title: f.title.value, item_id: Number(f.item_id.value) || null, secret: f.secret.checked, threshold: f.threshold.value };
@@ -219,60 +220,66 @@ function buildDesk(desk) {
     await api("POST", `${base}/polls`, body);
     f.reset();
     await reload(); }); } },
-    el("input", { name: "title", placeholder: "Nội dung biểu quyết", required: true, "data-testid": "poll-title" }),
+    el("input", { name: "title", placeholder: t("desk.poll_title"), required: true, "data-testid": "poll-title" }),
     itemSelect("item_id"),
-    el("label", { class: "check" }, el("input", { type: "checkbox", name: "secret" }), "Bỏ phiếu kín"),
+    el("label", { class: "check" }, el("input", { type: "checkbox", name: "secret" }), t("vote.secret")),
     el("select", { name: "threshold" }, ...Object.entries(THRESHOLDS).map(([k, v]) => el("option", { value: k }, v))),
-    el("label", {}, "Hạn lấy ý kiến (để trống: biểu quyết tại phiên)", el("input", { type: "datetime-local", name: "deadline" })),
-    el("button", { type: "submit", "data-testid": "poll-create" }, "Tạo biểu quyết"));
-  const polls = el("ul", {}, ...state.polls.map((p) => el("li", {}, `${p.title} — ${({ draft: "chưa mở", open: "đang mở", closed: "đã kết thúc" })[p.status]} `,
-    p.status === "draft" ? el("button", { type: "button", "data-testid": `poll-open-${p.id}`, onclick: () => guarded(async () => { await api("POST", `${base}/polls/${p.id}/open`); await reload(); }) }, "Mở biểu quyết") : null,
-    p.status === "open" ? el("button", { type: "button", class: "danger", "data-testid": `poll-close-${p.id}`, onclick: () => guarded(async () => { await api("POST", `${base}/polls/${p.id}/close`); await reload(); }) }, "Kết thúc và công bố") : null,
-    p.status === "open" ? el("button", { type: "button", onclick: () => guarded(async () => { const r = await api("POST", `${base}/polls/${p.id}/remind`); flash(`Đã nhắc ${r.reminded} đại biểu.`); }) }, "Nhắc người chưa trả lời") : null,
-    p.kind === "opinion" && p.deadline ? el("span", { class: "muted" }, ` (lấy ý kiến, hạn ${new Date(p.deadline).toLocaleString("vi-VN")})`) : null,
-    p.status === "closed" ? el("span", {}, `${resultText(p)} — ${p.passed ? "thông qua" : "không thông qua"}`) : null)));
+    el("label", {}, t("desk.deadline"), el("input", { type: "datetime-local", name: "deadline" })),
+    el("button", { type: "submit", "data-testid": "poll-create" }, t("desk.poll_create")));
+  const polls = el("ul", {}, ...state.polls.map((p) => el("li", {}, `${p.title} — ${t(`poll.${p.status}`)} `,
+    p.status === "draft" ? el("button", { type: "button", "data-testid": `poll-open-${p.id}`, onclick: () => guarded(async () => { await api("POST", `${base}/polls/${p.id}/open`); await reload(); }) }, t("poll.do_open")) : null,
+    p.status === "open" ? el("button", { type: "button", class: "danger", "data-testid": `poll-close-${p.id}`, onclick: () => guarded(async () => { await api("POST", `${base}/polls/${p.id}/close`); await reload(); }) }, t("poll.do_close")) : null,
+    p.status === "open" ? el("button", { type: "button", onclick: () => guarded(async () => { const r = await api("POST", `${base}/polls/${p.id}/remind`); flash(t("poll.reminded", { n: r.reminded })); }) }, t("poll.remind")) : null,
+    p.kind === "opinion" && p.deadline ? el("span", { class: "muted" }, ` ${t("poll.opinion", { deadline: new Date(p.deadline).toLocaleString(LOCALE) })}`) : null,
+    p.status === "closed" ? el("span", {}, `${resultText(p)} — ${p.passed ? t("poll.passed") : t("poll.failed")}`) : null)));
   const upload = el("form", { class: "row", onsubmit: (ev) => { ev.preventDefault(); guarded(async () => {
-    await api("POST", `${base}/papers`, new FormData(ev.target)); ev.target.reset(); await reload(); flash("Đã tải tài liệu lên."); }); } },
+    await api("POST", `${base}/papers`, new FormData(ev.target)); ev.target.reset(); await reload(); flash(t("desk.uploaded")); }); } },
     el("input", { type: "file", name: "file", accept: "application/pdf", required: true }),
-    el("input", { name: "title", placeholder: "Tên tài liệu" }), itemSelect("item_id"),
-    el("label", { class: "check" }, el("input", { type: "checkbox", name: "confidential", value: "true" }), "Mật"),
-    el("input", { name: "readers", placeholder: "Người được đọc (tài liệu mật)" }),
-    el("button", { type: "submit" }, "Tải tài liệu lên"));
+    el("input", { name: "title", placeholder: t("desk.paper_title") }), itemSelect("item_id"),
+    el("label", { class: "check" }, el("input", { type: "checkbox", name: "confidential", value: "true" }), t("paper.secret")),
+    el("input", { name: "readers", placeholder: t("desk.readers") }),
+    el("button", { type: "submit" }, t("desk.upload")));
   const absent = state.invitations.filter((u) => u.role === "member" || u.role === "chair").map((u) => {
     const a = state.attendance[String(u.user_id)];
-    return el("li", {}, `${u.full_name}: ${a ? a.status + (a.reason ? ` (${a.reason})` : "") : "chưa điểm danh"}`);
+    return el("li", {}, `${u.full_name}: ${a ? t(`checkin.${a.status}`) + (a.reason ? ` (${a.reason})` : "") : t("checkin.not_yet")}`);
   });
   const conclusions = el("form", { class: "stack", onsubmit: (ev) => { ev.preventDefault(); guarded(async () => {
-    await api("PUT", `${base}/conclusions`, { text: ev.target.text.value }); flash("Đã lưu kết luận."); }); } },
-    el("textarea", { name: "text", rows: 4, placeholder: "Kết luận kỳ họp" }),
-    el("div", { class: "row" }, el("button", { type: "submit" }, "Lưu kết luận"),
-      el("a", { class: "button", href: `${base}/minutes.pdf`, target: "_blank" }, "Xem biên bản (PDF) để ký số")));
+    await api("PUT", `${base}/conclusions`, { text: ev.target.text.value }); flash(t("desk.conclusions_saved")); }); } },
+    el("textarea", { name: "text", rows: 4, placeholder: t("desk.conclusions") }),
+    el("div", { class: "row" }, el("button", { type: "submit" }, t("desk.conclusions_save")),
+      el("a", { class: "button", href: `${base}/minutes.pdf`, target: "_blank" }, t("desk.minutes_pdf"))));
   const signed = el("form", { class: "row", onsubmit: (ev) => { ev.preventDefault(); guarded(async () => {
     const file = ev.target.file.files[0];
     const resp = await fetch(`${base}/minutes/signed`, { method: "POST", body: file, headers: { "Content-Type": "application/pdf", "X-CSRF-Token": document.querySelector("meta[name=csrf-token]").content } });
     const data = await resp.json();
-    if (!resp.ok) throw new Error(data.detail_vi || data.detail);
-    flash(`Đã lưu biên bản đã ký số (${data.signer}).`); await reload(); }); } },
+    if (!resp.ok) throw new Error(detailOf(data));
+    flash(t("desk.minutes_saved", { signer: data.signer })); await reload(); }); } },
     el("input", { type: "file", name: "file", accept: "application/pdf", required: true }),
-    el("button", { type: "submit" }, "Tải lên biên bản đã ký số"));
-  const inviteForm = el("form", { class: "row", "data-testid": "invite-form", onsubmit: (ev) => { ev.preventDefault(); guarded(async () => {
-    await api("POST", `${base}/invitations`, { login: ev.target.login.value.trim(), role: ev.target.role.value }); ev.target.reset(); await reload(); }); } },
-    el("input", { name: "login", placeholder: "Tên đăng nhập", required: true }),
-    el("select", { name: "role" }, ...Object.entries({ member: "Đại biểu", chair: "Chủ toạ", guest: "Khách mời", secretariat: "Thư ký" }).map(([k, v]) => el("option", { value: k }, v))),
-    el("button", { type: "submit" }, "Mời"));
+    el("button", { type: "submit" }, t("desk.minutes_upload")));
+  const inviteLink = el("p", {}, el("a", { class: "button", href: `/sessions/${sid}/invitations`, "data-testid": "invite-page" }, t("desk.invite_page")));
   const markForm = el("form", { class: "row", onsubmit: (ev) => { ev.preventDefault(); guarded(async () => {
     const f = ev.target;
     await api("POST", `${base}/attendance`, { login: f.login.value, status: f.status.value, reason: f.reason.value }); f.reset(); await reload(); }); } },
     el("select", { name: "login" }, ...state.invitations.filter((u) => u.role !== "secretariat").map((u) => el("option", { value: u.login }, u.full_name))),
-    el("select", { name: "status" }, el("option", { value: "absent" }, "Vắng mặt"), el("option", { value: "hall" }, "Có mặt (hội trường)"), el("option", { value: "online" }, "Trực tuyến")),
-    el("input", { name: "reason", placeholder: "Lý do vắng" }),
-    el("button", { type: "submit" }, "Ghi điểm danh"));
-  desk.replaceChildren(el("h2", {}, "Điều hành (thư ký)"), el("h3", {}, "Người dự họp"), inviteForm,
-    el("ul", {}, ...state.invitations.map((u) => el("li", {}, `${u.full_name} (${u.login}) — ${({ member: "đại biểu", chair: "chủ toạ", guest: "khách mời", secretariat: "thư ký" })[u.role]}`))),
-    el("h3", {}, "Phiên họp"), sittings, sittingForm,
-    el("h3", {}, "Chương trình"), itemForm, el("h3", {}, "Biểu quyết"), pollForm, polls,
-    el("h3", {}, "Tài liệu"), upload, el("h3", {}, "Điểm danh"), markForm, el("ul", {}, ...absent),
-    el("h3", {}, "Kết luận và biên bản"), conclusions, signed);
+    el("select", { name: "status" }, ...["absent", "hall", "online"].map((k) => el("option", { value: k }, t(`checkin.${k}`)))),
+    el("input", { name: "reason", placeholder: t("desk.reason") }),
+    el("button", { type: "submit" }, t("desk.mark")));
+  const sign = el("div", { class: "row", "data-testid": "sign-minutes" },
+    el("button", { type: "button", class: "primary", "data-testid": "sign-minutes-button", onclick: (ev) => guarded(async () => {
+      ev.target.disabled = true;
+      try {
+        flash(t("desk.signing"));
+        const data = await signMinutes(base, document.querySelector("meta[name=csrf-token]").content);
+        flash(t("desk.minutes_saved", { signer: data.signer }));
+        await reload();
+      } finally { ev.target.disabled = false; }
+    }) }, t("desk.sign")));
+  desk.replaceChildren(el("h2", {}, t("desk.title")), el("h3", {}, t("desk.people")), inviteLink,
+    el("ul", {}, ...state.invitations.map((u) => el("li", {}, `${u.full_name} (${u.login}) — ${t(`role.${u.role}`)}`))),
+    el("h3", {}, t("desk.sittings")), sittings, sittingForm,
+    el("h3", {}, t("desk.agenda")), itemForm, el("h3", {}, t("desk.votes")), pollForm, polls,
+    el("h3", {}, t("desk.papers")), upload, el("h3", {}, t("desk.attendance")), markForm, el("ul", {}, ...absent),
+    el("h3", {}, t("desk.minutes")), conclusions, sign, signed);
 }
 
 function onEvent(ev) {
@@ -304,7 +311,7 @@ function onEvent(ev) {
     case "annotation.deleted":
       break;
     case "vote.reminder":
-      flash(`Nhắc: xin cho ý kiến về "${d.poll.title}".`);
+      flash(t("vote.reminder", { title: d.poll.title }));
       break;
     default:
       reloadSoon();
@@ -316,7 +323,7 @@ const rt = new Realtime(channels, onEvent, {
   onResync: reloadSoon,
   onStatus: (up) => {
     const c = document.getElementById("conn");
-    c.textContent = up ? "Trực tuyến" : "Mất kết nối";
+    c.textContent = up ? t("conn.up") : t("conn.down");
     c.dataset.up = up ? "1" : "0";
     if (up && state) reloadSoon();
   },
@@ -328,12 +335,12 @@ document.getElementById("session-search").addEventListener("submit", (ev) => {
     if (q.length < 2) return;
     const hits = await api("GET", `${base}/search?q=${encodeURIComponent(q)}`);
     document.getElementById("session-hits").replaceChildren(...(hits.length ? hits.map((h) => el("li", {},
-      el("a", { href: `/sessions/${sid}/papers/${h.paper_id}?page=${h.page}` }, `${h.title}, trang ${h.page}`), ` … ${h.snippet} …`))
-      : [el("li", {}, "Không tìm thấy.")]));
+      el("a", { href: `/sessions/${sid}/papers/${h.paper_id}?page=${h.page}` }, t("search.hit", { title: h.title, page: h.page })), ` … ${h.snippet} …`))
+      : [el("li", {}, t("search.none"))]));
   });
 });
 
 registerOffline();
-const offline = el("button", { type: "button", "data-testid": "save-offline", onclick: () => guarded(saveOffline) }, "Lưu tài liệu để đọc ngoại tuyến");
+const offline = el("button", { type: "button", "data-testid": "save-offline", onclick: () => guarded(saveOffline) }, t("offline.save"));
 document.getElementById("now").append(offline);
 guarded(reload);

@@ -1,5 +1,5 @@
 // The wall screen: current item, speaker and timer, quorum, the vote result.
-import { api, Realtime, resultText, quorumText, KINDS } from "./common.js";
+import { api, t, Realtime, resultText, quorumText, KINDS } from "./common.js";
 
 const wall = document.getElementById("wall");
 const sid = Number(wall.dataset.sid);
@@ -25,8 +25,8 @@ function render() {
   const open = state.polls.find((p) => p.status === "open");
   const closed = [...state.polls].reverse().find((p) => p.status === "closed");
   const box = document.getElementById("wall-vote");
-  if (open) box.textContent = `Đang biểu quyết: ${open.title}${open.voted !== undefined ? ` — đã bấm ${open.voted}/${open.members_total || state.quorum.members_total}` : ""}`;
-  else if (closed) box.textContent = `${closed.title}: ${resultText(closed)} — ${closed.passed ? "THÔNG QUA" : "KHÔNG THÔNG QUA"}`;
+  if (open) box.textContent = t("wall.voting", { title: open.title }) + (open.voted !== undefined ? t("wall.pressed", { voted: open.voted, total: open.members_total || state.quorum.members_total }) : "");
+  else if (closed) box.textContent = `${closed.title}: ${resultText(closed)} — ${closed.passed ? t("result.passed") : t("result.failed")}`;
   else box.textContent = "—";
   box.dataset.status = open ? "open" : closed ? "closed" : "none";
 }
@@ -37,7 +37,7 @@ function tick() {
   if (!s || !s.started_at) { t.textContent = ""; return; }
   const left = Math.round(s.limit_s - (Date.now() - Date.parse(s.started_at)) / 1000);
   const abs = Math.abs(left);
-  t.textContent = `${left < 0 ? "Quá giờ " : ""}${Math.floor(abs / 60)}:${String(abs % 60).padStart(2, "0")}`;
+  t.textContent = `${left < 0 ? t("wall.overtime") : ""}${Math.floor(abs / 60)}:${String(abs % 60).padStart(2, "0")}`;
   t.classList.toggle("over", left < 0);
 }
 
