@@ -44,7 +44,14 @@ async def _demo_council_session(db: Database, config: Config) -> str | None:
     return f"Kỳ họp demo{' (mới)' if added else ''}: {TITLE} — /sessions"
 
 
-DEMO_SEEDERS: list[DemoSeeder] = [_demo_council_session]
+async def _demo_briefing(db: Database, config: Config) -> str | None:
+    from meetings.briefings.demo import TITLE, seed_demo_briefing
+
+    added = await seed_demo_briefing(db)
+    return f"Hội nghị trực tuyến demo{' (mới)' if added else ''}: {TITLE} — /briefings"
+
+
+DEMO_SEEDERS: list[DemoSeeder] = [_demo_council_session, _demo_briefing]
 """What ``lienthong demo`` seeds besides the province and its accounts, in order."""
 
 

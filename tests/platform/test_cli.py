@@ -47,6 +47,8 @@ def test_demo_is_idempotent(run) -> None:  # type: ignore[no-untyped-def]
     assert "(0 tài khoản mới)" in again.stdout
     assert "Kỳ họp demo (mới):" in first.stdout
     assert "Kỳ họp demo:" in again.stdout and "(mới)" not in again.stdout
+    assert "Hội nghị trực tuyến demo (mới):" in first.stdout
+    assert "Hội nghị trực tuyến demo:" in again.stdout
     agencies = json.loads(run("agency", "export", "--format", "json").stdout)
     assert len(agencies) == 13
     levels = [a["level"] for a in agencies]
