@@ -44,6 +44,15 @@ def _free_port() -> int:
         return port
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux ``/proc``; 0.0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _wait_port(port: int, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -115,7 +124,7 @@ def _toml(me: str, seal: Path, peer: str, url: str, token_env: str, login: str,
           agencies: list[str], deliver_to: list[str], cert: Path) -> str:  # fmt: skip
     return (
         f'server_id = "{me}"\nseal_p12 = "{seal}"\nseal_password_env = "BENCH_SEAL_PASSWORD"\n'
-        "poll_seconds = 0.05\nmax_backoff = 2.0\nlease_seconds = 30.0\n\n[[peers]]\n"
+        "poll_seconds = 0.5\nmax_backoff = 2.0\nlease_seconds = 30.0\n\n[[peers]]\n"
         f'name = "{peer}"\nurl = "{url}"\ntoken_env = "{token_env}"\nlogin = "{login}"\n'
         f"agencies = {json.dumps(agencies)}\ndeliver_to = {json.dumps(deliver_to)}\n"
         f'seal_cert = "{cert}"\n'
@@ -132,15 +141,49 @@ async def _pg(sql: str) -> None:
         await conn.close()
 
 
+_PROFILED_SERVE = """
+import cProfile, sys, time
+from server.cli import main
+profiler = cProfile.Profile(time.thread_time)
+try:
+    profiler.runcall(main, ["serve"])
+finally:
+    profiler.dump_stats(sys.argv[1])
+"""
+
+
+def _serve_command(profile_dir: Path | None, name: str) -> list[str]:
+    """``lienthong serve``, under cProfile (stats written at shutdown) with ``--profile``."""
+    if profile_dir is None:
+        return [sys.executable, "-m", "server.cli", "serve"]
+    profile_dir.mkdir(parents=True, exist_ok=True)
+    return [sys.executable, "-c", _PROFILED_SERVE, str(profile_dir / f"{name}.prof")]
+
+
 class Pair:
     """Two federated server processes with their data directories and databases."""
 
-    def __init__(self, work: Path, pki: Any, db_kind: str) -> None:
+    def __init__(
+        self,
+        work: Path,
+        pki: Any,
+        db_kind: str,
+        profile_dir: Path | None = None,
+        validation: str = "fast",
+    ) -> None:
         self.work, self.pki, self.db_kind = work, pki, db_kind
+        self.validation = validation
+        """``fast`` (ours) or ``stock`` (pyHanko alone: ``LIENTHONG_VALIDATION=stock``)."""
+        self.profile_dir = profile_dir
+        self.responder: subprocess.Popen[bytes] | None = None
+        """The OCSP/CRL/TSA responder, to count its CPU time too."""
         self.ports = {"a": _free_port(), "b": _free_port()}
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.pg_names: list[str] = []
         self.tokens: dict[str, dict[str, str]] = {}
+
+    def data_dir(self, side: str) -> Path:
+        return self.work / f"{self.db_kind}-{self.validation}-{side}"
 
     def url(self, side: str) -> str:
         return f"http://127.0.0.1:{self.ports[side]}"
@@ -154,7 +197,7 @@ class Pair:
         env = dict(os.environ)
         db_urls = {}
         for side in ("a", "b"):
-            data = self.work / f"{self.db_kind}-{side}"
+            data = self.data_dir(side)
             data.mkdir(parents=True)
             TrustStore(data / "trust").add(self.pki.root_pem.read_bytes(), "dev root")
             if self.db_kind == "postgres":
@@ -176,7 +219,7 @@ class Pair:
             [("vt_b", B_AGENCY), ("peer.a", B_PROV)],
         )
         pki = self.pki
-        (self.work / f"{self.db_kind}-a" / "federation.toml").write_text(
+        (self.data_dir("a") / "federation.toml").write_text(
             _toml(
                 "a",
                 pki.p12("agency"),
@@ -190,7 +233,7 @@ class Pair:
             ),
             encoding="utf-8",
         )
-        (self.work / f"{self.db_kind}-b" / "federation.toml").write_text(
+        (self.data_dir("b") / "federation.toml").write_text(
             _toml(
                 "b",
                 pki.p12("clerk"),
@@ -210,9 +253,10 @@ class Pair:
             BENCH_TOKEN_ON_A=self.tokens["a"]["peer.b"],
             LIENTHONG_LOG_LEVEL="WARNING",
             LIENTHONG_HOST="127.0.0.1",
+            LIENTHONG_VALIDATION=self.validation,
         )
         for side in ("a", "b"):
-            data = self.work / f"{self.db_kind}-{side}"
+            data = self.data_dir(side)
             side_env = {
                 **env,
                 "LIENTHONG_DATA_DIR": str(data),
@@ -222,7 +266,7 @@ class Pair:
             with (data / "server.log").open("ab") as log:
                 self.procs[side] = await asyncio.to_thread(
                     subprocess.Popen,
-                    [sys.executable, "-m", "server.cli", "serve"],
+                    _serve_command(self.profile_dir, f"{self.db_kind}-{self.validation}-{side}"),
                     env=side_env,
                     stdout=log,
                     stderr=log,
@@ -284,16 +328,21 @@ async def _run_once(pair: Pair, pdf: bytes, n: int, concurrency: int) -> dict[st
             ):
                 body = await resp.json()
                 if resp.status != 201:
-                    log = pair.work / f"{pair.db_kind}-a" / "server.log"
+                    log = pair.data_dir("a") / "server.log"
                     tail = log.read_text(errors="replace")[-4000:] if log.exists() else ""
                     raise RuntimeError(f"send refused: {body}\n{tail}")
                 sent_at[body["id"]] = time.perf_counter()
 
+        procs = {**pair.procs, **({"responder": pair.responder} if pair.responder else {})}
+        cpu_before = {side: _cpu_seconds(proc.pid) for side, proc in procs.items()}
+        bench_cpu = time.process_time()
         start = time.perf_counter()
         await asyncio.gather(*(send(i) for i in range(n)))
         if len(arrived_at) < n:
             await asyncio.wait_for(done.wait(), timeout=600)
         end = max(arrived_at.values())
+        cpu = {side: _cpu_seconds(proc.pid) - cpu_before[side] for side, proc in procs.items()}
+        cpu["bench"] = time.process_time() - bench_cpu
         listener.cancel()
         await ws.close()
     latencies = sorted((arrived_at[k] - sent_at[k]) * 1000 for k in sent_at)
@@ -304,6 +353,10 @@ async def _run_once(pair: Pair, pdf: bytes, n: int, concurrency: int) -> dict[st
         "p50_ms": round(statistics.median(latencies), 1),
         "p95_ms": round(p95, 1),
         "wall_s": round(end - start, 2),
+        "cpu_ms_per_doc_a": round(cpu.get("a", 0.0) * 1000 / n, 1),
+        "cpu_ms_per_doc_b": round(cpu.get("b", 0.0) * 1000 / n, 1),
+        "cpu_ms_per_doc_responder": round(cpu.get("responder", 0.0) * 1000 / n, 1),
+        "cpu_ms_per_doc_bench": round(cpu["bench"] * 1000 / n, 1),
     }
 
 
@@ -324,28 +377,35 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         )
         await asyncio.to_thread(_wait_port, port)
         files = await _signed_files(pki, work)
+        modes = ["fast", "stock"] if args.stock else ["fast"]
         for db_kind in args.db:
-            pair = Pair(work, pki, db_kind)
+            pairs = [Pair(work, pki, db_kind, args.profile, mode) for mode in modes]
             try:
-                await pair.start()
+                for pair in pairs:
+                    pair.responder = responder
+                    await pair.start()
                 for kind in args.kind:
-                    await _run_once(pair, files[kind], 2, args.concurrency)  # warm-up
-                    figures = await _run_once(pair, files[kind], args.n, args.concurrency)
-                    row = {
-                        "db": db_kind,
-                        "kind": kind,
-                        "size_kb": len(files[kind]) // 1024,
-                        **figures,
-                    }
-                    print(
-                        f"{db_kind:<9} {kind:<5} {row['size_kb']} KB  n={row['n']:<4} "
-                        f"{row['docs_per_s']:>6} docs/s  p50 {row['p50_ms']:>7} ms  "
-                        f"p95 {row['p95_ms']:>7} ms",
-                        flush=True,
-                    )
-                    results.append(row)
+                    for pair in pairs:  # ours and stock pyHanko back to back, same load
+                        await _run_once(pair, files[kind], 2, args.concurrency)  # warm-up
+                        figures = await _run_once(pair, files[kind], args.n, args.concurrency)
+                        row = {
+                            "db": db_kind,
+                            "kind": kind,
+                            "validation": pair.validation,
+                            "size_kb": len(files[kind]) // 1024,
+                            **figures,
+                        }
+                        print(
+                            f"{db_kind:<9} {kind:<5} {pair.validation:<5} {row['size_kb']} KB  "
+                            f"n={row['n']:<4} {row['docs_per_s']:>6} docs/s  "
+                            f"p50 {row['p50_ms']:>7} ms  p95 {row['p95_ms']:>7} ms  "
+                            f"CPU/doc A {row['cpu_ms_per_doc_a']} ms B {row['cpu_ms_per_doc_b']} ms",
+                            flush=True,
+                        )
+                        results.append(row)
             finally:
-                await pair.stop()
+                for pair in pairs:
+                    await pair.stop()
     finally:
         if responder is not None:
             responder.terminate()
@@ -361,6 +421,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", default="sqlite,postgres")
     parser.add_argument("--kind", default="bt,pair")
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument(
+        "--stock",
+        action="store_true",
+        help="also run a pair of servers validating with stock pyHanko, for comparison",
+    )
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="run the servers under cProfile, stats here"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.n, args.db, args.kind = 8, "sqlite", "bt"

@@ -44,6 +44,7 @@ from pyhanko_certvalidator.errors import (
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 from pyhanko_certvalidator.validate import async_validate_path
 
+from signing import pathcache, speedups
 from signing.pdfinput import open_reader, read_pdf_file
 from signing.stamps import iso_vietnam
 
@@ -222,7 +223,15 @@ class Verifier:
         online: bool = True,
         context_ttl: float = 300.0,
         http_timeout: float = 10.0,
+        fast: bool = True,
     ) -> None:
+        """``fast``: use :mod:`signing.speedups` (same answers as stock pyHanko, less CPU) and keep
+        successful certificate-path validations of the online context (:mod:`signing.pathcache`)
+        until its revocation data expires."""
+        if fast:
+            speedups.install()
+            pathcache.install()
+        self.fast = fast
         self.trust_roots = list(trust_roots)
         self.online = online
         self.context_ttl = context_ttl
@@ -268,6 +277,9 @@ class Verifier:
             if self._vc is None or now - self._vc_born > self.context_ttl:
                 self._vc = ValidationContext(**self._kwargs())
                 self._vc_born = now
+                if self.fast:
+                    until = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=self.context_ttl)
+                    pathcache.register(self._vc, until)
             return self._vc
         try:
             return DocumentSecurityStore.read_dss(reader).as_validation_context(self._kwargs())
@@ -292,7 +304,11 @@ class Verifier:
     async def verify(self, data: bytes) -> DocumentReport:
         """Validate every signature of the PDF in ``data``; raises InvalidPdf if unusable."""
         reader = await asyncio.to_thread(open_reader, data)
-        embedded = list(reader.embedded_signatures)
+        try:
+            embedded = list(reader.embedded_signatures)
+        except Exception as exc:  # e.g. a /Contents that is not CMS: a verdict, not a crash
+            report = _error_report("?", "signature", "?", "?", exc)
+            return DocumentReport([report], False, report.summary_vi)
         if not embedded:
             return DocumentReport([], False, "Tệp không có chữ ký số nào.")
         vc = self._context(reader)
@@ -324,26 +340,7 @@ class Verifier:
             signer, subject = "?", "?"
             with contextlib.suppress(Exception):
                 signer, subject = _cn(sig.signer_cert)
-            codes = ["error"]
-            return SignatureReport(
-                field_name=name,
-                kind=kind,
-                signer=signer,
-                signer_subject=subject,
-                ok=False,
-                intact=False,
-                valid=False,
-                trusted=False,
-                revocation="unknown",
-                modification="unknown",
-                covers_whole_file=False,
-                level="?",
-                signing_time=None,
-                timestamp_time=None,
-                timestamp_ok=None,
-                problems=[*codes, f"{type(exc).__name__}: {exc}"[:300]],
-                summary_vi=_summary(kind, signer, False, codes, None),
-            )
+            return _error_report(name, kind, signer, subject, exc)
         trust = await _trust_problems(status, vc)
         validated_at = dt.datetime.now(dt.UTC)
         as_of = False
@@ -408,6 +405,32 @@ class Verifier:
             problems=problems,
             summary_vi=_summary(kind, signer, ok, problems, _vn(ts_time or signing_time), as_of),
         )
+
+
+def _error_report(
+    name: str, kind: str, signer: str, subject: str, exc: Exception
+) -> SignatureReport:
+    """The verdict on a signature that could not be processed at all."""
+    codes = ["error"]
+    return SignatureReport(
+        field_name=name,
+        kind=kind,
+        signer=signer,
+        signer_subject=subject,
+        ok=False,
+        intact=False,
+        valid=False,
+        trusted=False,
+        revocation="unknown",
+        modification="unknown",
+        covers_whole_file=False,
+        level="?",
+        signing_time=None,
+        timestamp_time=None,
+        timestamp_ok=None,
+        problems=[*codes, f"{type(exc).__name__}: {exc}"[:300]],
+        summary_vi=_summary(kind, signer, False, codes, None),
+    )
 
 
 def _level(sig: Any, kind: str, timestamped: bool, all_sigs: list[Any]) -> str:

@@ -43,9 +43,13 @@ class NoTrustRoots(SigningError):
 class VerificationWorker:
     """``await worker.verify(pdf_bytes)`` from any event loop; ``await worker.close()`` at the end."""
 
-    def __init__(self, trust_dir: Path, *, online: bool = True, max_concurrent: int = 2) -> None:
+    def __init__(
+        self, trust_dir: Path, *, online: bool = True, max_concurrent: int = 2, fast: bool = True
+    ) -> None:
         self.store = TrustStore(trust_dir)
         self.online = online
+        self.fast = fast
+        """Use the fast paths of :class:`~signing.validate.Verifier` (False: stock pyHanko)."""
         self.max_concurrent = max_concurrent
         self._slots: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -96,7 +100,7 @@ class VerificationWorker:
                 await self._verifier.__aexit__(None, None, None)
                 self._verifier = None
             roots = self.store.certificates()
-            verifier = Verifier(roots, online=self.online)
+            verifier = Verifier(roots, online=self.online, fast=self.fast)
             await verifier.__aenter__()
             self._verifier, self._stamp, self._roots = verifier, stamp, len(roots)
         return self._verifier
