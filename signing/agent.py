@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import getpass
 import hmac
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -78,6 +79,7 @@ class AgentConfig:
 
 
 AGENT = web.AppKey("agent", AgentConfig)
+log = logging.getLogger(__name__)
 
 
 def _json_error(status: int, code: str, detail_vi: str) -> web.Response:
@@ -115,6 +117,15 @@ async def _origin_guard(
         resp = await handler(request)
     except LienThongError as exc:
         resp = _json_error(exc.status, exc.code, exc.detail_vi)
+    except web.HTTPException:
+        raise
+    except Exception:
+        # answered with CORS headers, so that the page says "the agent failed" rather than
+        # "the agent is not running" (a response without them is a network error to the page)
+        log.exception("signing agent request failed")
+        resp = _json_error(
+            500, "agent.error", "Công cụ ký gặp lỗi; xem thông báo trên cửa sổ công cụ ký."
+        )
     return _cors(resp, origin)
 
 
@@ -244,7 +255,11 @@ async def terminal_pin_provider(prompt: SignPrompt) -> Secret | None:
     import asyncio
 
     print(prompt.text(), flush=True)
-    pin = await asyncio.to_thread(getpass.getpass, "Nhập mã PIN để ký (để trống để từ chối): ")
+    try:
+        pin = await asyncio.to_thread(getpass.getpass, "Nhập mã PIN để ký (để trống để từ chối): ")
+    except (EOFError, KeyboardInterrupt):
+        # no terminal to ask on (closed input, Ctrl+C / Ctrl+D at the prompt): a refusal
+        return None
     return Secret(pin) if pin else None
 
 

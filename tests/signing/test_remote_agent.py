@@ -13,7 +13,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from server.secret import Secret
-from signing.agent import AGENT, AgentConfig, SignPrompt, make_agent_app
+from signing.agent import AGENT, AgentConfig, SignPrompt, make_agent_app, terminal_pin_provider
 from signing.devpki import SOFTHSM_LIB, DevPki
 from signing.errors import SigningError
 from signing.pades import Level, SignOptions
@@ -138,3 +138,18 @@ async def test_refused_pin_and_wrong_signature(pki: DevPki, sample_pdf: Path) ->
             await remote.finish(prepared.request_id, b"\x00" * 256)
     finally:
         await client.close()
+
+
+async def test_no_terminal_is_a_refusal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``lienthong sign-agent`` started without a terminal (closed input): the PIN prompt ends in
+    EOF, which refuses the signature rather than failing the request with a 500."""
+
+    def closed(prompt: str = "") -> str:
+        raise EOFError
+
+    monkeypatch.setattr("getpass.getpass", closed)
+    prompt = SignPrompt("1/QĐ", "Thử", "00" * 32, "leader")
+    assert await terminal_pin_provider(prompt) is None
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": "123456")
+    pin = await terminal_pin_provider(prompt)
+    assert pin is not None and pin.reveal() == "123456"
