@@ -21,7 +21,7 @@ from aiohttp import WSMsgType, web
 from meetings.briefings.cascade_link import run_link
 from meetings.briefings.config import BriefingsConfig
 from meetings.briefings.errors import NotChair
-from meetings.briefings.live import read_live
+from meetings.briefings.live import mark_live_ended, read_live
 from meetings.briefings.messages import (
     MAX_FRAME,
     BadMessage,
@@ -217,6 +217,11 @@ async def _end(app: web.Application, admission: Admission) -> None:
     room = app[ROOMS_KEY].rooms.get(admission.briefing.id)
     if room is not None:
         await room.end()
+        return
+    pool = app.get(POOL_KEY)
+    if pool is not None:  # the room lives on other workers only: they end it when told
+        await mark_live_ended(app[DB_KEY], admission.briefing.id)
+        pool.cluster.notify(admission.briefing.id)
 
 
 CASCADE = {

@@ -218,6 +218,13 @@ async def read_live(db: Database, briefing_id: int) -> LiveSnapshot:
     return await db.read("briefing_live_read", run)
 
 
+async def mark_live_ended(db: Database, briefing_id: int) -> None:
+    async def run(session: AsyncSession) -> None:
+        await set_room_txn(session, briefing_id, ended=True)
+
+    await db.write("briefing_live_ended", run)
+
+
 class LiveWriter:
     """One room's writes, committed in order by one task, then ``after`` (tell the other workers).
 

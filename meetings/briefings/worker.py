@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -110,9 +111,16 @@ async def _main(args: argparse.Namespace) -> None:
     await web.SockSite(runner, listener).start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    # Ctrl+C reaches the whole process group: the supervisor stops us (SIGTERM), so that it
+    # never restarts a worker that is going away with it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    parent = os.getppid()
+    while not stop.is_set():
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stop.wait(), 1.0)
+        if os.getppid() != parent:  # the supervisor died (SIGKILL): do not linger
+            break
     await runner.cleanup()
 
 

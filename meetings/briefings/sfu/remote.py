@@ -40,6 +40,9 @@ class RemotePeer:
         for info in streams:
             source = Source(owner, info.kind, info.clock, info.level, self._keyframe(info.stream))
             source.stream = info.stream
+            # A key-frame request goes to the publishing worker by stream id; it must not wait
+            # for the first packet to reveal the SSRC (browsers send key frames only when asked).
+            source.ssrc = info.stream
             self.sources[info.stream] = source
             cluster.remote[info.stream] = source
 

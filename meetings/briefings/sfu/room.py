@@ -246,6 +246,8 @@ class Room:
         for source in peer.sources.values():
             for sink in list(source.sinks):
                 sink.detach()
+            if self.cluster is not None and self.cluster.local.get(source.stream) is source:
+                del self.cluster.local[source.stream]
         task = asyncio.ensure_future(peer.close())
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
@@ -398,6 +400,7 @@ class Room:
                         p.peer.feed_sender_reports()
                 if rounds % 3 == 0:
                     self._adapt()
+                    self._ask_keyframes()
                 if rounds % 10 == 0:
                     self.broadcast_roster()
                 if self.cluster is not None and self.cluster.multi:
@@ -407,6 +410,20 @@ class Room:
                         self._save_quality()
         except asyncio.CancelledError:
             pass
+
+    def _ask_keyframes(self) -> None:
+        """Video slots still waiting for a key frame ask again (about once a second).
+
+        Browsers send key frames only when asked, and one asked for may be lost, or sent
+        before another worker was on the pipe: a slot must not wait for ever.
+        """
+        for p in self.participants.values():
+            peer = p.peer
+            if p.remote or peer is None or not peer.connected:
+                continue
+            for sink in peer.video_sinks:
+                if sink.waiting and sink.source is not None:
+                    sink.source.request_keyframe()
 
     def _adapt(self) -> None:
         """Low bandwidth: a subscriber whose link is weak keeps audio and one picture (the chair)."""
@@ -643,7 +660,14 @@ class Room:
                 for r in state.rows
                 if r.worker is not None and r.worker != cluster.index and r.id in seen
             }
-            self.pipe_dests[:] = [a for w in sorted(workers) if (a := cluster.address(w))]
+            dests = [a for w in sorted(workers) if (a := cluster.address(w))]
+            if set(dests) - set(self.pipe_dests):
+                # a worker newly receiving our publishers starts its pictures on a key frame
+                for p in self.participants.values():
+                    video = p.peer.source("video") if p.peer and not p.remote else None
+                    if video is not None:
+                        video.request_keyframe()
+            self.pipe_dests[:] = dests
         if state.ended and not self.ended:
             self._close_task(self.end())
         if changed:
