@@ -75,6 +75,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from server.logs import JsonAccessLogger, setup_logging
 
     config = _config(args)
+    # one briefing media worker per core unless set (meetings/briefings/workers.py)
+    os.environ.setdefault("LIENTHONG_BRIEFINGS_WORKERS", "auto")
     setup_logging(config.log_level)
     config.data_dir.mkdir(parents=True, exist_ok=True)
     url = config.database.url.reveal()
