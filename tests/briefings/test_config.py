@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from meetings.briefings.config import BriefingsConfig
@@ -27,6 +29,13 @@ def test_defaults_and_values() -> None:
     assert not config.upstream_allowed("https://evil.example")
 
 
+def test_workers_one_per_core_or_a_number() -> None:
+    assert BriefingsConfig().workers == 1  # one process unless asked
+    auto = BriefingsConfig.from_env({"LIENTHONG_BRIEFINGS_WORKERS": "auto"})
+    assert auto.workers == (os.cpu_count() or 1)
+    assert BriefingsConfig.from_env({"LIENTHONG_BRIEFINGS_WORKERS": "3"}).workers == 3
+
+
 @pytest.mark.parametrize(
     ("key", "value"),
     [
@@ -34,6 +43,8 @@ def test_defaults_and_values() -> None:
         ("LIENTHONG_BRIEFINGS_UPSTREAM_NODES", "ftp://x"),
         ("LIENTHONG_BRIEFINGS_LAST_N", "-1"),
         ("LIENTHONG_BRIEFINGS_LAST_N", "99"),
+        ("LIENTHONG_BRIEFINGS_WORKERS", "0"),
+        ("LIENTHONG_BRIEFINGS_WORKERS", "many"),
     ],
 )
 def test_bad_values_name_the_key(key: str, value: str) -> None:
