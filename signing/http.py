@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import AsyncIterator
@@ -297,7 +298,7 @@ async def remote_prepare(request: web.Request) -> web.Response:
     upload = form.get("file")
     if not isinstance(upload, web.FileField):
         raise InvalidPdf("no file", "chưa chọn tệp PDF.")
-    data = upload.file.read(services.max_pdf_bytes + 1)
+    data = await asyncio.to_thread(upload.file.read, services.max_pdf_bytes + 1)
     if len(data) > services.max_pdf_bytes:
         raise ValidationFailed(
             "the file is too large",

@@ -11,7 +11,8 @@ Pending signatures live in memory for ``ttl`` seconds, bounded in number (per ow
 and in bytes, and each belongs to the ``owner`` that prepared it and to a ``context`` (what was
 signed, e.g. ``draft:<id>:<sha256>``): :meth:`RemoteSigning.finish` for another owner or context
 answers as for an unknown request (404), so nobody learns that someone else's request exists. An
-expired request answers 410 until it is forgotten (after twice ``ttl``). B-B and B-T are
+expired request answers 410 until it is forgotten (10 minutes later; at most ``4 × max_pending``
+are remembered, without their files). B-B and B-T are
 supported (B-LT data can be added afterwards by signing again at the server or a later DSS update).
 
 Pending state is per process: behind several processes, the reverse proxy must send a user's
@@ -163,36 +164,39 @@ class RemoteSigning:
         self.tsa_url: str | None = None
         """The timestamp authority the server's side uses for B-T (``LIENTHONG_TSA_URL``)."""
         self._pending: dict[str, _Pending] = {}
+        self.remember_expired = 600.0
+        """Seconds an expired request still answers "expired" (410) before it is forgotten (404)."""
+        self._expired: dict[str, tuple[str, str, float]] = {}
+        """Tombstones of expired requests: owner, context, creation time."""
 
     def _expire(self) -> None:
-        # expired requests stay a while so that finish can say "expired" rather than "unknown"
+        """Drop expired requests (and the prepared files they hold), keeping a small tombstone
+        for a while so that finish can say "expired" rather than "unknown"."""
         now = time.monotonic()
-        for key in [k for k, p in self._pending.items() if now - p.created > 2 * self.ttl]:
-            del self._pending[key]
-
-    def _live(self) -> list[_Pending]:
-        now = time.monotonic()
-        return [p for p in self._pending.values() if now - p.created <= self.ttl]
+        for key, p in list(self._pending.items()):
+            if now - p.created > self.ttl:
+                del self._pending[key]
+                self._expired[key] = (p.owner, p.context, p.created)
+        forget = self.ttl + self.remember_expired
+        for key in [k for k, t in self._expired.items() if now - t[2] > forget]:
+            del self._expired[key]
+        while len(self._expired) > 4 * self.max_pending:
+            del self._expired[next(iter(self._expired))]
 
     def _make_room(self, owner: str, size: int) -> None:
         self._expire()
-        live = self._live()
-        mine = [p for p in live if p.owner == owner]
+        mine = [k for k, p in self._pending.items() if p.owner == owner]
         if len(mine) >= self.max_per_owner:
             # a signer who gave up on earlier tries makes room for the new one
-            oldest = min(mine, key=lambda p: p.created)
-            self._pending = {k: p for k, p in self._pending.items() if p is not oldest}
-            live.remove(oldest)
-        if len(live) >= self.max_pending or sum(p.size for p in live) + size > self.max_bytes:
+            del self._pending[min(mine, key=lambda k: self._pending[k].created)]
+        held = sum(p.size for p in self._pending.values())
+        if len(self._pending) >= self.max_pending or held + size > self.max_bytes:
             raise TooManyRequests()
-        # expired entries kept only for the 410 answer give way first
-        expired = [k for k, p in self._pending.items() if p not in live]
-        while expired and len(self._pending) >= 2 * self.max_pending:
-            del self._pending[expired.pop(0)]
 
     def pending_count(self, owner: str | None = None) -> int:
         """Requests waiting for a signature (not expired), of ``owner`` or in all."""
-        return sum(1 for p in self._live() if owner is None or p.owner == owner)
+        self._expire()
+        return sum(1 for p in self._pending.values() if owner is None or p.owner == owner)
 
     async def prepare(
         self,
@@ -270,12 +274,15 @@ class RemoteSigning:
 
         The request is used once, whatever the outcome: a wrong signature means signing again.
         """
+        self._expire()
+        tomb = self._expired.get(request_id)
+        if tomb is not None and tomb[:2] == (owner, context):
+            del self._expired[request_id]
+            raise RequestExpired()
         pending = self._pending.get(request_id)
         if pending is None or pending.owner != owner or pending.context != context:
             raise RequestNotFound()
         del self._pending[request_id]
-        if time.monotonic() - pending.created > self.ttl:
-            raise RequestExpired()
         to_sign = pending.signed_attrs.dump()
         cert = pending.signer.signing_cert
         assert cert is not None
