@@ -231,7 +231,7 @@ def _room_routes(room: Any) -> Any:
     from aiohttp import web
 
     from meetings.briefings.live import LiveRow, LiveSnapshot, StreamInfo
-    from meetings.briefings.sfu.room import Participant
+    from meetings.briefings.sfu.participant import Participant
 
     routes = web.RouteTableDef()
 
@@ -291,7 +291,7 @@ def serve_ours(workers: int = 1) -> None:
     from aiohttp import web
 
     from meetings.briefings.live import LiveRow, LiveSnapshot, StreamInfo
-    from meetings.briefings.sfu.room import Participant
+    from meetings.briefings.sfu.participant import Participant
 
     pipes = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(workers)]
     for sock in pipes:

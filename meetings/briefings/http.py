@@ -49,9 +49,10 @@ from meetings.briefings.service import (
     visible_briefing,
 )
 from meetings.briefings.sfu import hooks
+from meetings.briefings.sfu.participant import Participant
 from meetings.briefings.sfu.peer import OfferRefused
 from meetings.briefings.sfu.pipe import Cluster
-from meetings.briefings.sfu.room import Participant, Room, Rooms
+from meetings.briefings.sfu.room import Room, Rooms
 from meetings.briefings.workers import Seat, WorkerPool
 from server.auth.principal import require_principal
 from server.errors import BadRequest, Forbidden, NotFound, ValidationFailed

@@ -26,7 +26,8 @@ from aiortc.contrib.media import MediaPlayer
 from av import AudioFrame
 
 from meetings.briefings.messages import ServerFrame
-from meetings.briefings.sfu.room import Participant, Room
+from meetings.briefings.sfu.participant import Participant
+from meetings.briefings.sfu.room import Room
 
 
 class Tone(AudioStreamTrack):

@@ -14,8 +14,9 @@ import pytest
 
 from meetings.briefings.messages import ServerFrame
 from meetings.briefings.sfu import hooks
+from meetings.briefings.sfu.participant import Participant
 from meetings.briefings.sfu.peer import ServerPeer
-from meetings.briefings.sfu.room import Participant, Room
+from meetings.briefings.sfu.room import Room
 from tests.briefings.sfu_support import Endpoint, Tone, UdpRelay, join, until
 
 pytestmark = pytest.mark.slow

@@ -16,7 +16,6 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,15 +23,16 @@ from meetings.briefings.live import LiveRow, LiveSnapshot, LiveWriter, host_txn,
 from meetings.briefings.messages import ParticipantInfo, ServerFrame, SlotInfo, server_frame
 from meetings.briefings.sfu.cascade import RelayPeer
 from meetings.briefings.sfu.forwarder import Sink, Source
+from meetings.briefings.sfu.participant import Participant, discard
 from meetings.briefings.sfu.peer import ServerPeer
 from meetings.briefings.sfu.pipe import Address, Cluster
 from meetings.briefings.sfu.recorder import HallRecorder
 from meetings.briefings.sfu.remote import RemotePeer
+from meetings.briefings.sfu.sync import apply_state
 from server.db import Database
 
 log = logging.getLogger(__name__)
 
-Send = Callable[[ServerFrame], None]
 SPEAKER_TICK = 0.3
 """Seconds between voice-activity decisions."""
 SPEECH_LEVEL = 127 - 55
@@ -45,57 +45,6 @@ RECOVERY = 10.0
 """Seconds of a good link before a weak subscriber gets all its video slots back."""
 REFRESH_ROUNDS = 3
 """Ticks between re-reads of the shared state when several workers host the room (safety net)."""
-
-
-@dataclass(eq=False)
-class Participant:
-    """Someone in the room: an endpoint hall or an official, with one signaling socket."""
-
-    id: str
-    name: str
-    agency_code: str
-    chair: bool
-    endpoint: bool
-    send: Send
-    peer: ServerPeer | RemotePeer | None = None
-    remote: bool = False
-    """Hosted by another media worker: its state comes from the shared copy."""
-    audio_muted: bool = False
-    video_muted: bool = False
-    muted_by_chair: bool = False
-    hand: bool = False
-    audio_only: bool = False
-    last_spoke: float = 0.0
-    joined: float = field(default_factory=time.monotonic)
-    client_rtt_ms: float | None = None
-    client_loss: float | None = None
-    client_fps: float | None = None
-    weak: bool = False
-    """A weak downlink (3G): only the chair or the floor is sent as video, audio stays whole."""
-    good_since: float = 0.0
-
-    def info(self) -> ParticipantInfo:
-        peer = self.peer
-        rtt = peer.rtt() if peer else None
-        return ParticipantInfo(
-            id=self.id,
-            name=self.name,
-            agency_code=self.agency_code,
-            chair=self.chair,
-            endpoint=self.endpoint,
-            connected=bool(peer and peer.connected),
-            audio_muted=self.audio_muted or self.muted_by_chair,
-            video_muted=self.video_muted,
-            hand=self.hand,
-            audio_only=self.audio_only,
-            rtt_ms=round(rtt * 1000, 1) if rtt is not None else self.client_rtt_ms,
-            loss=(
-                round(max(peer.loss, peer.uplink_loss()), 4)
-                if peer and not self.remote
-                else self.client_loss
-            ),
-            fps=self.client_fps,
-        )
 
 
 class Room:
@@ -147,7 +96,7 @@ class Room:
         """
         old = self.participants.get(p.id)
         if old is not None:
-            self._drop_peer(old)
+            self.drop_peer(old)
             if not old.remote:  # a remote one is told by its own worker, which sees the move
                 old.send(server_frame("replaced"))
         if row is not None:
@@ -191,17 +140,17 @@ class Room:
         }
         self.writer.put(lambda s: host_txn(s, bid, p.id, worker=worker, epoch=epoch, **values))
 
-    def _host_key(self) -> tuple[int, str]:
+    def host_key(self) -> tuple[int, str]:
         return (self.cluster.index, self.cluster.epoch) if self.cluster else (0, "")
 
     def leave(self, p: Participant) -> None:
         if self.participants.get(p.id) is not p:
             return
         del self.participants[p.id]
-        self._drop_peer(p)
+        self.drop_peer(p)
         if not p.remote and self.writer is not None:
             self.writer.fields(
-                p.id, host=self._host_key(), worker=None, connected=False, streams="[]"
+                p.id, host=self.host_key(), worker=None, connected=False, streams="[]"
             )
         self.reassign()
         self.broadcast_roster()
@@ -211,7 +160,7 @@ class Room:
 
     async def negotiate(self, p: Participant, offer_sdp: str) -> str:
         """A new offer from ``p``: a fresh peer connection (first join, rejoin or ICE restart)."""
-        self._drop_peer(p)
+        self.drop_peer(p)
         peer = ServerPeer(p.id, on_connected=self._connected, on_failed=self._failed)
         p.peer = peer
         try:
@@ -219,7 +168,7 @@ class Room:
         except BaseException:
             if p.peer is peer:
                 p.peer = None
-            self._close_later(peer)
+            self.close_later(peer)
             raise
         p.audio_only = peer.source("video") is None and not peer.video_sinks
         return answer
@@ -227,20 +176,20 @@ class Room:
     def add_relay(self, relay_id: str, name: str) -> RelayPeer:
         """A cascade link's participant: the upstream hall, republished here as the chair."""
         p = Participant(
-            id=relay_id, name=name, agency_code="", chair=True, endpoint=False, send=_discard
+            id=relay_id, name=name, agency_code="", chair=True, endpoint=False, send=discard
         )
         self.join(p)
         relay = RelayPeer(relay_id, on_connected=self._connected, on_failed=self._failed)
         p.peer = relay
         return relay
 
-    def _drop_peer(self, p: Participant) -> None:
+    def drop_peer(self, p: Participant) -> None:
         peer, p.peer = p.peer, None
         if peer is not None:
-            self._close_later(peer)
+            self.close_later(peer)
             self.reassign()
 
-    def _close_later(self, peer: ServerPeer | RemotePeer) -> None:
+    def close_later(self, peer: ServerPeer | RemotePeer) -> None:
         for sink in peer.sinks:
             sink.detach()
         for source in peer.sources.values():
@@ -331,7 +280,7 @@ class Room:
     def _failed(self, peer: ServerPeer) -> None:
         for p in self.participants.values():
             if p.peer is peer:
-                self._drop_peer(p)
+                self.drop_peer(p)
                 self._host(p)
                 self.broadcast_roster()
                 return
@@ -543,7 +492,7 @@ class Room:
         await self.stop_recording()
         self.broadcast(server_frame("ended"))
         for p in list(self.participants.values()):
-            self._drop_peer(p)
+            self.drop_peer(p)
         self._stop_ticker()
         if self._closing:
             await asyncio.gather(*self._closing, return_exceptions=True)
@@ -559,7 +508,7 @@ class Room:
         await self.stop_recording()
         self.recording = recording
         for p in list(self.participants.values()):
-            self._drop_peer(p)
+            self.drop_peer(p)
         self._stop_ticker()
         if self._refreshing is not None:
             self._refreshing.cancel()
@@ -611,126 +560,14 @@ class Room:
             await asyncio.sleep(0.02)
 
     def apply(self, state: LiveSnapshot) -> None:
-        """Make this worker's room agree with the shared ``state``."""
-        first = not self.loaded
-        self.loaded = True
-        self.snapshot = state
-        cluster = self.cluster
-        changed = False
-        if first:
-            self.recording = state.recording and self.recordings is not None
-        elif state.recording != self.recording and not self._chair_is_local():
-            self.recording = state.recording
-            self.broadcast(server_frame("recording", on=state.recording))
-        if state.spotlight != self.spotlight:
-            self.spotlight = state.spotlight
-            target = self.participants.get(state.spotlight or "")
-            if target is not None and not target.remote and not first:
-                target.send(server_frame("floor"))
-            if not first:
-                self.broadcast(server_frame("spotlight", id=self.spotlight))
-            changed = True
-        seen: set[str] = set()
-        for row in state.rows:
-            p = self.participants.get(row.id)
-            ours = row.worker == self._host_key()[0] and row.epoch == self._host_key()[1]
-            if ours:
-                if p is not None and not p.remote:
-                    changed |= self._apply_own(p, row)
-                continue
-            alive = cluster is not None and cluster.alive(row.worker, row.epoch)
-            if p is not None and not p.remote and alive:
-                # the same person joined on another worker: this socket is the older one
-                del self.participants[p.id]
-                self._drop_peer(p)
-                p.send(server_frame("replaced"))
-                changed = True
-                p = None
-            if alive and cluster is not None and row.worker is not None:
-                seen.add(row.id)
-                changed |= self._apply_remote(p, row, cluster)
-        for p in list(self.participants.values()):
-            if p.remote and p.id not in seen:
-                del self.participants[p.id]
-                self._drop_peer(p)
-                changed = True
-        if cluster is not None and cluster.multi:
-            workers = {
-                r.worker
-                for r in state.rows
-                if r.worker is not None and r.worker != cluster.index and r.id in seen
-            }
-            dests = [a for w in sorted(workers) if (a := cluster.address(w))]
-            if set(dests) - set(self.pipe_dests):
-                # a worker newly receiving our publishers starts its pictures on a key frame
-                for p in self.participants.values():
-                    video = p.peer.source("video") if p.peer and not p.remote else None
-                    if video is not None:
-                        video.request_keyframe()
-            self.pipe_dests[:] = dests
-        if state.ended and not self.ended:
-            self._close_task(self.end())
-        if changed:
-            self.reassign()
-            self.broadcast_roster()
+        """Make this worker's room agree with the shared ``state`` (see :mod:`.sync`)."""
+        apply_state(self, state)
 
-    def _apply_own(self, p: Participant, row: LiveRow) -> bool:
-        """Fields the chair may have changed from another worker, for a participant of ours."""
-        changed = False
-        if row.muted_by_chair != p.muted_by_chair:
-            p.muted_by_chair = row.muted_by_chair
-            if row.muted_by_chair:
-                p.send(server_frame("muted", by="chair"))
-            changed = True
-        if row.hand != p.hand:
-            p.hand = row.hand
-            changed = True
-        return changed
-
-    def _apply_remote(self, p: Participant | None, row: LiveRow, cluster: Cluster) -> bool:
-        changed = False
-        if p is None:
-            p = Participant(
-                id=row.id,
-                name=row.name,
-                agency_code=row.agency_code,
-                chair=row.chair,
-                endpoint=row.endpoint,
-                send=_discard,
-                remote=True,
-            )
-            self.participants[p.id] = p
-            changed = True
-        peer = p.peer
-        if not isinstance(peer, RemotePeer) or peer.streams != row.streams:
-            if peer is not None:
-                self._close_later(peer)
-            peer = RemotePeer(p.id, row.worker or 0, row.streams, cluster)
-            p.peer = peer
-            changed = True
-        connected = row.connected and bool(row.streams)
-        if peer.connected != connected:
-            peer.connected = connected
-            changed = True
-        peer.rtt_s = row.rtt_ms / 1000 if row.rtt_ms is not None else None
-        fields = (
-            row.audio_muted,
-            row.video_muted,
-            row.muted_by_chair,
-            row.hand,
-            row.audio_only,
-        )
-        if fields != (p.audio_muted, p.video_muted, p.muted_by_chair, p.hand, p.audio_only):
-            p.audio_muted, p.video_muted, p.muted_by_chair, p.hand, p.audio_only = fields
-            changed = True
-        p.client_loss = row.loss
-        return changed
-
-    def _chair_is_local(self) -> bool:
+    def chair_is_local(self) -> bool:
         chair = self._chair()
         return chair is not None and not chair.remote
 
-    def _close_task(self, coro: Any) -> None:
+    def close_task(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
@@ -743,7 +580,7 @@ class Room:
             if p.remote or p.peer is None or not p.peer.connected:
                 continue
             info = p.info()
-            self.writer.fields(p.id, host=self._host_key(), rtt_ms=info.rtt_ms, loss=info.loss)
+            self.writer.fields(p.id, host=self.host_key(), rtt_ms=info.rtt_ms, loss=info.loss)
 
     # -- fan-out ---------------------------------------------------------------------------
 
@@ -760,10 +597,6 @@ class Room:
                 speaker=self.speaker,
             )
         )
-
-
-def _discard(_frame: ServerFrame) -> None:
-    """A relay participant has no signaling socket."""
 
 
 def _fill(sinks: list[Sink], sources: list[Source]) -> bool:

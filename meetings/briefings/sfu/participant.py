@@ -1,0 +1,68 @@
+"""Someone in a briefing's room, hosted by this media worker or (``remote``) by another."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from meetings.briefings.messages import ParticipantInfo, ServerFrame
+from meetings.briefings.sfu.peer import ServerPeer
+from meetings.briefings.sfu.remote import RemotePeer
+
+Send = Callable[[ServerFrame], None]
+
+
+@dataclass(eq=False)
+class Participant:
+    """Someone in the room: an endpoint hall or an official, with one signaling socket."""
+
+    id: str
+    name: str
+    agency_code: str
+    chair: bool
+    endpoint: bool
+    send: Send
+    peer: ServerPeer | RemotePeer | None = None
+    remote: bool = False
+    """Hosted by another media worker: its state comes from the shared copy."""
+    audio_muted: bool = False
+    video_muted: bool = False
+    muted_by_chair: bool = False
+    hand: bool = False
+    audio_only: bool = False
+    last_spoke: float = 0.0
+    joined: float = field(default_factory=time.monotonic)
+    client_rtt_ms: float | None = None
+    client_loss: float | None = None
+    client_fps: float | None = None
+    weak: bool = False
+    """A weak downlink (3G): only the chair or the floor is sent as video, audio stays whole."""
+    good_since: float = 0.0
+
+    def info(self) -> ParticipantInfo:
+        peer = self.peer
+        rtt = peer.rtt() if peer else None
+        return ParticipantInfo(
+            id=self.id,
+            name=self.name,
+            agency_code=self.agency_code,
+            chair=self.chair,
+            endpoint=self.endpoint,
+            connected=bool(peer and peer.connected),
+            audio_muted=self.audio_muted or self.muted_by_chair,
+            video_muted=self.video_muted,
+            hand=self.hand,
+            audio_only=self.audio_only,
+            rtt_ms=round(rtt * 1000, 1) if rtt is not None else self.client_rtt_ms,
+            loss=(
+                round(max(peer.loss, peer.uplink_loss()), 4)
+                if peer and not self.remote
+                else self.client_loss
+            ),
+            fps=self.client_fps,
+        )
+
+
+def discard(_frame: ServerFrame) -> None:
+    """A relay or remote participant has no signaling socket here."""
