@@ -197,6 +197,22 @@ async def test_draft_signed_by_leader_sealed_and_sent(
     await _problem(await client.post(f"{url}/seal", headers=clerk), 409, "documents.draft_state")
     await _problem(await client.post(f"{url}/send", headers=clerk), 409, "documents.draft_state")
 
+    # wrong certificates: an expired one is refused at once; a revoked one is found out when the
+    # signed file is validated, and the draft stays unsigned
+    resp = await client.post(f"{url}/sign/prepare", json=_signer(pki, "expired"), headers=leader)
+    await _problem(resp, 422, "signing.certificate")
+    resp = await client.post(f"{url}/sign/prepare", json=_signer(pki, "revoked"), headers=leader)
+    prepared = await resp.json()
+    assert resp.status == 200, prepared
+    finish = {
+        "request_id": prepared["request_id"],
+        "signature_b64": await _sign(token, prepared["to_sign_b64"], "revoked"),
+    }
+    resp = await client.post(f"{url}/sign/finish", json=finish, headers=leader)
+    body = await _problem(resp, 422, "documents.signature_rejected")
+    assert body["signatures"][0]["problems"] == ["revoked"], body
+    assert (await (await client.get(url, headers=clerk)).json())["state"] == "draft"
+
     resp = await client.post(f"{url}/sign/prepare", json=_signer(pki), headers=leader)
     prepared = await resp.json()
     assert resp.status == 200, prepared

@@ -101,6 +101,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "docs.signed_ok": ("Lãnh đạo đã ký số văn bản.", "The leader has signed the document."),
     "docs.seal": ("Ký số của cơ quan (đóng dấu)", "Apply the agency's signature (seal)"),
     "docs.sealed_ok": ("Đã ký số của cơ quan.", "The agency's signature was applied."),
+    "docs.no_seal": (
+        "Máy chủ chưa có khoá ký số của cơ quan này (seals.toml); liên hệ quản trị hệ thống.",
+        "The server has no signing key for this agency (seals.toml); ask the administrator.",
+    ),
     "docs.send_draft": ("Gửi văn bản", "Send the document"),
     "docs.wait_leader": (
         "Đang chờ lãnh đạo của cơ quan ký số.",
