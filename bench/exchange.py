@@ -254,6 +254,8 @@ class Pair:
             LIENTHONG_LOG_LEVEL="WARNING",
             LIENTHONG_HOST="127.0.0.1",
             LIENTHONG_VALIDATION=self.validation,
+            # no separate briefing media processes: this bench is about documents
+            LIENTHONG_BRIEFINGS_WORKERS="1",
         )
         for side in ("a", "b"):
             data = self.data_dir(side)
