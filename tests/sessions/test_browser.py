@@ -128,6 +128,32 @@ def test_member_reads_notes_and_votes_desk_closes_wall_shows(
     assert tablet.locator("#text-layer span.lt-hl").count() >= 1
     second.get_by_test_id("note").filter(has_text="thuỷ lợi").wait_for(timeout=10_000)
     assert "Trang 150" in second.get_by_test_id("note").filter(has_text="thuỷ lợi").inner_text()
+    # ink: draw a stroke with the finger on page 150, save; the second device draws it too
+    tablet.get_by_test_id("ink-toggle").click()
+    box = tablet.get_by_test_id("ink-layer").bounding_box()
+    x, y = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3
+    tablet.mouse.move(x, y)
+    tablet.mouse.down()
+    for step in range(1, 11):
+        tablet.mouse.move(x + step * 12, y + step * 6)
+    tablet.mouse.up()
+    tablet.get_by_test_id("ink-save").click()
+    tablet.locator("[data-testid=ink-layer][data-strokes='1']").wait_for()
+    ink_note = second.get_by_test_id("note").filter(has=second.get_by_test_id("note-ink"))
+    ink_note.wait_for(timeout=10_000)
+    ink_note.get_by_role("button", name="Trang 150").click()
+    second.locator("[data-testid=ink-layer][data-strokes='1']").wait_for()
+    # the stroke is drawn where it was made: pixels near its middle on the second device
+    drawn = second.evaluate(
+        """() => {
+        const c = document.getElementById('ink-layer');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+        return n;
+      }"""
+    )
+    assert drawn > 50
     tablet.screenshot(path=str(tmp_path / "reader-tablet.png"))
 
     wall = desk_ctx.new_page()
@@ -189,5 +215,66 @@ def test_papers_read_offline_and_notes_sync_when_back(server: LiveServer, browse
     assert notes.json() == []
     mine = tablet.request.get(f"{api}/papers/{paper['id']}/annotations").json()
     assert [n["body"]["value"] for n in mine] == ["Ghi chú khi mất mạng"]
+    # logging out on a shared tablet leaves no papers in Cache Storage
+    tablet.goto(f"{url}/sessions/{s['id']}")
+    assert tablet.evaluate("async () => (await caches.keys()).length") >= 1
+    tablet.get_by_role("button", name="Đăng xuất").click()
+    tablet.wait_for_url(url + "/login")
+    tablet.wait_for_function("async () => (await caches.keys()).length === 0")
+    for ctx in (tablet_ctx, desk_ctx):
+        ctx.close()
+
+
+def test_secretariat_invites_from_the_page_and_english_everywhere(
+    server: LiveServer, browser: Any
+) -> None:
+    url = server.url
+    desk_ctx, desk = login(browser, url, "thuky.hdnd", tablet=False)
+    s = call(desk, "POST", url + "/api/v1/sessions", data={"title": "Kỳ họp bất thường"})
+    desk.goto(f"{url}/sessions/{s['id']}")
+    desk.get_by_test_id("invite-page").click()
+    desk.get_by_test_id("invite-q").fill("Đại biểu")
+    desk.get_by_test_id("invite-q").press("Enter")
+    desk.get_by_test_id("pick-daibieu3").check()
+    desk.get_by_test_id("pick-daibieu1").check()
+    desk.get_by_test_id("invite-role").select_option("member")
+    desk.get_by_test_id("invite-submit").click()
+    desk.get_by_test_id("invited-daibieu3").wait_for()
+    desk.get_by_test_id("pick-daibieu3").wait_for(state="detached")  # no longer offered
+    desk.get_by_test_id("invited-daibieu3").locator("select").select_option("guest")
+    api = f"{url}/api/v1/sessions/{s['id']}"
+    desk.wait_for_function(
+        f"""async () => (await (await fetch('{api}')).json()).invitations
+          .some((u) => u.login === 'daibieu3' && u.role === 'guest')"""
+    )
+    item = call(desk, "POST", api + "/agenda", data={"title": "Điều chỉnh quy hoạch"})
+    paper = call(
+        desk,
+        "POST",
+        api + "/papers",
+        multipart={
+            "file": {"name": "a.pdf", "mimeType": "application/pdf", "buffer": sample_pdf(3)},
+            "item_id": str(item["id"]),
+            "title": "Tờ trình",
+        },
+    )
+    # the member switches to English: the session page, the reader and the wall follow
+    tablet_ctx, tablet = login(browser, url, "daibieu1")
+    tablet.goto(f"{url}/sessions/{s['id']}")
+    tablet.locator("a.lang").click()
+    tablet.get_by_test_id("save-offline").filter(has_text="Save the papers").wait_for()
+    assert tablet.locator("html").get_attribute("lang") == "en"
+    assert "Agenda and papers" in tablet.inner_text("main")
+    tablet.get_by_test_id(f"paper-{paper['id']}").wait_for()
+    assert "pages, version 1" in tablet.get_by_test_id("agenda").inner_text()
+    tablet.get_by_test_id("conn").filter(has_text="Online").wait_for()
+    tablet.get_by_test_id(f"paper-{paper['id']}").click()
+    tablet.wait_for_selector("[data-testid=page-canvas][data-rendered='1']", timeout=20_000)
+    assert tablet.get_by_test_id("reader-status").inner_text() == "Page 1/3"
+    assert tablet.get_by_test_id("ink-toggle").inner_text() == "Draw"
+    tablet.goto(f"{url}/sessions/{s['id']}/wall")
+    tablet.get_by_test_id("wall-quorum").filter(has_text="Present").wait_for()
+    tablet.locator("a.lang").click()
+    tablet.get_by_test_id("wall-quorum").filter(has_text="Có mặt").wait_for()
     for ctx in (tablet_ctx, desk_ctx):
         ctx.close()
