@@ -18,8 +18,14 @@ if (panel) {
 
   const say = (text, kind) => {
     status.textContent = text;
-    status.className = "alert " + (kind || "notice");
+    status.className = "alert " + (kind === "error" ? "error" : "notice");
     panel.setAttribute("data-state", kind || "notice");
+  };
+
+  // "Common Name: Nguyễn Văn An, Title: …" → "Nguyễn Văn An" (the full subject is the tooltip)
+  const shortName = (subject) => {
+    const m = /Common Name: ([^,]+)/.exec(subject || "");
+    return m ? m[1] : subject;
   };
 
   const savedPort = () => {
@@ -62,7 +68,8 @@ if (panel) {
     certs.forEach((c, i) => {
       const opt = document.createElement("option");
       opt.value = String(i);
-      opt.textContent = c.subject + " — " + c.token_label;
+      opt.textContent = shortName(c.subject) + " · " + (c.not_after || "").slice(0, 10) + " · " + c.token_label;
+      opt.title = c.subject;
       certSelect.appendChild(opt);
     });
     signButton.disabled = false;
