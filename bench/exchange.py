@@ -53,6 +53,24 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _pg_backends(db_names: list[str]) -> dict[int, float]:
+    """CPU seconds of the PostgreSQL backends serving ``db_names`` (their process titles name
+    the database), by process id."""
+    out: dict[int, float] = {}
+    if not db_names:
+        return out
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if title.startswith("postgres:") and any(f" {n} " in title for n in db_names):
+            out[int(entry.name)] = _cpu_seconds(int(entry.name))
+    return out
+
+
 def _wait_port(port: int, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -337,6 +355,7 @@ async def _run_once(pair: Pair, pdf: bytes, n: int, concurrency: int) -> dict[st
 
         procs = {**pair.procs, **({"responder": pair.responder} if pair.responder else {})}
         cpu_before = {side: _cpu_seconds(proc.pid) for side, proc in procs.items()}
+        pg_before = _pg_backends(pair.pg_names)
         bench_cpu = time.process_time()
         start = time.perf_counter()
         await asyncio.gather(*(send(i) for i in range(n)))
@@ -345,6 +364,8 @@ async def _run_once(pair: Pair, pdf: bytes, n: int, concurrency: int) -> dict[st
         end = max(arrived_at.values())
         cpu = {side: _cpu_seconds(proc.pid) - cpu_before[side] for side, proc in procs.items()}
         cpu["bench"] = time.process_time() - bench_cpu
+        pg_after = _pg_backends(pair.pg_names)
+        cpu["postgres"] = sum(t - pg_before.get(pid, 0.0) for pid, t in pg_after.items())
         listener.cancel()
         await ws.close()
     latencies = sorted((arrived_at[k] - sent_at[k]) * 1000 for k in sent_at)
@@ -359,6 +380,7 @@ async def _run_once(pair: Pair, pdf: bytes, n: int, concurrency: int) -> dict[st
         "cpu_ms_per_doc_b": round(cpu.get("b", 0.0) * 1000 / n, 1),
         "cpu_ms_per_doc_responder": round(cpu.get("responder", 0.0) * 1000 / n, 1),
         "cpu_ms_per_doc_bench": round(cpu["bench"] * 1000 / n, 1),
+        "cpu_ms_per_doc_postgres": round(cpu["postgres"] * 1000 / n, 1),
     }
 
 
