@@ -23,7 +23,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.audit.log import append_txn
 from server.auth.principal import Principal, Role, require_principal
 from server.errors import ValidationFailed
 from server.http.jsonio import json_ok, read_json_object
@@ -329,15 +331,28 @@ async def remote_prepare(request: web.Request) -> web.Response:
 async def remote_finish(request: web.Request) -> web.StreamResponse:
     p = require_principal(request)
     request_id, signature = parse_signature(await read_json_object(request))
-    signed = await request.app[REMOTE_KEY].finish(
-        request_id, signature, owner=remote_owner(p), context="upload"
-    )
+    remote = request.app[REMOTE_KEY]
+    signer = remote.signer_name(request_id, owner=remote_owner(p))
+    signed = await remote.finish(request_id, signature, owner=remote_owner(p), context="upload")
+    digest = sha256_hex(signed)
+
+    async def audit(session: AsyncSession) -> None:
+        await append_txn(
+            session,
+            "signature.made",
+            actor=p.login,
+            actor_user_id=p.user_id,
+            target=f"sha256:{digest}",
+            details={"signer": signer, "via": "agent", "bytes": len(signed)},
+        )
+
+    await request.app[DB_KEY].write("audit_remote_signature", audit)
     return web.Response(
         body=signed,
         content_type="application/pdf",
         headers={
             "Content-Disposition": 'attachment; filename="signed.pdf"',
-            "X-Content-SHA256": sha256_hex(signed),
+            "X-Content-SHA256": digest,
         },
     )
 

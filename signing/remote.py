@@ -267,6 +267,13 @@ class RemoteSigning:
             field_name=field_name,
         )
 
+    def signer_name(self, request_id: str, *, owner: str = "") -> str:
+        """The subject of the certificate a pending request of ``owner`` signs with ("" if none)."""
+        pending = self._pending.get(request_id)
+        if pending is None or pending.owner != owner or pending.signer.signing_cert is None:
+            return ""
+        return str(pending.signer.signing_cert.subject.human_friendly)
+
     async def finish(
         self, request_id: str, signature: bytes, *, owner: str = "", context: str = ""
     ) -> bytes:

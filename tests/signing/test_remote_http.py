@@ -9,6 +9,7 @@ raw signature comes straight from the real token (``TokenSession.sign_raw``)."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -18,9 +19,13 @@ import aiohttp
 import pytest
 from aiohttp import FormData
 from aiohttp.test_utils import TestClient
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.audit.models import AuditEntry
 from server.auth.principal import Role
 from server.config import Config
+from server.http.keys import DB_KEY
 from signing.devpki import SOFTHSM_LIB, DevPki
 from signing.remote import REMOTE_KEY
 from signing.sample import make_sample_pdf
@@ -86,6 +91,14 @@ async def _problem(resp: aiohttp.ClientResponse, status: int, code: str) -> dict
     return body
 
 
+async def _audited(client: Client, action: str) -> list[tuple[str, str, dict[str, Any]]]:
+    async def run(session: AsyncSession) -> list[tuple[str, str, dict[str, Any]]]:
+        rows = await session.scalars(select(AuditEntry).where(AuditEntry.action == action))
+        return [(e.actor, e.target, json.loads(e.details)) for e in rows]
+
+    return await client.app[DB_KEY].read("audited", run)
+
+
 async def test_prepare_finish_owner_only_expiry_and_wrong_signature(
     client: Client, people: People, pki: DevPki, token: TokenSession, roots: list[Any]
 ) -> None:
@@ -140,6 +153,10 @@ async def test_prepare_finish_owner_only_expiry_and_wrong_signature(
         report = await verifier.verify(signed)
     assert report.ok, report.to_json()
     assert [s.level for s in report.signatures] == ["b-t"]
+    # the signature is in the audit chain: who, which file, with whose certificate
+    [(actor, target, details)] = await _audited(client, "signature.made")
+    assert (actor, target) == ("alice", f"sha256:{hashlib.sha256(signed).hexdigest()}")
+    assert details["via"] == "agent" and "Common Name" in details["signer"]
 
     # expiry: a request older than the time-to-live answers 410, not the signed file
     remote = client.app[REMOTE_KEY]
