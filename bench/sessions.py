@@ -354,6 +354,7 @@ def main() -> None:
     n = args.tablets or (100 if args.quick else 1000)
     pages, image = (200, 20_000) if args.quick else (200, 100_000)
 
+    load_before = os.getloadavg()[0]
     data_dir = Path(tempfile.mkdtemp(prefix="lt-bench-sessions-"))
     port = free_port()
     env = {
@@ -390,7 +391,8 @@ def main() -> None:
         if not args.no_browser:
             figures.update(page_one_bytes(base, seeded["sid"], paper))
         figures["openslides_stop_poll_2000_voters_ms"] = 4000
-        figures["load_average_1min"] = os.getloadavg()[0]
+        figures["load_average_1min_before"] = round(load_before, 2)
+        figures["load_average_1min"] = round(os.getloadavg()[0], 2)
         for key, value in figures.items():
             print(f"{key}: {value}", file=sys.stderr)
         print(json.dumps(figures))

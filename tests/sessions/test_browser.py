@@ -221,6 +221,19 @@ def test_papers_read_offline_and_notes_sync_when_back(server: LiveServer, browse
     tablet.get_by_role("button", name="Đăng xuất").click()
     tablet.wait_for_url(url + "/login")
     tablet.wait_for_function("async () => (await caches.keys()).length === 0")
+    # a login that ends elsewhere (expired, or logged out everywhere): the worker drops them too
+    tablet.goto(url + "/login?next=/sessions")
+    tablet.fill("input[name=login]", "daibieu2")
+    tablet.fill("input[name=password]", DEMO_PASSWORD)
+    tablet.click("button[type=submit]")
+    tablet.wait_for_url(url + "/sessions")
+    tablet.goto(f"{url}/sessions/{s['id']}")
+    tablet.get_by_test_id("save-offline").click()
+    tablet.get_by_test_id("flash").filter(has_text="Đã lưu").wait_for(timeout=20_000)
+    tablet_ctx.clear_cookies()
+    tablet.goto(f"{url}/sessions/{s['id']}")
+    tablet.wait_for_url(f"{url}/login**")
+    tablet.wait_for_function("async () => (await caches.keys()).length === 0")
     for ctx in (tablet_ctx, desk_ctx):
         ctx.close()
 

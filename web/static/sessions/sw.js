@@ -43,6 +43,10 @@ async function fromCacheRange(request, cached) {
   });
 }
 
+function loggedOut(resp) {
+  return resp.status === 401 || (resp.redirected && new URL(resp.url).pathname === "/login");
+}
+
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
@@ -64,7 +68,10 @@ self.addEventListener("fetch", (event) => {
     const cache = await caches.open(CACHE);
     try {
       const resp = await fetch(request);
-      if (resp.ok && resp.status === 200) cache.put(url.pathname + url.search, resp.clone());
+      if (resp.ok && resp.status === 200 && !loggedOut(resp)) cache.put(url.pathname + url.search, resp.clone());
+      // Logged out (expired, or "log out everywhere" from another device): the papers kept for
+      // this person go too.  A logout on this tablet clears them already (Clear-Site-Data).
+      if (loggedOut(resp)) await caches.delete(CACHE);
       return resp;
     } catch (e) {
       const cached = await cache.match(url.pathname + url.search);
