@@ -14,8 +14,8 @@ pyHanko does hundreds of times per file while matching signer identifiers.
   :func:`name_hashable` its prepared form (the key pyHanko's certificate registry looks issuers
   up by); both are pure functions of those bytes, so the memo cannot change an answer.
 
-:func:`install` patches both in (idempotent); :func:`uninstall` restores the originals (tests use
-it to compare verdicts with stock pyHanko). ``tests/signing/test_speedups.py`` checks both against
+:func:`install` patches them in (idempotent); :func:`uninstall` restores the originals (tests use
+it to compare verdicts with stock pyHanko). ``tests/signing/test_speedups.py`` checks each against
 the originals on edge cases and random input, and whole reports with and without them.
 """
 

@@ -22,6 +22,7 @@ from signing.devpki import DevPki
 from signing.pades import Level, SignOptions, sign_pdf_async
 from signing.stamps import Role
 from signing.tokens import pkcs12_signer
+from signing.trust import load_cert_files
 from signing.validate import DocumentReport, Verifier
 
 from .helpers import add_page_content, written
@@ -230,3 +231,30 @@ def test_fast_validation_gives_stock_pyhankos_verdicts(
     assert "page_modified" in problems["page_edited"]
     assert "revoked" in problems["revoked_signer"]
     assert "expired" in problems["expired_signer"]
+
+
+@pytest.mark.hsm
+def test_path_cache_keeps_only_successes_and_not_past_revocation_data(
+    corpus: dict[str, bytes], roots: list[Any], pki: DevPki
+) -> None:
+    def der(name: str) -> bytes:
+        return bytes(load_cert_files([pki.cert(name)])[0].dump())
+
+    async def run() -> None:
+        async with Verifier(roots) as verifier:
+            assert (await verifier.verify(corpus["b-t"])).ok
+            assert not (await verifier.verify(corpus["revoked_signer"])).ok
+            assert not (await verifier.verify(corpus["expired_signer"])).ok
+            context = verifier._vc
+            assert context is not None
+            entries = pathcache._contexts[context]
+            kept = {cert_der for cert_der, _params in entries.paths}
+            assert der("leader") in kept and der("tsa") in kept
+            assert der("revoked") not in kept and der("expired") not in kept
+            revinfo_ends = [t for t in pathcache._next_updates(context) if t is not None]
+            assert revinfo_ends  # OCSP answers and CRLs fetched online, each with nextUpdate
+            for _path, expires in entries.paths.values():
+                assert expires <= min(revinfo_ends)
+                assert expires <= entries.until
+
+    asyncio.run(run())
