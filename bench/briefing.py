@@ -702,12 +702,14 @@ async def run_one(kind: str, n: int, clip: Path, window: float, workdir: Path) -
         await asyncio.sleep(1.0)
         for s in subs:
             s.counts.reset()
-        cpu0, t0 = sum(cpu_seconds(p) for p in server.pids), time.monotonic()
+        cpu0s, t0 = [cpu_seconds(p) for p in server.pids], time.monotonic()
+        cpu0 = sum(cpu0s)
         if isinstance(client, JanusClient):
             await client.keepalive(client.sub_session)
             await client.keepalive(client.pub_session)
         await asyncio.sleep(window)
-        cpu1, t1 = sum(cpu_seconds(p) for p in server.pids), time.monotonic()
+        cpu1s, t1 = [cpu_seconds(p) for p in server.pids], time.monotonic()
+        cpu1 = sum(cpu1s)
         elapsed = t1 - t0
         packets = sum(s.counts.packets for s in subs)
         expected = received = 0
@@ -723,6 +725,9 @@ async def run_one(kind: str, n: int, clip: Path, window: float, workdir: Path) -
             "join_s": round(join_time, 2) if join_time is not None else None,
             "cpu_us_per_packet": round((cpu1 - cpu0) / packets * 1e6, 1) if packets else None,
             "cpu_cores": round((cpu1 - cpu0) / elapsed, 3),
+            "cpu_cores_by_process": [
+                round((b - a) / elapsed, 3) for a, b in zip(cpu0s, cpu1s, strict=True)
+            ],
             "packets_per_s": round(packets / elapsed),
             "loss_pct": round(100 * (1 - received / expected), 3) if expected else None,
             "min_fps": round(min(fps), 1) if fps else None,
@@ -918,10 +923,12 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     summary: dict[str, Any] = {"runs": results, "3g": g3}
     for n in sizes:
         by = {r["server"]: r for r in results if r["n"] == n}
-        if "ours" in by and "janus" in by and by["janus"].get("cpu_us_per_packet"):
-            summary[f"cpu_ratio_n{n}"] = round(
-                by["ours"]["cpu_us_per_packet"] / by["janus"]["cpu_us_per_packet"], 2
-            )
+        for kind in (k for k in servers if k.startswith("ours")):
+            if kind in by and "janus" in by and by["janus"].get("cpu_us_per_packet"):
+                label = "" if kind == "ours" else kind.removeprefix("ours-") + "_"
+                summary[f"cpu_ratio_{label}n{n}"] = round(
+                    by[kind]["cpu_us_per_packet"] / by["janus"]["cpu_us_per_packet"], 2
+                )
     return summary
 
 

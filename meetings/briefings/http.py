@@ -312,6 +312,7 @@ async def signal_handler(request: web.Request) -> web.StreamResponse:
         is_endpoint=admission.is_endpoint,
     )
     worker = pool.place(seat)
+    log.info("briefing %s: u%s placed on media worker %d", seat.briefing, seat.user_id, worker)
     if worker != 0:
         await pool.relay(ws, worker, seat)
         return ws
