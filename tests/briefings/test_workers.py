@@ -144,6 +144,10 @@ async def test_stream_crosses_workers_whole(
         await chair_sock.send(type="chair", action="spotlight", target=me)
         await until(lambda: sockets[1].last("floor") is not None, "floor reaches worker 1")
         await until(lambda: (sockets[2].last("spotlight") or {}).get("id") == me, "spotlight")
+        await chair_sock.send(type="chair", action="mute", target=_you(sockets[2]))
+        await until(lambda: sockets[2].last("muted") is not None, "a mute reaches worker 1")
+        await chair_sock.send(type="chair", action="end")
+        await until(lambda: all(s.last("ended") for s in sockets[1:]), "the end reaches worker 1")
     finally:
         for sock in sockets:
             await sock.close()
