@@ -1,0 +1,97 @@
+"""The secretariat signs the minutes from the session page: a real Chromium, a real server and a
+real signing agent (``signing.agent``) on the SoftHSM2 dev token; only the PIN prompt is a stub."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from signing.agent import AgentConfig
+from signing.devpki import SOFTHSM_LIB, DevPki, create_dev_pki
+from signing.trust import TrustStore
+from tests.live import LiveServer, chromium, free_port, live_server
+from tests.sessions.test_browser import call, login
+from tests.signing.test_remote_browser import RunningAgent, ScriptedPin
+
+pytestmark = [pytest.mark.browser, pytest.mark.hsm]
+
+
+@pytest.fixture(scope="module")
+def token_pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevPki]:
+    """A dev PKI with its SoftHSM2 token and its OCSP/CRL responder (the server checks online)."""
+    directory = tmp_path_factory.mktemp("pki-token")
+    made = create_dev_pki(directory, free_port())
+    old = os.environ.get("SOFTHSM2_CONF")
+    os.environ["SOFTHSM2_CONF"] = str(made.softhsm_conf)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "signing.cli", "dev-pki", "serve", "--dir", str(directory)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", made.port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("the dev PKI responder did not start") from None
+                time.sleep(0.1)
+        yield made
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        if old is None:
+            os.environ.pop("SOFTHSM2_CONF", None)
+        else:
+            os.environ["SOFTHSM2_CONF"] = old
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, token_pki: DevPki) -> Iterator[LiveServer]:
+    data = tmp_path_factory.mktemp("live-minutes")
+    TrustStore(data / "trust").add(token_pki.root_pem.read_bytes(), "dev root")
+    with live_server(data) as running:
+        yield running
+
+
+def test_secretariat_signs_the_minutes_from_the_desk(server: LiveServer, token_pki: DevPki) -> None:
+    url = server.url
+    pin = ScriptedPin(token_pki.user_pin)
+    config = AgentConfig(
+        lib_path=SOFTHSM_LIB, origin=url, token_label=token_pki.token_label, pin_provider=pin
+    )
+    with RunningAgent(config) as agent, chromium() as browser:
+        ctx, desk = login(browser, url, "thuky.hdnd", tablet=False)
+        s = call(desk, "POST", url + "/api/v1/sessions", data={"title": "Kỳ họp thứ 10"})
+        call(
+            desk, "PUT", f"{url}/api/v1/sessions/{s['id']}/conclusions", data={"text": "Nhất trí."}
+        )
+        desk.goto(f"{url}/sessions/{s['id']}")
+        desk.evaluate(f"() => localStorage.setItem('lienthong.agent.port', '{agent.port}')")
+        codes: list[Any] = []
+
+        def pair(dialog: Any) -> None:  # the agent printed its code; the secretary types it
+            codes.append(dialog.message)
+            dialog.accept(config.pairing_code)
+
+        desk.on("dialog", pair)
+        desk.get_by_test_id("sign-minutes-button").click()
+        desk.get_by_test_id("flash").filter(has_text="Đã lưu biên bản đã ký số").wait_for(
+            timeout=60_000
+        )
+        assert codes and "ghép nối" in codes[0]
+        assert len(pin.prompts) == 1  # the agent asked the PIN once, for this file
+        state = call(desk, "GET", f"{url}/api/v1/sessions/{s['id']}")
+        assert state["minutes"]["signer"]
+        signed = desk.request.get(f"{url}/api/v1/sessions/{s['id']}/minutes/signed")
+        assert signed.ok and signed.body().startswith(b"%PDF-")
+        ctx.close()
