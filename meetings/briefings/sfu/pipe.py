@@ -2,13 +2,17 @@
 
 Every worker holds one UDP socket on 127.0.0.1 (the supervisor binds them all before starting
 the workers, so a restarted worker gets the same port back).  A worker sends the plain RTP of
-its local publishers (SRTP already removed, extensions kept for the audio level) to the workers
-hosting other endpoints of the same briefing; those feed it into a local
-:class:`~.forwarder.Source`, which fans out to their subscribers exactly as for a local
-publisher.  Datagrams, first byte:
+its local publishers (SRTP already removed, extensions kept for the audio level) to the other
+workers: audio to every worker hosting endpoints of the same briefing (each measures voice
+activity itself), video only to the workers that have it in a subscriber's slot.  Those feed
+it into a local :class:`~.forwarder.Source`, which fans out to their subscribers exactly as for
+a local publisher.  Datagrams, first byte:
 
 ``R`` stream id (4 bytes) + plain RTP — media;
-``K`` stream id — a key frame wanted by a subscriber on the sending worker;
+``K`` stream id — a key frame wanted by a subscriber on the sending worker (which therefore
+wants the stream: it is sent there from now on);
+``W`` stream ids (4 bytes each) — the video streams of the receiving worker that the sending
+worker has in slots now, about once a second (the others stop);
 ``S`` briefing id (8 bytes) — the briefing's shared state changed: re-read it;
 ``H`` epoch — heartbeat, twice a second: a worker not heard for 2 s counts as gone.
 
@@ -78,8 +82,13 @@ class Cluster:
         """Our publishers' sources by stream id (key-frame requests from peer workers)."""
         self.remote: dict[int, Source] = {}
         """Sources fed by the pipe, by stream id."""
+        self.origin: dict[int, int] = {}
+        """The worker publishing each of :attr:`remote`."""
         self.heard: dict[int, tuple[str, float]] = {}
         """Epoch and time of the last heartbeat of each peer worker."""
+        self.wants: dict[int, set[int]] = {}
+        """Our video streams each peer worker has in a slot (sent only there)."""
+        self.video_taps: dict[int, PipeTap] = {}
         self.on_changed: Callable[[int], None] = lambda _bid: None
         self.received = 0
         self._beat: asyncio.Task[None] | None = None
@@ -104,8 +113,40 @@ class Cluster:
         return self.addresses.get(worker)
 
     def tap(self, stream: int, dests: list[Address]) -> PipeTap:
+        """Audio: sent to ``dests``, the room's list of peer workers."""
         assert self.sock is not None
         return PipeTap(self.sock, stream, dests)
+
+    def video_tap(self, stream: int) -> PipeTap:
+        """Video: sent to the peer workers that want it."""
+        assert self.sock is not None
+        tap = PipeTap(self.sock, stream, [])
+        self.video_taps[stream] = tap
+        self._route(stream)
+        return tap
+
+    def forget(self, stream: int) -> None:
+        self.local.pop(stream, None)
+        self.video_taps.pop(stream, None)
+
+    def _route(self, stream: int) -> None:
+        tap = self.video_taps.get(stream)
+        if tap is not None:
+            tap.dests[:] = [
+                self.addresses[w]
+                for w, streams in sorted(self.wants.items())
+                if stream in streams and w in self.addresses
+            ]
+
+    def _want(self) -> None:
+        """Tell each worker which of its video streams our slots show now (any briefing)."""
+        wanted: dict[int, list[int]] = {}
+        for stream, source in self.remote.items():
+            if source.kind == "video" and source.sinks:
+                wanted.setdefault(self.origin.get(stream, -1), []).append(stream)
+        for worker in self.peers():
+            streams = sorted(wanted.get(worker, ()))[:300]
+            self._send(b"W" + b"".join(s.to_bytes(4, "big") for s in streams), worker)
 
     # -- control ---------------------------------------------------------------------------
 
@@ -142,9 +183,13 @@ class Cluster:
 
     async def _heartbeat(self) -> None:
         data = b"H" + self.epoch.encode()
+        beats = 0
         while True:
             for worker in self.peers():
                 self._send(data, worker)
+            beats += 1
+            if beats % 2 == 0:
+                self._want()
             await asyncio.sleep(HEARTBEAT)
 
     def _readable(self) -> None:
@@ -166,15 +211,36 @@ class Cluster:
                     self.received += 1
                     source.forward(data[5:])
             elif kind == 75:  # K
-                local = self.local.get(int.from_bytes(data[1:5], "big"))
-                if local is not None:
+                stream = int.from_bytes(data[1:5], "big")
+                local = self.local.get(stream)
+                worker = self._worker_at(addr)
+                if local is not None and worker is not None:
+                    wanted = self.wants.setdefault(worker, set())
+                    if stream not in wanted:
+                        wanted.add(stream)
+                        self._route(stream)
                     local.request_keyframe()
+            elif kind == 87:  # W
+                worker = self._worker_at(addr)
+                if worker is not None:
+                    streams = {
+                        int.from_bytes(data[i : i + 4], "big") for i in range(1, len(data) - 3, 4)
+                    }
+                    old = self.wants.get(worker, set())
+                    self.wants[worker] = streams
+                    for stream in old ^ streams:
+                        self._route(stream)
             elif kind == 83 and len(data) == 9:  # S
                 self.on_changed(int.from_bytes(data[1:9], "big"))
             elif kind == 72:  # H
                 worker = self._worker_at(addr)
                 if worker is not None:
-                    self.heard[worker] = (data[1:].decode(errors="replace"), time.monotonic())
+                    epoch = data[1:].decode(errors="replace")
+                    known = self.heard.get(worker)
+                    if known is not None and known[0] != epoch:  # it restarted: wants nothing
+                        for stream in self.wants.pop(worker, set()):
+                            self._route(stream)
+                    self.heard[worker] = (epoch, time.monotonic())
 
     def _worker_at(self, addr: Address) -> int | None:
         for worker, known in self.addresses.items():

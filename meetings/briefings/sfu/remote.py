@@ -45,6 +45,7 @@ class RemotePeer:
             source.ssrc = info.stream
             self.sources[info.stream] = source
             cluster.remote[info.stream] = source
+            cluster.origin[info.stream] = worker
 
     def _keyframe(self, stream: int) -> Callable[[int], None]:
         def request(_ssrc: int) -> None:
@@ -75,5 +76,6 @@ class RemotePeer:
         for stream, source in self.sources.items():
             if self.cluster.remote.get(stream) is source:
                 del self.cluster.remote[stream]
+                self.cluster.origin.pop(stream, None)
             for sink in list(source.sinks):
                 sink.detach()

@@ -196,7 +196,7 @@ class Room:
             for sink in list(source.sinks):
                 sink.detach()
             if self.cluster is not None and self.cluster.local.get(source.stream) is source:
-                del self.cluster.local[source.stream]
+                self.cluster.forget(source.stream)
         task = asyncio.ensure_future(peer.close())
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
@@ -221,7 +221,10 @@ class Room:
             if not source.stream:
                 source.stream = secrets.randbits(31) | 1
                 cluster.local[source.stream] = source
-                source.taps.append(cluster.tap(source.stream, self.pipe_dests))
+                if source.kind == "video":
+                    source.taps.append(cluster.video_tap(source.stream))
+                else:
+                    source.taps.append(cluster.tap(source.stream, self.pipe_dests))
 
     # -- recording -------------------------------------------------------------------------
 

@@ -69,14 +69,8 @@ def apply_state(room: Room, state: LiveSnapshot) -> None:
             for r in state.rows
             if r.worker is not None and r.worker != cluster.index and r.id in seen
         }
-        dests = [a for w in sorted(workers) if (a := cluster.address(w))]
-        if set(dests) - set(room.pipe_dests):
-            # a worker newly receiving our publishers starts its pictures on a key frame
-            for p in room.participants.values():
-                video = p.peer.source("video") if p.peer and not p.remote else None
-                if video is not None:
-                    video.request_keyframe()
-        room.pipe_dests[:] = dests
+        # audio goes to every worker of the briefing; video to those that ask (pipe.py)
+        room.pipe_dests[:] = [a for w in sorted(workers) if (a := cluster.address(w))]
     if state.ended and not room.ended:
         room.close_task(room.end())
     if changed:
