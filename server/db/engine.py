@@ -4,7 +4,7 @@ Every unit of work runs as ``await db.write("register_incoming", fn)`` or ``db.r
 ``fn`` receives an :class:`AsyncSession` inside one transaction (synapse's ``runInteraction``).
 Functions that run inside it are named ``*_txn`` by convention.
 
-SQLite: WAL, foreign keys on, a busy timeout, and write transactions opened with ``BEGIN
+SQLite: WAL with synchronous=FULL (a commit survives a power cut), foreign keys on, a busy timeout, and write transactions opened with ``BEGIN
 IMMEDIATE`` on a separate engine so that two writers queue on SQLite's lock instead of failing
 with "database is locked" when a read lock would have to be upgraded.
 """
@@ -51,7 +51,9 @@ def _sqlite_engine(url: str, *, immediate: bool, echo: bool) -> AsyncEngine:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA synchronous=NORMAL")
+        # FULL: a commit (a vote, a received document) survives a power cut, not only a crash
+        # of the process; in WAL mode it costs one fsync per commit (~0.25 ms on this disk).
+        cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
 

@@ -22,3 +22,20 @@ async def test_lower_folds_vietnamese_letters(database_url: str) -> None:
             assert await run("fold", fold) == ("đê điều ở hà nội", True)
     finally:
         await db.close()
+
+
+async def test_sqlite_commits_survive_a_power_cut(database_url: str) -> None:
+    """A committed vote or document must be on disk: SQLite's synchronous=FULL (2) in WAL mode."""
+    if not database_url.startswith("sqlite"):
+        return  # PostgreSQL: synchronous_commit is on unless an operator turns it off
+    db = Database(database_url)
+
+    async def pragmas(session: AsyncSession) -> tuple[str, int]:
+        mode = await session.scalar(text("PRAGMA journal_mode"))
+        sync = await session.scalar(text("PRAGMA synchronous"))
+        return str(mode), int(sync or 0)
+
+    try:
+        assert await db.write("pragmas", pragmas) == ("wal", 2)
+    finally:
+        await db.close()
