@@ -173,6 +173,8 @@ async def test_killed_worker_endpoints_rejoin_with_room_state(
         await until(lambda: _roster(chair_sock).get(ids["xa1"], {}).get("hand") is True, "hand")
         await chair_sock.send(type="chair", action="spotlight", target=ids["xa2"])
         await until(lambda: subs[1].last("floor") is not None, "floor")
+        await chair_sock.send(type="chair", action="mute", target=ids["xa1"])
+        await until(lambda: subs[0].last("muted") is not None, "muted")
         victim = pool.procs[1].pid
         os.kill(victim, signal.SIGKILL)
         await until(lambda: all(s.ws.closed for s in subs), "worker 1's sockets close")
@@ -189,6 +191,8 @@ async def test_killed_worker_endpoints_rejoin_with_room_state(
             return roster.get(ids["xa1"], {}).get("hand") is True and spotlight == ids["xa2"]
 
         await until(lambda: state_kept(rejoined[0]), "hand and floor survive")
+        assert rejoined[0].last("muted") is not None  # the chair's mute holds after the rejoin
+        assert _roster(rejoined[0])[ids["xa1"]]["audio_muted"] is True
         await until(lambda: len(_roster(chair_sock)) == 3, "no duplicates, nobody lost")
         await until(lambda: pool.running(1) and pool.procs[1].pid != victim, "restarted", 30)
     finally:

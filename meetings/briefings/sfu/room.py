@@ -92,7 +92,8 @@ class Room:
         """Add ``p``; returns the participant it replaces (the same person's older socket).
 
         ``row`` is the participant's shared state from before (a rejoin, maybe on another
-        worker, or a server restart): its hand and mutes carry over.
+        worker, or a server restart): the raised hand and the chair's mute carry over (the
+        client tells its own mutes again when it rejoins).
         """
         old = self.participants.get(p.id)
         if old is not None:
@@ -101,7 +102,8 @@ class Room:
                 old.send(server_frame("replaced"))
         if row is not None:
             p.hand, p.muted_by_chair = row.hand, row.muted_by_chair
-            p.audio_muted, p.video_muted = row.audio_muted, row.video_muted
+            if p.muted_by_chair:
+                p.send(server_frame("muted", by="chair"))
         self.participants[p.id] = p
         if self._ticker is None:
             self._ticker = asyncio.ensure_future(self._tick())

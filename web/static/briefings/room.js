@@ -222,6 +222,10 @@ async function onFrame(f) {
   switch (f.type) {
     case "welcome":
       state.me = f.you;
+      // a rejoin: our own mutes are ours to tell (a hand and the chair's mute are the room's)
+      if (state.micOff || state.camOff) {
+        send({ type: "mute", audio: state.micOff, video: state.camOff });
+      }
       break;
     case "answer":
       await state.pc.setRemoteDescription({ type: "answer", sdp: f.sdp });
@@ -234,13 +238,16 @@ async function onFrame(f) {
       }
       renderStage();
       break;
-    case "roster":
+    case "roster": {
       state.roster = new Map(f.participants.map((p) => [p.id, p]));
+      const mine = state.roster.get(state.me);
+      if (mine && mine.hand !== state.hand) showHand(mine.hand); // kept, or lowered by the chair
       state.spotlight = f.spotlight;
       state.speaker = f.speaker;
       renderRoster();
       renderStage();
       break;
+    }
     case "speaker":
       state.speaker = f.id;
       renderStage();
@@ -421,10 +428,14 @@ function setCam(off) {
   send({ type: "mute", audio: state.micOff, video: off });
 }
 
-function setHand(raised) {
+function showHand(raised) {
   state.hand = raised;
   $("hand").textContent = raised ? "Hạ tay" : "Giơ tay";
   $("hand").setAttribute("aria-pressed", String(raised));
+}
+
+function setHand(raised) {
+  showHand(raised);
   send({ type: "hand", raised });
 }
 
