@@ -65,7 +65,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, token_pki: DevPki) -> Itera
 
 def test_secretariat_signs_the_minutes_from_the_desk(server: LiveServer, token_pki: DevPki) -> None:
     url = server.url
-    pin = ScriptedPin(token_pki.user_pin)
+    pin = ScriptedPin(token_pki.user_pin, token_pki.user_pin)
     config = AgentConfig(
         lib_path=SOFTHSM_LIB, origin=url, token_label=token_pki.token_label, pin_provider=pin
     )
@@ -84,14 +84,32 @@ def test_secretariat_signs_the_minutes_from_the_desk(server: LiveServer, token_p
             dialog.accept(config.pairing_code)
 
         desk.on("dialog", pair)
-        desk.get_by_test_id("sign-minutes-button").click()
+
+        def sign_with(name: str) -> None:
+            desk.get_by_test_id("sign-minutes-button").click()
+            # the dev token holds several certificates: the secretary picks one
+            desk.get_by_test_id("sign-cert").locator("option").first.wait_for(state="attached")
+            options = desk.get_by_test_id("sign-cert").locator("option").all_inner_texts()
+            desk.get_by_test_id("sign-cert").select_option(
+                label=next(o for o in options if name in o)
+            )
+            desk.get_by_test_id("sign-cert-ok").click()
+
+        # a revoked certificate: the agent signs, the server refuses to keep the minutes
+        sign_with("Phạm Thị Thu")
+        desk.get_by_test_id("flash").filter(has_text="chưa được ký số hợp lệ").wait_for(
+            timeout=60_000
+        )
+        sign_with("Nguyễn Văn An")
         desk.get_by_test_id("flash").filter(has_text="Đã lưu biên bản đã ký số").wait_for(
             timeout=60_000
         )
         assert codes and "ghép nối" in codes[0]
-        assert len(pin.prompts) == 1  # the agent asked the PIN once, for this file
+        assert len(codes) == 1  # paired once, for both signatures
+        assert len(pin.prompts) == 2  # the agent asked the PIN for each
+        assert [p.key_label for p in pin.prompts][0] == "revoked"
         state = call(desk, "GET", f"{url}/api/v1/sessions/{s['id']}")
-        assert state["minutes"]["signer"]
+        assert "Nguyễn Văn An" in state["minutes"]["signer"]
         signed = desk.request.get(f"{url}/api/v1/sessions/{s['id']}/minutes/signed")
         assert signed.ok and signed.body().startswith(b"%PDF-")
         ctx.close()

@@ -152,6 +152,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "desk.sign": ("Ký số biên bản bằng USB token", "Sign the minutes with my USB token"),
     "desk.signing": ("Đang ký số… hãy nhập mã PIN trên máy", "Signing… enter the PIN on this PC"),
+    "desk.sign_with": ("Ký bằng chứng thư này", "Sign with this certificate"),
     # the invitation page
     "invite.invited": ("Đã mời", "Invited"),
     "invite.find": (

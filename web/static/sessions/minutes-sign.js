@@ -11,8 +11,11 @@ function agentPort() {
   }
 }
 
-/** Pair if needed (the six-digit code the agent shows), take the first certificate, sign. */
-export async function signMinutes(base, csrf) {
+/**
+ * Pair if needed (the six-digit code the agent shows), pick the certificate (``choose(certs)``
+ * resolves to one of them when the token holds several), sign.
+ */
+export async function signMinutes(base, csrf, choose) {
   const agent = new SigningAgent(agentPort());
   const st = await agent.status();
   if (!st.running) throw new SigningAgentError("agent.unavailable", messages().unavailable(agent.port));
@@ -21,7 +24,8 @@ export async function signMinutes(base, csrf) {
     if (!code) throw new SigningAgentError("agent.not_paired", messages().not_paired);
     await agent.pair(code);
   }
-  const [cert] = await agent.certificates();
+  const certs = await agent.certificates();
+  const cert = certs.length === 1 ? certs[0] : await choose(certs);
   return signTwoPhase(agent, cert, {
     prepareUrl: `${base}/minutes/sign/prepare`,
     finishUrl: `${base}/minutes/sign/finish`,

@@ -264,15 +264,28 @@ function buildDesk(desk) {
     el("select", { name: "status" }, ...["absent", "hall", "online"].map((k) => el("option", { value: k }, t(`checkin.${k}`)))),
     el("input", { name: "reason", placeholder: t("desk.reason") }),
     el("button", { type: "submit" }, t("desk.mark")));
-  const sign = el("div", { class: "row", "data-testid": "sign-minutes" },
+  const sign = el("div", { class: "row", "data-testid": "sign-minutes" });
+  // A token with several certificates: the secretary picks theirs, then confirms.
+  const choose = (certs) => new Promise((resolve) => {
+    const select = el("select", { "data-testid": "sign-cert" }, ...certs.map((c, i) => el("option", { value: i }, `${c.subject} — ${c.token_label}`)));
+    sign.append(select, el("button", { type: "button", "data-testid": "sign-cert-ok", onclick: (ev) => {
+      ev.target.remove();
+      select.disabled = true;
+      resolve(certs[Number(select.value)]);
+    } }, t("desk.sign_with")));
+  });
+  sign.append(
     el("button", { type: "button", class: "primary", "data-testid": "sign-minutes-button", onclick: (ev) => guarded(async () => {
       ev.target.disabled = true;
       try {
         flash(t("desk.signing"));
-        const data = await signMinutes(base, document.querySelector("meta[name=csrf-token]").content);
+        const data = await signMinutes(base, document.querySelector("meta[name=csrf-token]").content, choose);
         flash(t("desk.minutes_saved", { signer: data.signer }));
         await reload();
-      } finally { ev.target.disabled = false; }
+      } finally {
+        ev.target.disabled = false;
+        sign.querySelector("[data-testid=sign-cert]")?.remove();
+      }
     }) }, t("desk.sign")));
   desk.replaceChildren(el("h2", {}, t("desk.title")), el("h3", {}, t("desk.people")), inviteLink,
     el("ul", {}, ...state.invitations.map((u) => el("li", {}, `${u.full_name} (${u.login}) — ${t(`role.${u.role}`)}`))),
