@@ -96,7 +96,8 @@ async def _audited(client: Client, action: str) -> list[tuple[str, str, dict[str
         rows = await session.scalars(select(AuditEntry).where(AuditEntry.action == action))
         return [(e.actor, e.target, json.loads(e.details)) for e in rows]
 
-    return await client.app[DB_KEY].read("audited", run)
+    entries: list[tuple[str, str, dict[str, Any]]] = await client.app[DB_KEY].read("audited", run)
+    return entries
 
 
 async def test_prepare_finish_owner_only_expiry_and_wrong_signature(
