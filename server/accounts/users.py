@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from datetime import datetime
+from typing import Any, Literal
 
-from sqlalchemy import delete, select
+from sqlalchemy import Row, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.agencies import get_agency_txn
 from server.accounts.errors import BadRole, DuplicateUser, UnknownUser
-from server.accounts.models import Agency, User, UserRole
+from server.accounts.models import Agency, ApiToken, User, UserRole
 from server.accounts.passwords import MIN_LENGTH
+from server.accounts.tokens import PREFIX as TOKEN_PREFIX
+from server.accounts.tokens import digest as token_digest
 from server.auth.principal import Principal, Role
+from server.db.base import utcnow
 from server.errors import ValidationFailed
 
 LOGIN_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
@@ -119,34 +123,108 @@ async def set_roles_txn(session: AsyncSession, user_id: int, roles: frozenset[Ro
     await session.flush()
 
 
+def _principal_columns() -> tuple[Any, ...]:
+    return (
+        User.id,
+        User.login,
+        User.full_name,
+        User.agency_id,
+        User.is_active,
+        Agency.code,
+        Agency.name,
+        UserRole.role,
+    )
+
+
+def _principal_of(
+    rows: Sequence[Row[Any]],
+    via: Literal["session", "token"],
+    session_id: int | None,
+    offset: int = 0,
+) -> Principal | None:
+    """The Principal from the rows of a user joined to its agency and (outer) to its roles, one
+    row per role; the user's columns start at ``offset``."""
+    if not rows:
+        return None
+    first = rows[0]
+    user_id, login, full_name, agency_id, is_active, code, agency_name = first[offset : offset + 7]
+    if not is_active:
+        return None
+    roles = frozenset(Role(r[offset + 7]) for r in rows if r[offset + 7] in Role._value2member_map_)
+    return Principal(
+        user_id=user_id,
+        login=login,
+        full_name=full_name,
+        agency_id=agency_id,
+        agency_code=code,
+        roles=roles,
+        via=via,
+        session_id=session_id,
+        agency_name=agency_name,
+    )
+
+
 async def principal_txn(
     session: AsyncSession,
     user_id: int,
     via: Literal["session", "token"],
     session_id: int | None = None,
 ) -> Principal | None:
-    """The Principal of an active user, or None when the user is gone or disabled."""
-    row = (
+    """The Principal of an active user, or None when the user is gone or disabled.
+
+    One statement: the user joined to its agency and its roles (one row per role).
+    """
+    rows = (
         await session.execute(
-            select(User, Agency.code, Agency.name)
+            select(*_principal_columns())
             .join(Agency, Agency.id == User.agency_id)
+            .outerjoin(UserRole, UserRole.user_id == User.id)
             .where(User.id == user_id)
         )
-    ).first()
-    if row is None or not row[0].is_active:
+    ).all()
+    return _principal_of(rows, via, session_id)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenUse:
+    """The API token a request presented: its row id and when it was last marked used."""
+
+    token_id: int
+    last_used_at: datetime | None
+
+
+async def token_principal_txn(
+    session: AsyncSession, value: str
+) -> tuple[TokenUse, Principal] | None:
+    """The live token for ``value`` and the Principal of its active user, in one statement (the
+    token joined to its user, agency and roles); None when the token is unknown, expired or
+    revoked, or its user is gone or disabled."""
+    if not value.startswith(TOKEN_PREFIX):
         return None
-    user, code, agency_name = row
-    return Principal(
-        user_id=user.id,
-        login=user.login,
-        full_name=user.full_name,
-        agency_id=user.agency_id,
-        agency_code=code,
-        roles=await roles_of_txn(session, user.id),
-        via=via,
-        session_id=session_id,
-        agency_name=agency_name,
-    )
+    rows = (
+        await session.execute(
+            select(
+                ApiToken.id,
+                ApiToken.revoked_at,
+                ApiToken.expires_at,
+                ApiToken.last_used_at,
+                *_principal_columns(),
+            )
+            .join(User, User.id == ApiToken.user_id)
+            .join(Agency, Agency.id == User.agency_id)
+            .outerjoin(UserRole, UserRole.user_id == User.id)
+            .where(ApiToken.token_hash == token_digest(value))
+        )
+    ).all()
+    if not rows:
+        return None
+    token_id, revoked_at, expires_at, last_used_at = rows[0][:4]
+    if revoked_at is not None or (expires_at is not None and expires_at <= utcnow()):
+        return None
+    principal = _principal_of(rows, "token", None, offset=4)
+    if principal is None:
+        return None
+    return TokenUse(token_id, last_used_at), principal
 
 
 async def list_users_txn(session: AsyncSession, agency_code: str | None = None) -> list[UserView]:

@@ -16,8 +16,7 @@ from aiohttp.typedefs import Handler
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import ApiToken, LoginSession
-from server.accounts.tokens import resolve_token_txn
-from server.accounts.users import principal_txn
+from server.accounts.users import TokenUse, principal_txn, token_principal_txn
 from server.auth.principal import PRINCIPAL_KEY, Principal
 from server.auth.sessions import COOKIE, needs_slide, resolve_session_txn, slide_session_txn
 from server.db.base import utcnow
@@ -40,20 +39,18 @@ class CsrfFailed(Forbidden):
 async def _from_token(request: web.Request, value: str) -> Principal:
     db = request.app[DB_KEY]
 
-    async def find(session: AsyncSession) -> tuple[ApiToken | None, Principal | None]:
-        row = await resolve_token_txn(session, value)
-        if row is None:
-            return None, None
-        return row, await principal_txn(session, row.user_id, "token")
+    async def find(session: AsyncSession) -> tuple[TokenUse, Principal] | None:
+        return await token_principal_txn(session, value)
 
-    row, principal = await db.read("auth_token", find)
-    if row is None or principal is None:
+    found = await db.read("auth_token", find)
+    if found is None:
         raise BadToken(
             "The API token is unknown, expired or revoked.",
             detail_vi="Mã truy cập API không hợp lệ, đã hết hạn hoặc đã bị thu hồi.",
         )
-    if row.last_used_at is None or (utcnow() - row.last_used_at).total_seconds() > 300:
-        token_id = row.id
+    use, principal = found
+    if use.last_used_at is None or (utcnow() - use.last_used_at).total_seconds() > 300:
+        token_id = use.token_id
 
         async def touch(session: AsyncSession) -> None:
             token = await session.get(ApiToken, token_id)

@@ -80,8 +80,14 @@ class Database:
             self.engine = _sqlite_engine(url, immediate=False, echo=echo)
             self._write_engine = _sqlite_engine(url, immediate=True, echo=echo)
         else:
+            # No pool_pre_ping: it cost a round trip before every transaction (~6 per
+            # exchanged document). A connection found dead instead fails its one transaction
+            # (answered 503 by ``_run``); SQLAlchemy then invalidates the whole pool (every
+            # connection opened before the failure is replaced at its next checkout), so a
+            # restarted PostgreSQL costs one failed request, not one per pooled connection.
+            # pool_recycle retires connections that idled past a firewall's or proxy's timeout.
             self.engine = create_async_engine(
-                url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True
+                url, echo=echo, pool_size=10, max_overflow=20, pool_recycle=1800
             )
             self._write_engine = self.engine
         self._read = async_sessionmaker(self.engine, expire_on_commit=False)

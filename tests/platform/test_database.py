@@ -1,10 +1,14 @@
 """The database gateway behaves the same on SQLite and PostgreSQL where the domains rely on it."""
 
+import asyncio
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db import Database
+from server.errors import ServiceUnavailable
+from tests.conftest import _pg_exec
 
 
 async def test_lower_folds_vietnamese_letters(database_url: str) -> None:
@@ -40,5 +44,37 @@ async def test_sqlite_commits_survive_a_power_cut(database_url: str) -> None:
 
     try:
         assert await db.write("pragmas", pragmas) == ("wal", 2)
+    finally:
+        await db.close()
+
+
+async def test_a_restarted_postgresql_costs_one_failed_request(database_url: str) -> None:
+    """Without pre-ping, the pool must still recover after every server connection died (a
+    restart of PostgreSQL, as the clients see it): one transaction fails with 503, the next
+    ones run on fresh connections."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only")
+    db = Database(database_url)
+    name = database_url.rsplit("/", 1)[1]
+    try:
+
+        async def hold(session: AsyncSession) -> int:
+            await asyncio.sleep(0.05)  # concurrent: the pool keeps several connections
+            return int(await session.scalar(text("SELECT 1")) or 0)
+
+        assert await asyncio.gather(*(db.read("warm", hold) for _ in range(5))) == [1] * 5
+        await _pg_exec(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        )
+        outcomes = []
+        for _ in range(6):
+            try:
+                outcomes.append(await db.read("after_restart", hold))
+            except ServiceUnavailable:
+                outcomes.append(0)
+        assert outcomes[0] in (0, 1)  # at most the first, on a connection that was dead
+        assert outcomes[1:] == [1] * 5
+        assert await asyncio.gather(*(db.read("again", hold) for _ in range(5))) == [1] * 5
     finally:
         await db.close()

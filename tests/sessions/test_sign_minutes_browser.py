@@ -107,7 +107,7 @@ def test_secretariat_signs_the_minutes_from_the_desk(server: LiveServer, token_p
         assert codes and "ghép nối" in codes[0]
         assert len(codes) == 1  # paired once, for both signatures
         assert len(pin.prompts) == 2  # the agent asked the PIN for each
-        assert [p.key_label for p in pin.prompts][0] == "revoked"
+        assert pin.prompts[0].key_label == "revoked"
         state = call(desk, "GET", f"{url}/api/v1/sessions/{s['id']}")
         assert "Nguyễn Văn An" in state["minutes"]["signer"]
         signed = desk.request.get(f"{url}/api/v1/sessions/{s['id']}/minutes/signed")
