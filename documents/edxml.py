@@ -164,8 +164,32 @@ def _root(tag: str) -> etree._Element:
     return etree.Element(_E + tag, nsmap={"edXML": NS})
 
 
-def document_to_xml(doc: EdxmlDocument) -> bytes:
-    """The whole ``edXML:edXMLEnvelope``, files included, as UTF-8 bytes."""
+def document_to_xml(doc: EdxmlDocument, *, splice: bool = True) -> bytes:
+    """The whole ``edXML:edXMLEnvelope``, files included, as UTF-8 bytes.
+
+    ``splice``: the files' base64 is written into the serialised bytes in place of a random
+    marker rather than passed through lxml as text (a 1 MB file cost ~5–9 ms that way, against
+    ~1 ms to encode it). Base64 needs no escaping in XML, so the output is byte for byte what
+    lxml writes with the text in the tree (``splice=False``; the tests compare both).
+    """
+    if not splice or not doc.attachments:
+        return _document_to_xml(doc, None)
+    nonce = uuid.uuid4().hex
+    markers = [f"lt-splice-{nonce}-{i}" for i in range(len(doc.attachments))]
+    out = _document_to_xml(doc, markers)
+    pieces: list[bytes] = []
+    rest = out
+    for marker, att in zip(markers, doc.attachments, strict=True):
+        before, found, after = rest.partition(marker.encode("ascii"))
+        if not found or marker.encode("ascii") in after:
+            return _document_to_xml(doc, None)  # cannot happen with a random marker
+        pieces += (before, binascii.b2a_base64(att.data, newline=False))
+        rest = after
+    pieces.append(rest)
+    return b"".join(pieces)
+
+
+def _document_to_xml(doc: EdxmlDocument, markers: list[str] | None) -> bytes:
     env = _root("edXMLEnvelope")
     header = _el(env, "edXMLHeader")
     mh = _el(header, "MessageHeader")
@@ -221,13 +245,14 @@ def document_to_xml(doc: EdxmlDocument) -> bytes:
         _el(ref, "ContentType", att.content_type)
         _el(ref, "ContentId", f"cid:{att.content_id}")
     encoded = _el(env, "AttachmentEncoded")
-    for att in doc.attachments:
+    for i, att in enumerate(doc.attachments):
         node = _el(encoded, "Attachment")
         _el(node, "ContentType", att.content_type)
         _el(node, "ContentId", att.content_id)
         _el(node, "Description", att.description)
         _el(node, "AttachmentName", att.name)
-        _el(node, "ContentTransferEncoded", base64.b64encode(att.data).decode("ascii"))
+        text = markers[i] if markers is not None else base64.b64encode(att.data).decode("ascii")
+        _el(node, "ContentTransferEncoded", text)
     return bytes(etree.tostring(env, xml_declaration=True, encoding="UTF-8"))
 
 
@@ -329,6 +354,24 @@ def _child_text(parent: etree._Element, local: str) -> str:
     return ""
 
 
+def _decode_base64(text: str, cid: str) -> bytes:
+    """The bytes of an attachment's base64 (whitespace allowed, nothing else)."""
+    try:
+        # the usual case in one pass: base64 with no whitespace (what we and most peers write);
+        # strict mode accepts a subset of what the general path below accepts, with the same
+        # result, and is ~2 ms cheaper on 1 MB
+        return binascii.a2b_base64(text, strict_mode=True)
+    except (binascii.Error, ValueError):
+        pass
+    try:
+        return base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise EdxmlError(
+            f"attachment {cid} is not valid base64",
+            detail_vi=f"Tệp đính kèm {cid} không đúng mã hoá base64.",
+        ) from None
+
+
 def _attachments(root: etree._Element, env: etree._Element) -> tuple[EdxmlAttachment, ...]:
     names: dict[str, tuple[str, str, str]] = {}
     order: list[str] = []
@@ -348,14 +391,7 @@ def _attachments(root: etree._Element, env: etree._Element) -> tuple[EdxmlAttach
     for holder in holders:
         for node in _children(holder, "Attachment"):
             cid = _child_text(node, "ContentId").removeprefix("cid:")
-            raw = "".join(_child_text(node, "ContentTransferEncoded").split())
-            try:
-                data = base64.b64decode(raw, validate=True)
-            except (binascii.Error, ValueError):
-                raise EdxmlError(
-                    f"attachment {cid} is not valid base64",
-                    detail_vi=f"Tệp đính kèm {cid} không đúng mã hoá base64.",
-                ) from None
+            data = _decode_base64(_child_text(node, "ContentTransferEncoded"), cid)
             ref_name, ref_type, ref_desc = names.get(cid, ("", "", ""))
             found[cid] = EdxmlAttachment(
                 name=_child_text(node, "AttachmentName") or ref_name or f"{cid}.bin",

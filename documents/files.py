@@ -24,8 +24,10 @@ def sha256_of(data: bytes) -> str:
 class FileStore(Protocol):
     """Where file bytes live, addressed by SHA-256 (lowercase hex)."""
 
-    async def put(self, data: bytes) -> str:
-        """Store ``data`` (idempotent) and return its SHA-256."""
+    async def put(self, data: bytes, *, sha256: str | None = None) -> str:
+        """Store ``data`` (idempotent) and return its SHA-256. ``sha256``: the digest of exactly
+        these bytes when the caller has just computed it (not computed again; a wrong one
+        makes :meth:`get` refuse the file as damaged)."""
         ...
 
     async def get(self, sha256: str) -> bytes:
@@ -82,8 +84,8 @@ class LocalFileStore:
             Path(tmp).unlink(missing_ok=True)
             raise
 
-    async def put(self, data: bytes) -> str:
-        digest = sha256_of(data)
+    async def put(self, data: bytes, *, sha256: str | None = None) -> str:
+        digest = sha256 or sha256_of(data)
         await asyncio.to_thread(self._write, data, digest)
         return digest
 

@@ -50,10 +50,11 @@ async def document_message(svc: Services, public_id: str, to: list[str] | None =
 
     async def txn(
         session: AsyncSession,
-    ) -> tuple[Document, list[Attachment], list[Recipient], dict[str, str]]:
-        doc = await repo.get_document_txn(session, public_id)
-        if doc is None:
+    ) -> tuple[Document, int | None, list[Attachment], list[Recipient], dict[str, str]]:
+        found = await repo.document_and_pages_txn(session, public_id)
+        if found is None:
             raise DocumentNotFound()
+        doc, pages = found
         recs = [
             r
             for r in await repo.recipients_txn(session, doc.id)
@@ -63,9 +64,9 @@ async def document_message(svc: Services, public_id: str, to: list[str] | None =
         names = await repo.agency_names_txn(
             session, [doc.sender_code, *(r.agency_code for r in recs)]
         )
-        return doc, atts, recs, names
+        return doc, pages, atts, recs, names
 
-    doc, atts, recs, names = await svc.db.read("document_edxml", txn)
+    doc, pages, atts, recs, names = await svc.db.read("document_edxml", txn)
     files = [
         EdxmlAttachment(
             doc.main_name,
@@ -82,7 +83,8 @@ async def document_message(svc: Services, public_id: str, to: list[str] | None =
                 content_id=f"{i}-{att.sha256[:32]}",
             )
         )
-    info = await pdf_info(files[0].data, max_pages=0)
+    if pages is None:  # counted when the file was stored; not parsed again for each message
+        pages = (await pdf_info(files[0].data, max_pages=0)).page_count
     message = EdxmlDocument(
         sender=_organ(doc.sender_code, doc.sender_name or names.get(doc.sender_code, "")),
         to=tuple(_organ(r.agency_code, names.get(r.agency_code, "")) for r in recs),
@@ -97,7 +99,7 @@ async def document_message(svc: Services, public_id: str, to: list[str] | None =
         signer_name=doc.signer_name,
         due_date=doc.due_date,
         priority=max(0, doc.urgency - 1),
-        page_amount=info.page_count,
+        page_amount=pages,
         business_type=doc.business_type,
         sent_at=doc.sent_at,
     )
@@ -214,7 +216,7 @@ async def import_edxml(svc: Services, p: Principal, data: bytes) -> tuple[str, b
         )
         session.add(rec)
         await session.flush()
-        await repo.add_event_txn(session, rec, StatusCode.ARRIVED.value, actor_name="edXML")
+        await repo.add_event_txn(session, rec, StatusCode.ARRIVED.value, actor_name="edXML", at=now)
         await append_log_txn(
             session,
             direction="in",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
@@ -83,11 +83,43 @@ async def get_document_txn(session: AsyncSession, public_id: str) -> Document | 
     return doc
 
 
+async def document_and_pages_txn(
+    session: AsyncSession, public_id: str
+) -> tuple[Document, int | None] | None:
+    """A document with the page count recorded for its main file (one statement)."""
+    if len(public_id) > 36:
+        return None
+    row = (
+        await session.execute(
+            select(Document, StoredFile.page_count)
+            .outerjoin(StoredFile, StoredFile.sha256 == Document.main_sha256)
+            .where(Document.public_id == public_id)
+        )
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
 async def recipients_txn(session: AsyncSession, document_id: int) -> list[Recipient]:
     rows = await session.scalars(
         select(Recipient).where(Recipient.document_id == document_id).order_by(Recipient.id)
     )
     return list(rows)
+
+
+async def recipients_by_public_id_txn(
+    session: AsyncSession, public_id: str
+) -> list[tuple[Recipient, str]]:
+    """The recipients of a document given its public id, each with the document's sender code
+    (one statement; empty when there is no such document)."""
+    if len(public_id) > 36:
+        return []
+    rows = await session.execute(
+        select(Recipient, Document.sender_code)
+        .join(Document, Document.id == Recipient.document_id)
+        .where(Document.public_id == public_id)
+        .order_by(Recipient.id)
+    )
+    return [(rec, sender) for rec, sender in rows.all()]
 
 
 async def recipient_for_txn(
@@ -130,11 +162,16 @@ async def add_event_txn(
     actor_login: str = "",
     actor_name: str = "",
     moves_status: bool = True,
+    at: datetime | None = None,
 ) -> StatusEvent:
-    now = utcnow()
-    if moves_status:
+    """Put a step on the recipient's timeline (and make it the current status unless
+    ``moves_status`` is false). ``at`` defaults to now; a recipient created in the same
+    transaction passes its own time, so that the step costs no UPDATE of the new row."""
+    now = at or utcnow()
+    if moves_status and rec.status != code:
         rec.status = code
-    rec.updated_at = now
+    if rec.updated_at != now:
+        rec.updated_at = now
     event = StatusEvent(
         recipient_id=rec.id,
         code=code,

@@ -337,6 +337,7 @@ async def send_document(
                     StatusCode.PENDING.value,
                     note=f"Chuyển qua máy chủ {peer_name}",
                     actor_name="hệ thống",
+                    at=now,
                 )
             await enqueue_txn(session, peer_name, "document", {"document": public_id, "to": codes})
         for code in (c for c in meta.to if c in agencies):
@@ -350,7 +351,9 @@ async def send_document(
             )
             session.add(rec)
             await session.flush()
-            await repo.add_event_txn(session, rec, StatusCode.ARRIVED.value, actor_name="hệ thống")
+            await repo.add_event_txn(
+                session, rec, StatusCode.ARRIVED.value, actor_name="hệ thống", at=now
+            )
             await append_log_txn(
                 session,
                 direction="local",

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -154,11 +154,16 @@ async def deliver(svc: Services, fed: Federation, msg: Claimed) -> bool:
     local = str(msg.payload.get("local") or ref)  # our copy's id (statuses refer to theirs)
 
     async def record(session: AsyncSession) -> None:
-        row = await session.get(OutboxMessage, msg.id)
-        if row is None or row.delivered_at is not None:
+        # one statement marks the message delivered, unless a concurrent delivery (an expired
+        # lease) already did: that one then waits on the row and finds nothing to update
+        marked = await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == msg.id, OutboxMessage.delivered_at.is_(None))
+            .values(delivered_at=utcnow(), last_error="")
+            .execution_options(synchronize_session=False)
+        )
+        if not marked.rowcount:  # type: ignore[attr-defined]
             return
-        row.delivered_at = utcnow()
-        row.last_error = ""
         session.add(
             Receipt(
                 message_id=msg.message_id,
@@ -180,10 +185,7 @@ async def deliver(svc: Services, fed: Federation, msg: Claimed) -> bool:
             peer=peer.name,
         )
         if msg.kind == "document":
-            doc = await repo.get_document_txn(session, ref)
-            if doc is None:
-                return
-            for rec in await repo.recipients_txn(session, doc.id):
+            for rec, sender_code in await repo.recipients_by_public_id_txn(session, ref):
                 if rec.agency_code in msg.payload["to"] and rec.status == StatusCode.PENDING:
                     await repo.add_event_txn(
                         session,
@@ -194,7 +196,7 @@ async def deliver(svc: Services, fed: Federation, msg: Claimed) -> bool:
                     )
                     events.append(
                         (
-                            agency_channel(doc.sender_code),
+                            agency_channel(sender_code),
                             "document.status",
                             {"id": ref, "agency": rec.agency_code, "status": "01"},
                         )
@@ -207,7 +209,9 @@ async def deliver(svc: Services, fed: Federation, msg: Claimed) -> bool:
 
 async def deliver_due(svc: Services, fed: Federation) -> int:
     """One pass over the due messages; returns how many were delivered."""
-    if not await svc.db.read("outbox_due", any_due_txn):
+    # On SQLite a look first, so that an idle worker never takes the write lock; PostgreSQL's
+    # claim (FOR UPDATE SKIP LOCKED) costs no more than the look, so it goes straight to it.
+    if svc.db.is_sqlite and not await svc.db.read("outbox_due", any_due_txn):
         return 0
     claimed = await svc.db.write(
         "outbox_claim", lambda s: claim_due_txn(s, fed.config.lease_seconds)
@@ -310,9 +314,9 @@ async def receive(svc: Services, fed: Federation, p: Principal, arrival: Arrival
     stored = await svc.db.read("federation_known", known)
     if stored is not None:
         return _answer(stored)
-    receipt = sign_receipt(fed.seal, arrival.body)
+    receipt = sign_receipt(fed.seal, arrival.body, body_sha256=arrival.digest)
     # the exact bytes received, kept by their digest for evidence bundles
-    await svc.store.put(arrival.body)
+    await svc.store.put(arrival.body, sha256=arrival.digest)
     try:
         if arrival.kind == "document":
             answer, events = await _receive_document(svc, peer, arrival, receipt)
@@ -422,7 +426,9 @@ async def _receive_document(
             )
             session.add(rec)
             await session.flush()
-            await repo.add_event_txn(session, rec, StatusCode.ARRIVED.value, actor_name=peer.name)
+            await repo.add_event_txn(
+                session, rec, StatusCode.ARRIVED.value, actor_name=peer.name, at=now
+            )
             events.append(
                 (agency_channel(code), "document.arrived", {"id": public_id, "status": "01"})
             )

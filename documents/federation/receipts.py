@@ -63,9 +63,12 @@ def _signed_attrs_der(attrs: cms.CMSAttributes) -> bytes:
     return b"\x31" + raw[1:]
 
 
-def sign_receipt(seal: SealKey, body: bytes, *, when: dt.datetime | None = None) -> bytes:
-    """A detached CMS over ``sha256(body)`` (DER)."""
-    digest = hashlib.sha256(body).digest()
+def sign_receipt(
+    seal: SealKey, body: bytes, *, when: dt.datetime | None = None, body_sha256: str | None = None
+) -> bytes:
+    """A detached CMS over ``sha256(body)`` (DER); ``body_sha256``: that digest (hex) when the
+    caller already computed it over exactly ``body``."""
+    digest = bytes.fromhex(body_sha256) if body_sha256 else hashlib.sha256(body).digest()
     moment = (when or dt.datetime.now(dt.UTC)).replace(microsecond=0)
     attrs = cms.CMSAttributes(
         [

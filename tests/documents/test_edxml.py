@@ -4,6 +4,7 @@ messages; round trips through the module and through the API."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import re
 from pathlib import Path
@@ -78,6 +79,59 @@ def test_document_round_trip_and_every_element_prefixed() -> None:
     assert "<edXML:DocumentId>000.00.10.H98,2026/11/23,15/QĐ-SNV</edXML:DocumentId>" in text
     assert 'href="cid:' in text
     assert base64.b64encode(b"%PDF-1.7 test").decode() in text
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        (),
+        (EdxmlAttachment("rong.pdf", b""),),
+        (EdxmlAttachment("a.pdf", bytes(range(256)) * 4099), EdxmlAttachment("b.bin", b"\xff")),
+        # a file whose bytes spell a marker-like text must not confuse the splice
+        (EdxmlAttachment("m.txt", b"lt-splice-0-0 lt-splice", "text/plain"),),
+    ],
+)
+def test_spliced_base64_is_byte_identical_to_lxml(files: tuple[EdxmlAttachment, ...]) -> None:
+    """The files' base64 is written into the bytes rather than through lxml: same output."""
+    doc = dataclasses.replace(_sample(), attachments=files)
+    spliced = document_to_xml(doc)
+    assert spliced == document_to_xml(doc, splice=False)
+    etree.fromstring(spliced)  # well-formed
+    back = parse_document(spliced)
+    assert [(a.name, a.data) for a in back.attachments] == [(a.name, a.data) for a in files]
+
+
+@pytest.mark.parametrize(
+    ("encoded", "expected"),
+    [
+        ("QUJD", b"ABC"),
+        ("QU\nJD\r\n", b"ABC"),  # whitespace: the general path
+        ("  QUI= ", b"AB"),
+        ("QQ==", b"A"),
+        ("", b""),
+    ],
+)
+def test_base64_with_or_without_whitespace(encoded: str, expected: bytes) -> None:
+    xml = document_to_xml(_sample()).replace(base64.b64encode(b"%PDF-1.7 test"), encoded.encode())
+    assert parse_document(xml).attachments[0].data == expected
+
+
+@pytest.mark.parametrize(
+    "encoded", ["QUJD=", "QQ=", "QQ==QQ==", "QUJD!", "=", "Q", "QUJD\t", "=QUJD", "QQ=\n="]
+)
+def test_base64_verdicts_are_those_of_the_validating_decoder(encoded: str) -> None:
+    """The one-pass strict decoder only takes a shortcut: every text gets the verdict (and
+    bytes) of ``b64decode(validate=True)`` over the text without whitespace, as before."""
+    xml = document_to_xml(_sample()).replace(base64.b64encode(b"%PDF-1.7 test"), encoded.encode())
+    try:
+        expected: bytes | None = base64.b64decode("".join(encoded.split()), validate=True)
+    except ValueError:
+        expected = None
+    if expected is None:
+        with pytest.raises(EdxmlError, match="base64"):
+            parse_document(xml)
+    else:
+        assert parse_document(xml).attachments[0].data == expected
 
 
 def test_status_round_trip() -> None:
