@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ctypes
 import logging
 import os
 import secrets
@@ -115,13 +116,18 @@ async def _main(args: argparse.Namespace) -> None:
     # never restarts a worker that is going away with it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     loop.add_signal_handler(signal.SIGTERM, stop.set)
-    parent = os.getppid()
-    while not stop.is_set():
+    # the supervisor may die (SIGKILL) at any moment, even before we got here: do not linger
+    while not stop.is_set() and os.getppid() == args.supervisor:
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(stop.wait(), 1.0)
-        if os.getppid() != parent:  # the supervisor died (SIGKILL): do not linger
-            break
     await runner.cleanup()
+
+
+def _exit_with_parent() -> None:
+    """Ask Linux for SIGTERM when the supervisor dies (prctl PR_SET_PDEATHSIG; best effort)."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)
 
 
 def main() -> None:
@@ -130,7 +136,11 @@ def main() -> None:
     parser.add_argument("--pipe-fd", type=int, required=True)
     parser.add_argument("--http-fd", type=int, required=True)
     parser.add_argument("--addresses", required=True)
+    parser.add_argument("--supervisor", type=int, required=True, help="pid of the app's process")
     args = parser.parse_args()
+    _exit_with_parent()
+    if os.getppid() != args.supervisor:
+        return
     logging.basicConfig(
         level=os.environ.get("LIENTHONG_LOG_LEVEL", "INFO").upper(),
         format=f"%(asctime)s worker{args.index} %(name)s %(levelname)s %(message)s",

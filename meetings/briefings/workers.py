@@ -142,6 +142,8 @@ class WorkerPool:
             str(listener.fileno()),
             "--addresses",
             addresses,
+            "--supervisor",
+            str(os.getpid()),
             pass_fds=(pipe.fileno(), listener.fileno()),
             env=self.env,
         )
