@@ -33,6 +33,7 @@ from server.auth.principal import Role
 from server.config import Config, load_config
 from server.db import Database
 from server.db.migrate import upgrade
+from tests.hsm import token_pki  # noqa: F401  (a session fixture for every package's tests)
 
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 PG_ADMIN = f"postgresql+asyncpg://postgres@{PG_HOST}:{PG_PORT}/postgres"

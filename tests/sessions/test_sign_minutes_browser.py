@@ -3,56 +3,19 @@ real signing agent (``signing.agent``) on the SoftHSM2 dev token; only the PIN p
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from signing.agent import AgentConfig
-from signing.devpki import SOFTHSM_LIB, DevPki, create_dev_pki
+from signing.devpki import SOFTHSM_LIB, DevPki
 from signing.trust import TrustStore
-from tests.live import LiveServer, chromium, free_port, live_server
+from tests.live import LiveServer, chromium, live_server
 from tests.sessions.test_browser import call, login
 from tests.signing.test_remote_browser import RunningAgent, ScriptedPin
 
 pytestmark = [pytest.mark.browser, pytest.mark.hsm]
-
-
-@pytest.fixture(scope="module")
-def token_pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevPki]:
-    """A dev PKI with its SoftHSM2 token and its OCSP/CRL responder (the server checks online)."""
-    directory = tmp_path_factory.mktemp("pki-token")
-    made = create_dev_pki(directory, free_port())
-    old = os.environ.get("SOFTHSM2_CONF")
-    os.environ["SOFTHSM2_CONF"] = str(made.softhsm_conf)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "signing.cli", "dev-pki", "serve", "--dir", str(directory)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", made.port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("the dev PKI responder did not start") from None
-                time.sleep(0.1)
-        yield made
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        if old is None:
-            os.environ.pop("SOFTHSM2_CONF", None)
-        else:
-            os.environ["SOFTHSM2_CONF"] = old
 
 
 @pytest.fixture(scope="module")

@@ -22,8 +22,8 @@ from signing.errors import (
 )
 from signing.pades import Level, SignOptions, sign_file
 from signing.tokens import TokenSession, _mapped_errors, list_tokens, pkcs12_signer
+from tests.hsm import free_port
 
-from .conftest import free_port
 from .helpers import verify
 
 pytestmark = pytest.mark.hsm
