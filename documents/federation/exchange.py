@@ -311,7 +311,7 @@ async def receive(svc: Services, fed: Federation, p: Principal, arrival: Arrival
     async def known(session: AsyncSession) -> Receipt | None:
         return await _stored_receipt(session, arrival.message_id)
 
-    stored = await svc.db.read("federation_known", known)
+    stored = await svc.db.read_one("federation_known", known)
     if stored is not None:
         return _answer(stored)
     receipt = sign_receipt(fed.seal, arrival.body, body_sha256=arrival.digest)

@@ -42,7 +42,7 @@ async def _from_token(request: web.Request, value: str) -> Principal:
     async def find(session: AsyncSession) -> tuple[TokenUse, Principal] | None:
         return await token_principal_txn(session, value)
 
-    found = await db.read("auth_token", find)
+    found = await db.read_one("auth_token", find)
     if found is None:
         raise BadToken(
             "The API token is unknown, expired or revoked.",

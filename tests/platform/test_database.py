@@ -62,19 +62,45 @@ async def test_a_restarted_postgresql_costs_one_failed_request(database_url: str
             await asyncio.sleep(0.05)  # concurrent: the pool keeps several connections
             return int(await session.scalar(text("SELECT 1")) or 0)
 
-        assert await asyncio.gather(*(db.read("warm", hold) for _ in range(5))) == [1] * 5
-        await _pg_exec(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
-        )
-        outcomes = []
-        for _ in range(6):
-            try:
-                outcomes.append(await db.read("after_restart", hold))
-            except ServiceUnavailable:
-                outcomes.append(0)
-        assert outcomes[0] in (0, 1)  # at most the first, on a connection that was dead
-        assert outcomes[1:] == [1] * 5
-        assert await asyncio.gather(*(db.read("again", hold) for _ in range(5))) == [1] * 5
+        # the single-statement reads (autocommit) share the pool and recover the same way
+        for run in (db.read, db.write, db.read_one):
+            assert await asyncio.gather(*(run("warm", hold) for _ in range(5))) == [1] * 5
+            await _pg_exec(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+            )
+            outcomes = []
+            for _ in range(6):
+                try:
+                    outcomes.append(await run("after_restart", hold))
+                except ServiceUnavailable:
+                    outcomes.append(0)
+            assert outcomes[0] in (0, 1)  # at most the first, on a connection that was dead
+            assert outcomes[1:] == [1] * 5
+            assert await asyncio.gather(*(run("again", hold) for _ in range(5))) == [1] * 5
+    finally:
+        await db.close()
+
+
+async def test_read_one_runs_its_statement_outside_a_transaction(database_url: str) -> None:
+    """Seen with two statements 50 ms apart: inside a transaction the second one's now() is the
+    transaction's start; under read_one (autocommit on PostgreSQL) each statement is its own."""
+    db = Database(database_url)
+    if db.is_sqlite:
+        await db.close()
+        pytest.skip("PostgreSQL only (read_one is read on SQLite)")
+    try:
+
+        async def lag(session: AsyncSession) -> bool:
+            await session.execute(text("SELECT 1"))  # BEGIN, if any, goes with this one
+            await asyncio.sleep(0.05)
+            return bool(
+                await session.scalar(
+                    text("SELECT statement_timestamp() - now() > interval '40 milliseconds'")
+                )
+            )
+
+        assert await db.read("in_a_transaction", lag)
+        assert not await db.read_one("each_its_own", lag)
     finally:
         await db.close()
