@@ -54,17 +54,17 @@ async def document_message(svc: Services, public_id: str, to: list[str] | None =
         found = await repo.document_and_pages_txn(session, public_id)
         if found is None:
             raise DocumentNotFound()
-        doc, pages = found
-        recs = [
-            r
-            for r in await repo.recipients_txn(session, doc.id)
+        doc, pages, sender_name = found
+        recs_named = [
+            (r, name)
+            for r, name in await repo.recipients_with_names_txn(session, doc.id)
             if to is None or r.agency_code in to
         ]
         atts = await repo.attachments_txn(session, doc.id)
-        names = await repo.agency_names_txn(
-            session, [doc.sender_code, *(r.agency_code for r in recs)]
-        )
-        return doc, pages, atts, recs, names
+        names = {r.agency_code: name for r, name in recs_named if name}
+        if sender_name:
+            names[doc.sender_code] = sender_name
+        return doc, pages, atts, [r for r, _name in recs_named], names
 
     doc, pages, atts, recs, names = await svc.db.read("document_edxml", txn)
     files = [

@@ -85,18 +85,34 @@ async def get_document_txn(session: AsyncSession, public_id: str) -> Document | 
 
 async def document_and_pages_txn(
     session: AsyncSession, public_id: str
-) -> tuple[Document, int | None] | None:
-    """A document with the page count recorded for its main file (one statement)."""
+) -> tuple[Document, int | None, str] | None:
+    """A document with the page count recorded for its main file and the name of its sender
+    agency when that agency is ours ("" otherwise), in one statement."""
     if len(public_id) > 36:
         return None
     row = (
         await session.execute(
-            select(Document, StoredFile.page_count)
+            select(Document, StoredFile.page_count, Agency.name)
             .outerjoin(StoredFile, StoredFile.sha256 == Document.main_sha256)
+            .outerjoin(Agency, Agency.code == Document.sender_code)
             .where(Document.public_id == public_id)
         )
     ).first()
-    return (row[0], row[1]) if row is not None else None
+    return (row[0], row[1], row[2] or "") if row is not None else None
+
+
+async def recipients_with_names_txn(
+    session: AsyncSession, document_id: int
+) -> list[tuple[Recipient, str]]:
+    """A document's recipients, each with its agency's name when the agency is ours ("" for
+    agencies on other servers), in one statement."""
+    rows = await session.execute(
+        select(Recipient, Agency.name)
+        .outerjoin(Agency, Agency.code == Recipient.agency_code)
+        .where(Recipient.document_id == document_id)
+        .order_by(Recipient.id)
+    )
+    return [(rec, name or "") for rec, name in rows.all()]
 
 
 async def recipients_txn(session: AsyncSession, document_id: int) -> list[Recipient]:
