@@ -71,6 +71,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from server.app import create_app
     from server.db.migrate import is_current
+    from server.gctune import tune_for_latency
     from server.http.tls import server_ssl_context
     from server.logs import JsonAccessLogger, setup_logging
 
@@ -100,8 +101,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     scheme = "https" if ssl_context is not None else "http"
     address = f"{scheme}://{config.http.host}:{config.http.port}"
     print(f"Liên Thông đang chạy tại {address}  (Ctrl+C để dừng)", flush=True)
+    app = create_app(config)
+    tune_for_latency(app)
     web.run_app(
-        create_app(config),
+        app,
         host=config.http.host,
         port=config.http.port,
         ssl_context=ssl_context,
