@@ -7,10 +7,8 @@ one (online, hard-fail revocation), nothing is mocked.
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,28 +27,9 @@ from signing.stamps import Role as StampRole
 from signing.tokens import pkcs12_signer
 from signing.trust import TrustStore
 from tests.conftest import AGENCY_A, AGENCY_B, PROVINCE, bearer
+from tests.hsm import free_port, wait_port
 
-__all__ = ["AGENCY_A", "AGENCY_B", "PROVINCE", "SignedFiles", "send_form"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("dev PKI responder exited early")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("dev PKI responder did not start")
+__all__ = ["AGENCY_A", "AGENCY_B", "PROVINCE", "SignedFiles", "free_port", "send_form"]
 
 
 @pytest.fixture(scope="session")
@@ -64,7 +43,7 @@ def doc_pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevPki]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_port(port, proc)
+        wait_port(port, proc)
         yield made
     finally:
         proc.terminate()
