@@ -15,7 +15,8 @@ from tests.live import LiveServer, chromium, live_server
 from tests.sessions.test_browser import call, login
 from tests.signing.test_remote_browser import RunningAgent, ScriptedPin
 
-pytestmark = [pytest.mark.browser, pytest.mark.hsm]
+# a hang guard, not a timing check: these flows wait up to a minute per step on a busy machine
+pytestmark = [pytest.mark.browser, pytest.mark.hsm, pytest.mark.timeout(300)]
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,8 @@ from signing.trust import TrustStore
 from signing.validate import Verifier
 from tests.live import LiveServer, chromium, free_port, live_server
 
-pytestmark = [pytest.mark.browser, pytest.mark.hsm]
+# a hang guard, not a timing check: these flows wait up to a minute per step on a busy machine
+pytestmark = [pytest.mark.browser, pytest.mark.hsm, pytest.mark.timeout(300)]
 
 
 class ScriptedPin:
