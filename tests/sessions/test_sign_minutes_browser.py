@@ -35,6 +35,9 @@ def test_secretariat_signs_the_minutes_from_the_desk(server: LiveServer, token_p
     )
     with RunningAgent(config) as agent, chromium() as browser:
         ctx, desk = login(browser, url, "thuky.hdnd", tablet=False)
+        desk.set_default_timeout(
+            60_000
+        )  # the agent, the token and the online check, on a busy machine
         s = call(desk, "POST", url + "/api/v1/sessions", data={"title": "Kỳ họp thứ 10"})
         call(
             desk, "PUT", f"{url}/api/v1/sessions/{s['id']}/conclusions", data={"text": "Nhất trí."}
