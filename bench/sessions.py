@@ -379,12 +379,9 @@ def main() -> None:
                     break
             except OSError:
                 time.sleep(0.1)
-        try:
-            import uvloop
+        import uvloop
 
-            uvloop.install()
-        except ImportError:  # pragma: no cover
-            pass
+        uvloop.install()
         figures: dict[str, Any] = {"scenario": "quick" if args.quick else "full"}
         figures.update(asyncio.run(tablets_scenario(base, seeded, n, server.pid)))
         paper = asyncio.run(upload_paper(base, seeded, pages, image))

@@ -87,12 +87,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    try:
-        import uvloop
+    import uvloop  # a dependency (pyproject.toml); the server runs on Linux
 
-        uvloop.install()
-    except ImportError:  # pragma: no cover - uvloop is a dependency; Windows lacks it
-        pass
+    uvloop.install()
     try:
         ssl_context = server_ssl_context(config.http)
     except LienThongError as exc:

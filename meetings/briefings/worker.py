@@ -145,12 +145,9 @@ def main() -> None:
         level=os.environ.get("LIENTHONG_LOG_LEVEL", "INFO").upper(),
         format=f"%(asctime)s worker{args.index} %(name)s %(levelname)s %(message)s",
     )
-    try:
-        import uvloop
+    import uvloop  # a dependency (pyproject.toml), as for `lienthong serve`
 
-        uvloop.install()
-    except ImportError:  # pragma: no cover
-        pass
+    uvloop.install()
     asyncio.run(_main(args))
 
 

@@ -16,14 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import io
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from meetings.papers.errors import PaperRefused
-
-log = logging.getLogger(__name__)
 
 MAX_TEXT_PER_PAGE = 20_000
 
@@ -97,11 +94,8 @@ def _has_signatures(reader: Any) -> bool:
 
 def rewrite_with_object_streams(data: bytes) -> bytes:
     """The same document with its objects packed into object streams (not linearized)."""
-    try:
-        import pikepdf
-    except ImportError:  # pragma: no cover - pikepdf is a dependency; keep serving without it
-        log.warning("pikepdf is not installed: papers are stored as uploaded")
-        return data
+    import pikepdf  # a dependency (pyproject.toml), imported here to keep start-up light
+
     try:
         with pikepdf.open(io.BytesIO(data)) as pdf:
             out = io.BytesIO()
