@@ -251,37 +251,19 @@ async def finish_leader_signature(
             ],
         )
     subject = report.signatures[-1].signer
-    info = await pdf_info(signed, max_pages=0)
-    sha = await svc.store.put(signed)
-
-    async def txn(session: AsyncSession) -> dict[str, Any]:
-        await repo.ensure_file_txn(session, sha, len(signed), "application/pdf", info.page_count)
-        moved = await move_draft_txn(
-            session,
-            draft.id,
-            "draft",
-            draft.main_sha256,
-            state="signed",
-            main_sha256=sha,
-            signed_by=p.user_id,
-            signed_at=utcnow(),
-            signer_subject=(subject or p.full_name)[:500],
-        )
-        if not moved:
-            raise DraftConflict("signed", "Văn bản đã được ký")
-        await append_txn(
-            session,
-            "document.draft_signed",
-            actor=p.login,
-            actor_user_id=p.user_id,
-            target=draft.public_id,
-            details={"sha256": sha, "previous": draft.main_sha256},
-        )
-        fresh = await get_draft_txn(session, draft.public_id)
-        assert fresh is not None
-        return draft_dict(fresh)
-
-    return await svc.db.write("draft_signed", txn)
+    return await _advance(
+        svc,
+        p,
+        draft,
+        signed,
+        "draft",
+        "signed",
+        "document.draft_signed",
+        "Văn bản đã được ký",
+        signed_by=p.user_id,
+        signed_at=utcnow(),
+        signer_subject=(subject or p.full_name)[:500],
+    )
 
 
 async def seal_draft(svc: Services, seals: Seals, p: Principal, public_id: str) -> dict[str, Any]:
@@ -292,24 +274,51 @@ async def seal_draft(svc: Services, seals: Seals, p: Principal, public_id: str) 
         raise DraftConflict(draft.state, "Chỉ ký số của cơ quan sau khi lãnh đạo đã ký")
     data = await svc.store.get(draft.main_sha256)
     sealed = await seals.seal(draft.agency_code, data, anchor_of(json.loads(draft.fields)))
-    info = await pdf_info(sealed, max_pages=0)
-    sha = await svc.store.put(sealed)
+    return await _advance(
+        svc,
+        p,
+        draft,
+        sealed,
+        "signed",
+        "sealed",
+        "document.draft_sealed",
+        "Văn bản đã được ký số của cơ quan",
+        sealed_at=utcnow(),
+    )
+
+
+async def _advance(
+    svc: Services,
+    p: Principal,
+    draft: Draft,
+    data: bytes,
+    from_state: str,
+    to_state: str,
+    action: str,
+    conflict_vi: str,
+    **columns: Any,
+) -> dict[str, Any]:
+    """Keep ``data`` (an incremental update of the draft's file) as the draft's new file and
+    move it ``from_state`` → ``to_state`` once, audited; a second attempt is a conflict."""
+    info = await pdf_info(data, max_pages=0)
+    sha = await svc.store.put(data)
 
     async def txn(session: AsyncSession) -> dict[str, Any]:
-        await repo.ensure_file_txn(session, sha, len(sealed), "application/pdf", info.page_count)
-        if not await move_draft_txn(
+        await repo.ensure_file_txn(session, sha, len(data), "application/pdf", info.page_count)
+        moved = await move_draft_txn(
             session,
             draft.id,
-            "signed",
+            from_state,
             draft.main_sha256,
-            state="sealed",
+            state=to_state,
             main_sha256=sha,
-            sealed_at=utcnow(),
-        ):
-            raise DraftConflict("sealed", "Văn bản đã được ký số của cơ quan")
+            **columns,
+        )
+        if not moved:
+            raise DraftConflict(to_state, conflict_vi)
         await append_txn(
             session,
-            "document.draft_sealed",
+            action,
             actor=p.login,
             actor_user_id=p.user_id,
             target=draft.public_id,
@@ -319,7 +328,7 @@ async def seal_draft(svc: Services, seals: Seals, p: Principal, public_id: str) 
         assert fresh is not None
         return draft_dict(fresh)
 
-    return await svc.db.write("draft_sealed", txn)
+    return await svc.db.write(f"draft_{to_state}", txn)
 
 
 async def send_draft(svc: Services, p: Principal, public_id: str) -> str:
