@@ -192,6 +192,9 @@ async def _serve(request: web.Request, *, download: bool) -> web.StreamResponse:
         headers["Cache-Control"] = "private, no-store"
         return web.Response(body=marked, headers=headers)
     assert found is not None
+    if found.confidential:
+        # a reader's marked copy of a confidential paper: no cache keeps it (shared tablets)
+        headers["Cache-Control"] = "private, no-store, no-transform"
     if download:
         safe = "".join(c for c in found.filename if c.isalnum() or c in "._-") or "paper.pdf"
         headers["Content-Disposition"] = f'attachment; filename="{safe}"'

@@ -27,23 +27,46 @@ _SVG = re.compile(
 )
 
 
-def selectors(body: dict[str, Any]) -> list[dict[str, Any]]:
-    """The annotation's target selectors (one or a list), objects only."""
-    target = body.get("target")
-    found = target.get("selector") if isinstance(target, dict) else None
-    items = found if isinstance(found, list) else [found]
-    return [s for s in items if isinstance(s, dict)]
+MAX_DEPTH = 16
+"""How deeply an annotation's JSON may nest; bounds ``refinedBy`` chains and every walk of it."""
+
+
+def _too_deep() -> BadInput:
+    return BadInput(
+        f"An annotation nests at most {MAX_DEPTH} levels deep.",
+        detail_vi="Ghi chú lồng nhau quá sâu.",
+        extra={"field": "target.selector"},
+    )
+
+
+def svg_selectors(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every object typed ``SvgSelector`` anywhere in the annotation, not only the top-level
+    selectors: one inside ``refinedBy`` (or any other nesting) is drawn just the same, so it
+    must pass the same check.  Deeper than ``MAX_DEPTH`` is refused."""
+    found: list[dict[str, Any]] = []
+    stack: list[tuple[Any, int]] = [(body, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise _too_deep()
+        if isinstance(value, dict):
+            if value.get("type") == "SvgSelector":
+                found.append(value)
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+    return found
 
 
 def has_ink(body: dict[str, Any]) -> bool:
-    return any(s.get("type") == "SvgSelector" for s in selectors(body))
+    """Whether the annotation carries a drawing (it may then be larger than a text note)."""
+    return bool(svg_selectors(body))
 
 
 def check_ink(body: dict[str, Any]) -> None:
-    """Refuse an ``SvgSelector`` that is not strokes in our form (422, ``field``)."""
-    for selector in selectors(body):
-        if selector.get("type") != "SvgSelector":
-            continue
+    """Refuse an ``SvgSelector`` that is not strokes in our form (422, ``field``), wherever it is
+    (top level, a list of selectors, a ``refinedBy`` chain)."""
+    for selector in svg_selectors(body):
         value = selector.get("value")
         if not isinstance(value, str) or _SVG.fullmatch(value) is None:
             raise BadInput(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import logging
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -19,9 +19,13 @@ from meetings.papers.models import (
     PaperSeen,
     PaperVersion,
 )
+from meetings.papers.notes import dumps, loads_stored
 from meetings.papers.pdf import CheckedPdf
+from meetings.sessions.models import Invitation
 from server.accounts.models import User
 from server.db.base import utcnow
+
+log = logging.getLogger(__name__)
 
 
 async def create_paper_txn(
@@ -259,14 +263,15 @@ async def search_session_txn(
 
 
 def annotation_json(a: Annotation) -> dict[str, Any]:
-    body: dict[str, Any] = json.loads(a.body)
+    """The stored annotation as served; ``ValueError`` when its stored JSON is not strict JSON."""
+    body: dict[str, Any] = loads_stored(a.body)
     body.update(
         {
             "id": f"urn:uuid:{a.id}",
             "created": a.created_at.isoformat(),
             "modified": a.updated_at.isoformat(),
             "lt:page": a.page,
-            "lt:audience": json.loads(a.audience),
+            "lt:audience": loads_stored(a.audience),
             "lt:owner": a.user_id,
         }
     )
@@ -276,17 +281,66 @@ def annotation_json(a: Annotation) -> dict[str, Any]:
 async def annotations_txn(
     session: AsyncSession, paper_id: int, user_id: int
 ) -> list[dict[str, Any]]:
-    """The person's own annotations on the paper and those shared with them."""
+    """The person's own annotations on the paper and those shared with them.
+
+    A stored note that is not strict JSON (``NaN`` from before it was refused) is left out and
+    logged: it must not make the list unreadable for everybody else."""
     rows = await session.scalars(
         select(Annotation)
         .where(Annotation.paper_id == paper_id, Annotation.deleted.is_(False))
         .order_by(Annotation.page, Annotation.created_at)
     )
-    return [
-        annotation_json(a)
-        for a in rows
-        if a.user_id == user_id or user_id in json.loads(a.audience)
-    ]
+    found = []
+    for a in rows:
+        try:
+            if a.user_id != user_id and user_id not in loads_stored(a.audience):
+                continue
+            found.append(annotation_json(a))
+        except (ValueError, TypeError):
+            log.warning("annotation %s of paper %s is not valid JSON; left out", a.id, paper_id)
+    return found
+
+
+async def pages_txn(session: AsyncSession, paper_id: int) -> int:
+    """The page count of the paper's longest version (a note may be on any version's page)."""
+    pages = await session.scalar(
+        select(func.max(PaperVersion.pages)).where(PaperVersion.paper_id == paper_id)
+    )
+    return int(pages or 0)
+
+
+async def user_ids_txn(session: AsyncSession, logins: Sequence[str]) -> dict[str, int]:
+    """Login -> user id, for the logins that exist."""
+    if not logins:
+        return {}
+    rows = await session.execute(select(User.login, User.id).where(User.login.in_(list(logins))))
+    return {login: uid for login, uid in rows}
+
+
+async def readers_among_txn(
+    session: AsyncSession, paper: Paper, user_ids: Sequence[int]
+) -> set[int]:
+    """Those of ``user_ids`` who may read ``paper``: invited to its session and, for a
+    confidential paper, named on it or the session's secretariat (the rule of ``get_paper_txn``).
+    A shared note goes to these people only."""
+    if not user_ids:
+        return set()
+    rows = await session.execute(
+        select(Invitation.user_id, Invitation.role).where(
+            Invitation.session_id == paper.session_id, Invitation.user_id.in_(list(user_ids))
+        )
+    )
+    invited = {uid: role for uid, role in rows}
+    if not paper.confidential:
+        return set(invited)
+    named = set(
+        await session.scalars(
+            select(PaperReader.user_id).where(
+                PaperReader.paper_id == paper.id, PaperReader.user_id.in_(list(invited))
+            )
+        )
+    )
+    return {uid for uid, role in invited.items() if role == "secretariat" or uid in named}
 
 
 async def save_annotation_txn(
@@ -305,8 +359,8 @@ async def save_annotation_txn(
             paper_id=paper_id,
             user_id=user_id,
             page=page,
-            body=json.dumps(body, ensure_ascii=False),
-            audience=json.dumps(audience),
+            body=dumps(body),
+            audience=dumps(audience),
         )
         session.add(row)
     else:
@@ -316,8 +370,8 @@ async def save_annotation_txn(
         row = found
         row.page, row.body, row.audience = (
             page,
-            json.dumps(body, ensure_ascii=False),
-            json.dumps(audience),
+            dumps(body),
+            dumps(audience),
         )
         row.updated_at = utcnow()
     await session.flush()

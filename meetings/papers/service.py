@@ -22,12 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from meetings.papers import pdf, repo
 from meetings.papers.errors import DownloadForbidden, PaperNotFound
-from meetings.papers.ink import MAX_INK_BYTES, check_ink, has_ink
 from meetings.papers.models import Paper, PaperVersion
-from meetings.sessions.errors import BadInput
+from meetings.papers.notes import check_annotation, check_page, refuse_audience
 from meetings.sessions.repo import get_item_txn
 from meetings.sessions.service import channel, guard_txn
-from server.accounts.models import Agency, User
+from server.accounts.models import Agency
 from server.audit.log import append_txn
 from server.auth.principal import Principal
 from server.db import Database
@@ -38,7 +37,6 @@ from signing.trust import TrustStore
 from signing.validate import Verifier
 
 VN_TIME = timezone(timedelta(hours=7))
-MAX_ANNOTATION_BYTES = 16 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +46,8 @@ class PaperFile:
     path: Path
     filename: str
     etag: str
+    confidential: bool = False
+    """Served ``no-store``: kept by no cache, the browser's and the offline worker's included."""
 
 
 class PapersService:
@@ -319,7 +319,7 @@ class PapersService:
             if not marked.exists():
                 data = await loop.run_in_executor(None, pdf.mark_pages, source, lines)
                 await loop.run_in_executor(None, _write_atomic, marked, data)
-        return PaperFile(marked, name, f"{version.sha256}-{p.user_id}"), None
+        return PaperFile(marked, name, f"{version.sha256}-{p.user_id}", confidential=True), None
 
     # -- annotations -----------------------------------------------------------------------------
 
@@ -339,16 +339,19 @@ class PapersService:
         body: dict[str, Any],
         annotation_id: str | None = None,
     ) -> dict[str, Any]:
-        page, audience_logins = _check_annotation(body)
+        page, audience_logins = check_annotation(body)
 
-        async def run(session: AsyncSession) -> dict[str, Any]:
+        async def run(session: AsyncSession) -> tuple[dict[str, Any], set[int]]:
             _cs, role = await guard_txn(session, session_id, p)
-            await repo.get_paper_txn(session, session_id, paper_id, p.user_id, desk=_desk(role))
-            audience: list[int] = []
-            if audience_logins:
-                audience = sorted(
-                    await session.scalars(select(User.id).where(User.login.in_(audience_logins)))
-                )
+            paper = await repo.get_paper_txn(
+                session, session_id, paper_id, p.user_id, desk=_desk(role)
+            )
+            check_page(page, await repo.pages_txn(session, paper.id))
+            ids = await repo.user_ids_txn(session, audience_logins)
+            readers = await repo.readers_among_txn(session, paper, list(ids.values()))
+            refused = [login for login in audience_logins if ids.get(login) not in readers]
+            if refused:
+                raise refuse_audience(refused)
             clean = {k: v for k, v in body.items() if not k.startswith("lt:") and k != "id"}
             clean.setdefault("@context", "http://www.w3.org/ns/anno.jsonld")
             clean["type"] = "Annotation"
@@ -359,13 +362,15 @@ class PapersService:
                 user_id=p.user_id,
                 page=page,
                 body=clean,
-                audience=audience,
+                audience=sorted(readers),
                 annotation_id=annotation_id,
             )
-            return repo.annotation_json(row)
+            # who gets the event is decided here, against the readers, in the write's transaction
+            recipients = await repo.readers_among_txn(session, paper, [p.user_id, *readers])
+            return repo.annotation_json(row), recipients
 
-        saved = await self.db.write("annotation_save", run)
-        await self._sync(saved, paper_id)
+        saved, recipients = await self.db.write("annotation_save", run)
+        await self._sync(saved, paper_id, recipients)
         return saved
 
     async def delete_annotation(self, p: Principal, session_id: int, annotation_id: str) -> None:
@@ -380,9 +385,10 @@ class PapersService:
             {"paper_id": paper_id, "id": f"urn:uuid:{annotation_id}"},
         )
 
-    async def _sync(self, annotation: dict[str, Any], paper_id: int) -> None:
-        """The author's other devices, and the people it is shared with, get it at once."""
-        for uid in {annotation["lt:owner"], *annotation["lt:audience"]}:
+    async def _sync(self, annotation: dict[str, Any], paper_id: int, recipients: set[int]) -> None:
+        """The author's other devices, and the people it is shared with, get it at once: only
+        those who may read the paper (``recipients``), never the stored audience unchecked."""
+        for uid in sorted(recipients):
             await self.hub.publish(
                 user_channel(uid),
                 "annotation.saved",
@@ -398,34 +404,6 @@ def _desk(role: str) -> bool:
 async def _reader_line(session: AsyncSession, p: Principal) -> dict[str, str]:
     agency = await session.scalar(select(Agency.name).where(Agency.id == p.agency_id))
     return {"name": p.full_name, "agency": agency or p.agency_code, "login": p.login}
-
-
-def _check_annotation(body: dict[str, Any]) -> tuple[int, list[str]]:
-    import json
-
-    limit = MAX_INK_BYTES if has_ink(body) else MAX_ANNOTATION_BYTES
-    if len(json.dumps(body, ensure_ascii=False).encode("utf-8")) > limit:
-        raise BadInput(
-            f"An annotation is at most {limit // 1024} kB.", detail_vi="Ghi chú quá dài."
-        )
-    page = body.get("lt:page")
-    if not isinstance(page, int) or isinstance(page, bool) or page < 1:
-        raise BadInput(
-            "lt:page must be the page number.",
-            detail_vi="Thiếu số trang của ghi chú.",
-            extra={"field": "lt:page"},
-        )
-    audience = body.get("lt:audience", [])
-    if not isinstance(audience, list) or not all(isinstance(a, str) for a in audience):
-        raise BadInput(
-            "lt:audience must be a list of logins.",
-            detail_vi="Danh sách người được chia sẻ không hợp lệ.",
-            extra={"field": "lt:audience"},
-        )
-    if not isinstance(body.get("target", {}), dict | str):
-        raise BadInput("target must be an object.", detail_vi="Đích của ghi chú không hợp lệ.")
-    check_ink(body)
-    return page, [str(a) for a in audience]
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

@@ -291,3 +291,48 @@ def test_secretariat_invites_from_the_page_and_english_everywhere(
     tablet.get_by_test_id("wall-quorum").filter(has_text="Có mặt").wait_for()
     for ctx in (tablet_ctx, desk_ctx):
         ctx.close()
+
+
+def test_confidential_papers_are_not_kept_offline(server: LiveServer, browser: Any) -> None:
+    url = server.url
+    desk_ctx, desk = login(browser, url, "thuky.hdnd", tablet=False)
+    s = call(desk, "POST", url + "/api/v1/sessions", data={"title": "Kỳ họp kín"})
+    api = f"{url}/api/v1/sessions/{s['id']}"
+    call(desk, "POST", api + "/invitations", data={"login": "daibieu2", "role": "member"})
+    item = call(desk, "POST", api + "/agenda", data={"title": "Nhân sự"})
+    papers = [
+        call(
+            desk,
+            "POST",
+            api + "/papers",
+            multipart={
+                "file": {"name": "p.pdf", "mimeType": "application/pdf", "buffer": sample_pdf(3)},
+                "item_id": str(item["id"]),
+                "title": title,
+                **extra,
+            },
+        )
+        for title, extra in (
+            ("Tờ trình", {}),
+            ("Báo cáo mật", {"confidential": "true", "readers": "daibieu2"}),
+        )
+    ]
+    tablet_ctx, tablet = login(browser, url, "daibieu2")
+    tablet.goto(f"{url}/sessions/{s['id']}")
+    tablet.get_by_test_id(f"paper-{papers[1]['id']}").wait_for()
+    tablet.get_by_test_id("save-offline").click()
+    tablet.get_by_test_id("flash").filter(has_text="Đã lưu").wait_for(timeout=20_000)
+    tablet.goto(f"{url}/sessions/{s['id']}/papers/{papers[1]['id']}")
+    tablet.wait_for_selector("[data-testid=page-canvas][data-rendered='1']", timeout=20_000)
+    kept = tablet.evaluate(
+        """async () => {
+          const paths = [];
+          for (const name of await caches.keys())
+            for (const req of await (await caches.open(name)).keys()) paths.push(new URL(req.url).pathname);
+          return paths;
+        }"""
+    )
+    files = {p for p in kept if p.endswith("/file")}
+    assert files == {f"/api/v1/sessions/{s['id']}/papers/{papers[0]['id']}/file"}, kept
+    for ctx in (tablet_ctx, desk_ctx):
+        ctx.close()

@@ -2,11 +2,24 @@
 // in Cache Storage when the member asks, and PDF.js's range requests are answered from them.
 // Pages, scripts and JSON are network-first with the cache as fallback, so a tablet that loses
 // the network keeps the papers, its notes and the last state it saw.
-const CACHE = "lt-sessions-v1";
+// A file or JSON answer marked "no-store" (a confidential paper, its marked download) is never
+// kept.  Pages are: every HTML page says no-store to keep it out of the browser's HTTP cache, and
+// the session's pages are what this worker keeps on purpose (dropped at logout).
+const CACHE = "lt-sessions-v2";
 const FILE = /^\/api\/v1\/sessions\/\d+\/papers\/\d+\/file$/;
 
+function storable(resp) {
+  if (!resp.ok || resp.status !== 200) return false;
+  const page = (resp.headers.get("Content-Type") || "").startsWith("text/html");
+  return page || !/\bno-store\b/i.test(resp.headers.get("Cache-Control") || "");
+}
+
 self.addEventListener("install", () => self.skipWaiting());
-self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
+// v1 kept confidential papers too: older caches go when this worker takes over
+self.addEventListener("activate", (event) => event.waitUntil((async () => {
+  for (const key of await caches.keys()) if (key !== CACHE) await caches.delete(key);
+  await self.clients.claim();
+})()));
 
 self.addEventListener("message", (event) => {
   const msg = event.data || {};
@@ -17,7 +30,7 @@ self.addEventListener("message", (event) => {
     for (const url of msg.urls) {
       try {
         const resp = await fetch(url, { credentials: "same-origin" });
-        if (resp.ok) { await cache.put(url, resp); done += 1; }
+        if (storable(resp)) { await cache.put(url, resp); done += 1; }
       } catch (_e) { /* offline already: keep what we have */ }
     }
     event.source?.postMessage({ type: "cached", count: done, total: msg.urls.length });
@@ -68,7 +81,7 @@ self.addEventListener("fetch", (event) => {
     const cache = await caches.open(CACHE);
     try {
       const resp = await fetch(request);
-      if (resp.ok && resp.status === 200 && !loggedOut(resp)) cache.put(url.pathname + url.search, resp.clone());
+      if (storable(resp) && !loggedOut(resp)) cache.put(url.pathname + url.search, resp.clone());
       // Logged out (expired, or "log out everywhere" from another device): the papers kept for
       // this person go too.  A logout on this tablet clears them already (Clear-Site-Data).
       if (loggedOut(resp)) await caches.delete(CACHE);
