@@ -1,7 +1,14 @@
 """Evidence bundles (hồ sơ chứng cứ): for one document, a ZIP with the signed PDF and
 attachments, every message exchanged for it (the exact bytes), every signed receipt, the peers'
 seal certificates, the timeline and the message-log entries; and the offline check of a bundle
-(``lienthong verify-bundle``)."""
+(``lienthong verify-bundle``).
+
+Each party gets its own bundle. The sender's agency is a party to every message of its document
+and sees them all; a recipient agency sees in full only the messages that concern it (its copy
+of the document, its statuses, requests addressed to it) with their receipts. Every other
+message-log entry appears only as a salted commitment (:func:`documents.msglog.commitment`), so a
+recipient can neither read another agency's handling nor guess it back from a digest.
+"""
 
 from __future__ import annotations
 
@@ -22,11 +29,13 @@ from documents import interop, service
 from documents.errors import DocumentNotFound
 from documents.federation.receipts import ReceiptError, verify_receipt
 from documents.models import MessageLogEntry, OutboxMessage, Receipt
+from documents.msglog import commitment, entry_hash
 from documents.service import Services
 from server.auth.principal import Principal
 from signing.trust import load_certs
 
-FORMAT = "lienthong-evidence/1"
+FORMAT = "lienthong-evidence/2"
+FORMATS = ("lienthong-evidence/1", FORMAT)
 
 
 def _sha(data: bytes) -> str:
@@ -62,27 +71,18 @@ async def build_bundle(svc: Services, p: Principal, public_id: str) -> bytes:
         return view, receipts, outbox, log
 
     view, receipts, outbox, log = await svc.db.read("evidence", txn)
+    party = None if view["role"] == "sender" else p.agency_code
+    own = {e.message_id for e in log if party is None or party in e.agencies.split()}
+    receipts = [r for r in receipts if party is None or r.message_id in own]
     out = io.BytesIO()
     manifest: dict[str, Any] = {
         "format": FORMAT,
+        "party": {"agency_code": p.agency_code, "role": view["role"]},
         "document": {k: v for k, v in view.items() if k != "recipients"},
         "timeline": view["recipients"],
         "files": {},
         "receipts": [],
-        "message_log": [
-            {
-                "seq": e.seq,
-                "at": e.at.isoformat(),
-                "direction": e.direction,
-                "kind": e.kind,
-                "message_id": e.message_id,
-                "peer": e.peer,
-                "digest": e.digest,
-                "prev_hash": e.prev_hash,
-                "hash": e.hash,
-            }
-            for e in log
-        ],
+        "message_log": [_log_entry(e) if e.message_id in own else _committed(e) for e in log],
         "generated_at": dt.datetime.now(dt.UTC).isoformat(),
     }
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -108,6 +108,8 @@ async def build_bundle(svc: Services, p: Principal, public_id: str) -> bytes:
             }
             put(entry["receipt"], rec.cms)
             queued = outbox.get(rec.message_id)
+            if queued is not None and queued.peer != rec.peer:
+                queued = None  # another peer's message: never rebuilt under this receipt
             body: bytes | None = None
             if rec.direction == "out" and queued is not None:
                 body = await _rebuild(svc, queued)
@@ -130,6 +132,26 @@ async def build_bundle(svc: Services, p: Principal, public_id: str) -> bytes:
             "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2, default=str)
         )
     return out.getvalue()
+
+
+def _log_entry(e: MessageLogEntry) -> dict[str, Any]:
+    return {
+        "seq": e.seq,
+        "at": e.at.isoformat(),
+        "direction": e.direction,
+        "kind": e.kind,
+        "message_id": e.message_id,
+        "document_public_id": e.document_public_id,
+        "peer": e.peer,
+        "digest": e.digest,
+        "prev_hash": e.prev_hash,
+        "hash": e.hash,
+    }
+
+
+def _committed(e: MessageLogEntry) -> dict[str, Any]:
+    """Another party's entry: its place in the log and a salted commitment, nothing else."""
+    return {"seq": e.seq, "commitment": commitment(e.salt, e.hash) if e.salt else None}
 
 
 async def _rebuild(svc: Services, queued: OutboxMessage) -> bytes | None:
@@ -164,7 +186,7 @@ def verify_bundle(data: bytes, pinned: list[Path] | None = None) -> list[Check]:
         manifest = json.loads(zf.read("manifest.json"))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         return [Check(False, f"Không đọc được hồ sơ: {exc}")]
-    if manifest.get("format") != FORMAT:
+    if manifest.get("format") not in FORMATS:
         return [Check(False, "Không phải hồ sơ chứng cứ Liên Thông.")]
     names = set(zf.namelist())
     for name, digest in manifest["files"].items():
@@ -174,7 +196,9 @@ def verify_bundle(data: bytes, pinned: list[Path] | None = None) -> list[Check]:
     if extra:
         checks.append(Check(False, f"Có tệp lạ ngoài danh mục: {', '.join(sorted(extra))}."))
     pinned_certs = [c for path in pinned or [] for c in load_certs(path.read_bytes(), str(path))]
-    logged = {(e["message_id"], e["digest"]) for e in manifest.get("message_log", [])}
+    entries = manifest.get("message_log", [])
+    checks += _log_checks(entries)
+    logged = {(e["message_id"], e["digest"]) for e in entries if "message_id" in e}
     for entry in manifest["receipts"]:
         mid = entry["message_id"]
         if not entry.get("message") or not entry.get("seal_cert"):
@@ -206,5 +230,36 @@ def verify_bundle(data: bytes, pinned: list[Path] | None = None) -> list[Check]:
         in_log = (mid, _sha(message)) in logged
         checks.append(
             Check(in_log, f"Nhật ký truyền nhận {'có' if in_log else 'KHÔNG có'} thông điệp {mid}.")
+        )
+    return checks
+
+
+def _log_checks(entries: list[dict[str, Any]]) -> list[Check]:
+    """Each entry shown in full must hash as it did in the server's chain; the others are
+    commitments, counted (they prove nothing offline until their salt and entry are shown)."""
+    checks: list[Check] = []
+    for e in entries:
+        if "message_id" not in e or "document_public_id" not in e:
+            continue  # a commitment, or a bundle of the first format (no document id)
+        fields = [
+            e["direction"],
+            e["kind"],
+            e["message_id"],
+            e["document_public_id"],
+            e["peer"],
+            e["digest"],
+        ]
+        at = dt.datetime.fromisoformat(e["at"])
+        ok = entry_hash(e["prev_hash"], e["seq"], at, fields) == e["hash"]
+        checks.append(
+            Check(ok, f"Nhật ký mục {e['seq']}: {'khớp' if ok else 'KHÔNG khớp'} chuỗi băm.")
+        )
+    hidden = sum(1 for e in entries if "commitment" in e)
+    if hidden:
+        checks.append(
+            Check(
+                True,
+                f"Nhật ký: {hidden} mục của bên khác chỉ có cam kết (có muối), không kèm nội dung.",
+            )
         )
     return checks

@@ -118,12 +118,55 @@ def _is_pdf(att: EdxmlAttachment) -> bool:
     return att.content_type == "application/pdf" or att.name.lower().endswith(".pdf")
 
 
+def envelope_verified(data: bytes, message: EdxmlDocument) -> bool:
+    """Whether the envelope's metadata (From, Code, Subject…) is bound to its sender.
+
+    Hook for the envelope's own XML signature (``ds:Signature`` in the edXML header, QCVN 102),
+    which is not checked yet (a separate issue): until it is, every manual import is stored with
+    ``metadata_verified`` False, because the PDF's signature covers the file, not the number or
+    subject a clerk may have edited in the envelope. A check that verifies the signature against
+    the sending agency's registered certificate returns True here.
+    """
+    return False
+
+
+async def _refuse_channel_senders(svc: Services, message: EdxmlDocument) -> None:
+    """Refuse a package claiming a sender that has its own authenticated channel to us.
+
+    An agency on this server sends through the app, one on a known federation peer through that
+    peer (which authenticates the server and may speak only for its agencies): a manual import
+    in their name can only be a copy someone edited, so it is never taken in.
+    """
+    code = message.sender.organ_id
+
+    async def local(session: AsyncSession) -> bool:
+        return code in await repo.agencies_by_code_txn(session, [code])
+
+    peer = svc.federation.peer_for_agency(code) if svc.federation else None
+    if peer is None and not await svc.db.read("edxml_sender", local):
+        return
+    channel = f"máy chủ liên thông {peer.name}" if peer else "hệ thống Liên Thông trên máy chủ này"
+    raise Forbidden(
+        f"The package claims to come from {code}, which sends only through "
+        f"{'federation peer ' + peer.name if peer else 'this server'}; it cannot be imported.",
+        detail_vi=(
+            f"Gói tin khai là của {code} nhưng không đến qua kênh liên thông của đơn vị đó "
+            f"({channel}); văn bản của đơn vị này chỉ được nhận qua kênh đó, không nhập thủ công."
+        ),
+        code="documents.import_sender",
+    )
+
+
 async def import_edxml(svc: Services, p: Principal, data: bytes) -> tuple[str, bool]:
     """Receive an edXML document into the caller's agency's inbox.
 
     The main file is the first PDF; it must carry a valid signature, as for a send. The message
     id is derived from the envelope's DocumentId and the main file's digest, so importing the
     same message again changes nothing and returns the same document (``created`` False).
+
+    The envelope is only as trustworthy as the hands it passed through: a sender on this server
+    or on a known peer is refused (:func:`_refuse_channel_senders`), and any other import is
+    stored with its metadata marked unverified (:func:`envelope_verified`).
     """
     if not p.has(Role.CLERK):
         raise Forbidden(
@@ -136,6 +179,8 @@ async def import_edxml(svc: Services, p: Principal, data: bytes) -> tuple[str, b
             "The message is not addressed to your agency.",
             "Thông điệp không gửi tới cơ quan của bạn.",
         )
+    await _refuse_channel_senders(svc, message)
+    verified = envelope_verified(data, message)
     pdfs = [a for a in message.attachments if _is_pdf(a)]
     if not pdfs:
         raise BadField(
@@ -199,6 +244,7 @@ async def import_edxml(svc: Services, p: Principal, data: bytes) -> tuple[str, b
             created_at=now,
             sent_at=message.sent_at or now,
             signature_summary=summary,
+            metadata_verified=verified,
         )
         session.add(doc)
         await session.flush()
@@ -225,6 +271,7 @@ async def import_edxml(svc: Services, p: Principal, data: bytes) -> tuple[str, b
             document_public_id=public_id,
             digest=hashlib.sha256(data).hexdigest(),
             peer=message.sender.organ_id,
+            agencies=[p.agency_code],
         )
         await append_txn(
             session,

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Date,
     ForeignKey,
     Index,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.expression import true
 
 from server.db.base import Base, UtcDateTime, utcnow
 
@@ -85,6 +87,11 @@ class Document(Base):
     """The document's public id on the origin server."""
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
     """The document this one replaces (edXML business type 3); the old one stays readable."""
+    metadata_verified: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    """Whether the metadata (sender, number, subject…) is bound to an authenticated source: sent
+    here, or received from the sender's federation peer. False for a manual edXML import: the PDF
+    signature covers the file, not the envelope's metadata (until the envelope's own signature is
+    checked)."""
 
 
 class Attachment(Base):
@@ -177,6 +184,13 @@ class MessageLogEntry(Base):
     """SHA-256 of the message's canonical content."""
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    agencies: Mapped[str] = mapped_column(Text, default="", server_default="")
+    """The recipient agencies the message concerns (space-separated codes): an evidence bundle
+    shows the entry in full to them and to the sender, to others only as a salted commitment.
+    Not part of the chain hash."""
+    salt: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    """Random salt (hex) of the entry's commitment in other parties' evidence bundles; never
+    leaves the server in a bundle of a party that does not see the entry."""
 
 
 class OutboxMessage(Base):

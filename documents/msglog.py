@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -34,6 +36,15 @@ def digest_of(data: Any) -> str:
     return hashlib.sha256(canonical(data)).hexdigest()
 
 
+def commitment(salt: str, entry_hash_hex: str) -> str:
+    """A salted commitment to one log entry: SHA-256 over the salt and the entry's chain hash.
+
+    Shown instead of the entry to a party the message does not concern: without the salt, which
+    stays on the server, the entry's low-entropy content (a status code, "Số đến 3/2026") cannot
+    be guessed back from it; revealing salt and entry later proves the entry was there."""
+    return hashlib.sha256(bytes.fromhex(salt) + entry_hash_hex.encode("ascii")).hexdigest()
+
+
 def entry_hash(prev: str, seq: int, at: datetime, fields: list[str]) -> str:
     body = canonical([seq, at.isoformat(), *fields])
     return hashlib.sha256(prev.encode("ascii") + body).hexdigest()
@@ -48,9 +59,14 @@ async def append_log_txn(
     document_public_id: str,
     digest: str,
     peer: str = "",
+    agencies: Iterable[str] = (),
 ) -> MessageLogEntry:
     """Append one message to the chain inside the caller's transaction (the returned entry is a
-    copy of what was written, not attached to the session)."""
+    copy of what was written, not attached to the session).
+
+    ``agencies``: the recipient agencies the message concerns (whose handling it is); evidence
+    bundles show the entry to them and to the sender, to anyone else as a salted commitment.
+    """
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
     last = (
@@ -75,6 +91,8 @@ async def append_log_txn(
         "digest": digest,
         "prev_hash": prev,
         "hash": entry_hash(prev, seq, at, fields),
+        "agencies": " ".join(sorted(set(agencies))),
+        "salt": secrets.token_hex(16),
     }
     # a Core insert: the ORM's unit of work for one row cost more than the statement itself
     await session.execute(insert(cast(Table, MessageLogEntry.__table__)).values(values))

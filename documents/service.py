@@ -362,6 +362,7 @@ async def send_document(
                 document_public_id=public_id,
                 digest=digest_of(envelope),
                 peer=code,
+                agencies=[code],
             )
         await append_txn(
             session,
@@ -612,6 +613,7 @@ async def change_status(
                 {"id": doc.public_id, "from": rec.agency_code, "code": code.value, "note": note}
             ),
             peer=doc.sender_code,
+            agencies=[rec.agency_code],
         )
         if doc.origin_peer and doc.origin_ref:
             await _status_back_txn(session, doc, rec, code, note, p)
@@ -725,6 +727,11 @@ async def document_view_txn(session: AsyncSession, p: Principal, public_id: str)
     return view
 
 
+UNVERIFIED_VI = "Thông tin văn bản chưa được xác thực (nhập thủ công)"
+"""Shown with a manually imported document: its PDF may be validly signed, but the number,
+subject and sender come from an envelope nobody authenticated."""
+
+
 def document_summary(doc: Document, names: dict[str, str]) -> dict[str, Any]:
     return {
         "id": doc.public_id,
@@ -741,6 +748,8 @@ def document_summary(doc: Document, names: dict[str, str]) -> dict[str, Any]:
         "confidentiality": doc.confidentiality,
         "due_date": _iso(doc.due_date),
         "sent_at": _iso(doc.sent_at),
+        "metadata_verified": doc.metadata_verified,
+        "metadata_note_vi": "" if doc.metadata_verified else UNVERIFIED_VI,
     }
 
 

@@ -139,8 +139,10 @@ async def deliver(svc: Services, fed: Federation, msg: Claimed) -> bool:
             answer = await resp.json(content_type=None)
             if resp.status != 200:
                 raise RuntimeError(f"HTTP {resp.status}: {str(answer)[:500]}")
+        if answer.get("message_id") != msg.message_id:
+            raise RuntimeError(f"the receipt is for message {answer.get('message_id')!r}")
         receipt = base64.b64decode(answer["receipt"])
-        verify_receipt(receipt, digest, peer.seal_cert)
+        verify_receipt(receipt, digest, peer.seal_cert)  # only the addressed peer's seal counts
     except Exception as exc:  # every failure is retried; the reason is kept on the row
         reason = f"{type(exc).__name__}: {exc}"
         log.info("delivery of %s to %s failed: %s", msg.message_id, msg.peer, reason)
@@ -183,6 +185,7 @@ async def deliver(svc: Services, fed: Federation, msg: Claimed) -> bool:
             document_public_id=local,
             digest=digest,
             peer=peer.name,
+            agencies=msg.payload.get("to") or [str(msg.payload.get("agency", ""))],
         )
         if msg.kind == "document":
             for rec, sender_code in await repo.recipients_by_public_id_txn(session, ref):
@@ -283,10 +286,21 @@ def parse_arrival(headers: Any, body: bytes) -> Arrival:
     )
 
 
-async def _stored_receipt(session: AsyncSession, message_id: str) -> Receipt | None:
+async def _stored_receipt(session: AsyncSession, peer: Peer, message_id: str) -> Receipt | None:
+    """Our receipt for a message ``peer`` delivered before (a copy gets it again).
+
+    Bound to the peer: a message id another peer already used is refused, never answered with
+    that peer's receipt (which would tell the caller of a document it may not know, and let it
+    stand in for the real message)."""
     found: Receipt | None = await session.scalar(
         select(Receipt).where(Receipt.message_id == message_id, Receipt.direction == "in")
     )
+    if found is not None and found.peer != peer.name:
+        raise Forbidden(
+            f"Message id {message_id} was used by another server.",
+            detail_vi="Mã thông điệp này đã được một máy chủ liên thông khác sử dụng.",
+            code="documents.message_id_taken",
+        )
     return found
 
 
@@ -309,7 +323,7 @@ async def receive(svc: Services, fed: Federation, p: Principal, arrival: Arrival
         )
 
     async def known(session: AsyncSession) -> Receipt | None:
-        return await _stored_receipt(session, arrival.message_id)
+        return await _stored_receipt(session, peer, arrival.message_id)
 
     stored = await svc.db.read_one("federation_known", known)
     if stored is not None:
@@ -362,7 +376,7 @@ async def _receive_document(
     events: Events = []
 
     async def txn(session: AsyncSession) -> dict[str, Any]:
-        stored = await _stored_receipt(session, arrival.message_id)
+        stored = await _stored_receipt(session, peer, arrival.message_id)
         if stored is not None:
             return _answer(stored)
         if message.sender.organ_id not in peer.agencies:
@@ -450,6 +464,7 @@ async def _receive_document(
             document_public_id=public_id,
             digest=arrival.digest,
             peer=peer.name,
+            agencies=codes,
         )
         await append_txn(
             session,
@@ -478,7 +493,7 @@ async def _receive_status(
     events: Events = []
 
     async def txn(session: AsyncSession) -> dict[str, Any]:
-        stored = await _stored_receipt(session, arrival.message_id)
+        stored = await _stored_receipt(session, peer, arrival.message_id)
         if stored is not None:
             return _answer(stored)
         doc = await repo.get_document_txn(session, arrival.ref)
@@ -535,6 +550,7 @@ async def _receive_status(
             document_public_id=doc.public_id,
             digest=arrival.digest,
             peer=peer.name,
+            agencies=[agency],
         )
         await session.flush()
         events.append(
@@ -567,7 +583,7 @@ async def _receive_request(
     events: Events = []
 
     async def txn(session: AsyncSession) -> dict[str, Any]:
-        stored = await _stored_receipt(session, arrival.message_id)
+        stored = await _stored_receipt(session, peer, arrival.message_id)
         if stored is not None:
             return _answer(stored)
         doc = await _received_txn(session, peer, arrival.ref)
@@ -623,6 +639,7 @@ async def _receive_request(
             document_public_id=doc.public_id,
             digest=arrival.digest,
             peer=peer.name,
+            agencies=codes,
         )
         await session.flush()
         return _answer(row)

@@ -37,6 +37,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "docs.send": ("Gửi văn bản", "Send"),
     "docs.sent_ok": ("Đã gửi văn bản.", "The document was sent."),
     "docs.signature": ("Chữ ký số", "Signature"),
+    "docs.unverified": (
+        "Thông tin văn bản chưa được xác thực (nhập thủ công)",
+        "The document's details are not verified (imported by hand)",
+    ),
     "docs.timeline": ("Quá trình xử lý", "Handling timeline"),
     "docs.register": ("Vào sổ", "Register"),
     "docs.refuse": ("Từ chối tiếp nhận", "Refuse"),
