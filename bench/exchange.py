@@ -161,7 +161,7 @@ async def _pg(sql: str) -> None:
 
 _PROFILED_SERVE = """
 import cProfile, sys, time
-from server.cli import main
+from lienthong.cli import main
 profiler = cProfile.Profile(time.thread_time)
 try:
     profiler.runcall(main, ["serve"])
@@ -173,7 +173,7 @@ finally:
 def _serve_command(profile_dir: Path | None, name: str) -> list[str]:
     """``lienthong serve``, under cProfile (stats written at shutdown) with ``--profile``."""
     if profile_dir is None:
-        return [sys.executable, "-m", "server.cli", "serve"]
+        return [sys.executable, "-m", "lienthong.cli", "serve"]
     profile_dir.mkdir(parents=True, exist_ok=True)
     return [sys.executable, "-c", _PROFILED_SERVE, str(profile_dir / f"{name}.prof")]
 
@@ -207,8 +207,8 @@ class Pair:
         return f"http://127.0.0.1:{self.ports[side]}"
 
     async def start(self) -> None:
+        from lienthong.app import MIGRATION_DIRS
         from server.accounts.agencies import AgencyRow
-        from server.app import MIGRATION_DIRS
         from server.db.migrate import upgrade
         from signing.trust import TrustStore
 

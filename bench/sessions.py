@@ -364,7 +364,7 @@ def main() -> None:
         "LIENTHONG_HOST": "127.0.0.1",
         "LIENTHONG_LOG_LEVEL": "WARNING",
     }
-    cli = [sys.executable, "-m", "server.cli"]
+    cli = [sys.executable, "-m", "lienthong.cli"]
     subprocess.run([*cli, "db", "upgrade"], env=env, check=True, cwd=ROOT, capture_output=True)
     seeded = asyncio.run(seed(f"sqlite+aiosqlite:///{data_dir / 'lienthong.db'}", n))
     log = (data_dir / "server.log").open("wb")

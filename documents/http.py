@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -26,9 +25,6 @@ from server.http.jsonio import json_ok, read_json_object
 from server.http.keys import CONFIG_KEY, DB_KEY
 from server.http.openapi import OPENAPI_KEY, ApiRoutes
 from server.realtime import HUB_KEY
-
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-"""The domain's Alembic version directory, listed in ``server.app.MIGRATION_DIRS``."""
 
 routes = ApiRoutes()
 TAGS = ("documents",)

@@ -1,8 +1,9 @@
-"""The ``lienthong`` console command.
+"""The platform's subcommands of ``lienthong``: agencies, people, API tokens, the audit log.
 
-Platform subcommands live here; each domain adds its own through an ``add_commands(subparsers)``
-function, which this assembly calls.  Every subcommand returns an exit code: 0 success, 1 a check
-failed, 2 unusable input or configuration.
+The command itself (``serve``, ``db upgrade``, ``demo`` and the parser) is the assembly's,
+:mod:`lienthong.cli`; this module, like each domain's ``cli`` module, only adds its subcommands
+through :func:`add_commands`.  Every subcommand returns an exit code: 0 success, 1 a check failed,
+2 unusable input or configuration.
 """
 
 from __future__ import annotations
@@ -11,19 +12,18 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from server.config import Config, load_config
-from server.errors import LienThongError
 
 T = TypeVar("T")
 
 Command = Callable[[argparse.Namespace], int]
 
 
-def _config(args: argparse.Namespace) -> Config:
+def load_cli_config(args: argparse.Namespace) -> Config:
     config = load_config(getattr(args, "config", None))
     overrides: dict[str, Any] = {}
     if getattr(args, "port", None):
@@ -37,7 +37,7 @@ def _config(args: argparse.Namespace) -> Config:
     return config
 
 
-def _run_db(config: Config, fn: Callable[[Any], Awaitable[T]]) -> T:
+def run_with_db(config: Config, fn: Callable[[Any], Awaitable[T]]) -> T:
     from server.db import Database
 
     async def main() -> T:
@@ -48,92 +48,6 @@ def _run_db(config: Config, fn: Callable[[Any], Awaitable[T]]) -> T:
             await db.close()
 
     return asyncio.run(main())
-
-
-def _migration_dirs() -> list[Path]:
-    from server.app import MIGRATION_DIRS
-
-    return MIGRATION_DIRS
-
-
-def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    from server.db.migrate import upgrade
-
-    config = _config(args)
-    config.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(config.database.url.reveal(), _migration_dirs())
-    print("database is up to date")
-    return 0
-
-
-def cmd_serve(args: argparse.Namespace) -> int:
-    from aiohttp import web
-
-    from server.app import create_app
-    from server.db.migrate import is_current
-    from server.gctune import tune_for_latency
-    from server.http.tls import server_ssl_context
-    from server.logs import JsonAccessLogger, setup_logging
-
-    config = _config(args)
-    # one briefing media worker per core unless set (meetings/briefings/workers.py)
-    os.environ.setdefault("LIENTHONG_BRIEFINGS_WORKERS", "auto")
-    setup_logging(config.log_level)
-    config.data_dir.mkdir(parents=True, exist_ok=True)
-    url = config.database.url.reveal()
-    if not asyncio.run(is_current(url, _migration_dirs())):
-        print(
-            "The database is not at the current schema: run 'lienthong db upgrade' first.",
-            file=sys.stderr,
-        )
-        return 2
-    import uvloop  # a dependency (pyproject.toml); the server runs on Linux
-
-    uvloop.install()
-    try:
-        ssl_context = server_ssl_context(config.http)
-    except LienThongError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
-    scheme = "https" if ssl_context is not None else "http"
-    address = f"{scheme}://{config.http.host}:{config.http.port}"
-    print(f"Liên Thông đang chạy tại {address}  (Ctrl+C để dừng)", flush=True)
-    app = create_app(config)
-    tune_for_latency(app)
-    web.run_app(
-        app,
-        host=config.http.host,
-        port=config.http.port,
-        ssl_context=ssl_context,
-        backlog=config.http.backlog,
-        access_log_class=JsonAccessLogger,
-        print=None,
-    )
-    return 0
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    from server.app import DEMO_SEEDERS
-    from server.db import Database
-    from server.demo import ACCOUNTS, DEMO_PASSWORD, seed_demo
-
-    config = _config(args)
-
-    async def seed_all(db: Database) -> tuple[int, list[str]]:
-        added = await seed_demo(db)
-        lines = [line for seed in DEMO_SEEDERS if (line := await seed(db, config))]
-        return added, lines
-
-    added, lines = _run_db(config, seed_all)
-    print(
-        f"Tỉnh demo sẵn sàng ({added} tài khoản mới). Tài khoản demo, mật khẩu chung: {DEMO_PASSWORD}"
-    )
-    for acc in ACCOUNTS:
-        roles = ",".join(r.value for r in acc.roles)
-        print(f"  {acc.login:<18} {roles:<12} {acc.full_name}")
-    for line in lines:
-        print(line)
-    return 0
 
 
 def cmd_agency_import(args: argparse.Namespace) -> int:
@@ -153,7 +67,7 @@ def cmd_agency_import(args: argparse.Namespace) -> int:
         print(f"imported {len(rows)} agencies: {created} created, {updated} updated")
         return 0
 
-    return _run_db(_config(args), run)
+    return run_with_db(load_cli_config(args), run)
 
 
 def cmd_agency_export(args: argparse.Namespace) -> int:
@@ -164,7 +78,7 @@ def cmd_agency_export(args: argparse.Namespace) -> int:
         sys.stdout.write(to_json(rows) + "\n" if args.format == "json" else to_csv(rows))
         return 0
 
-    return _run_db(_config(args), run)
+    return run_with_db(load_cli_config(args), run)
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
@@ -192,7 +106,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
         print(f"user {args.login} created (id {user_id})")
         return 0
 
-    return _run_db(_config(args), run)
+    return run_with_db(load_cli_config(args), run)
 
 
 def cmd_token_create(args: argparse.Namespace) -> int:
@@ -212,7 +126,7 @@ def cmd_token_create(args: argparse.Namespace) -> int:
         print(await db.write("create_token", txn))
         return 0
 
-    return _run_db(_config(args), run)
+    return run_with_db(load_cli_config(args), run)
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
@@ -230,26 +144,11 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         )
         return 1
 
-    return _run_db(_config(args), run)
+    return run_with_db(load_cli_config(args), run)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lienthong", description="Liên Thông server")
-    parser.add_argument("--config", type=Path, help="TOML configuration file")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    serve = sub.add_parser("serve", help="start the server")
-    serve.add_argument("--config", type=Path, help="TOML configuration file")
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
-    serve.set_defaults(func=cmd_serve)
-
-    db = sub.add_parser("db", help="database schema")
-    db_sub = db.add_subparsers(dest="db_command", required=True)
-    db_sub.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
-
-    sub.add_parser("demo", help="seed the demo province (idempotent)").set_defaults(func=cmd_demo)
-
+def add_commands(sub: Any) -> None:
+    """Add the platform's subcommands to the ``lienthong`` parser's subparsers."""
     agency = sub.add_parser("agency", help="agencies")
     agency_sub = agency.add_subparsers(dest="agency_command", required=True)
     imp = agency_sub.add_parser(
@@ -281,38 +180,3 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="the audit log")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     audit_sub.add_parser("verify", help="check the hash chain").set_defaults(func=cmd_audit_verify)
-
-    for add_commands in _domain_commands():
-        add_commands(sub)
-    return parser
-
-
-def _domain_commands() -> list[Callable[[Any], None]]:
-    found: list[Callable[[Any], None]] = []
-    try:
-        from signing.cli import add_commands as signing_commands
-    except ImportError:
-        pass
-    else:
-        found.append(signing_commands)
-    from documents.cli import add_commands as documents_commands
-
-    found.append(documents_commands)
-    return found
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    func: Command = args.func
-    try:
-        return func(args)
-    except LienThongError as err:
-        print(f"lỗi: {err.detail_vi}\nerror: {err.detail}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

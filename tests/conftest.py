@@ -24,11 +24,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lienthong.app import MIGRATION_DIRS, create_app
 from server.accounts.agencies import AgencyRow, import_rows_txn
 from server.accounts.passwords import hash_password
 from server.accounts.tokens import create_token_txn
 from server.accounts.users import create_user_txn, get_user_txn
-from server.app import MIGRATION_DIRS, create_app
 from server.auth.principal import Role
 from server.config import Config, load_config
 from server.db import Database

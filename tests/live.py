@@ -55,7 +55,7 @@ class LiveServer:
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "server.cli", *args],
+            [sys.executable, "-m", "lienthong.cli", *args],
             env=self.env,
             capture_output=True,
             text=True,
@@ -70,7 +70,7 @@ class LiveServer:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "server.cli", "serve"],
+                [sys.executable, "-m", "lienthong.cli", "serve"],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

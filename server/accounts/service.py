@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.agencies import AgencyRow, create_agency_txn, import_rows_txn
 from server.accounts.passwords import hash_password_async
+from server.accounts.principal import Principal, Role
 from server.accounts.users import (
     check_password,
     create_user_txn,
@@ -21,7 +22,6 @@ from server.accounts.users import (
     set_roles_txn,
 )
 from server.audit.log import append_txn
-from server.auth.principal import Principal, Role
 from server.db import Database
 
 

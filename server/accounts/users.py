@@ -15,9 +15,9 @@ from server.accounts.agencies import get_agency_txn
 from server.accounts.errors import BadRole, DuplicateUser, UnknownUser
 from server.accounts.models import Agency, ApiToken, User, UserRole
 from server.accounts.passwords import MIN_LENGTH
+from server.accounts.principal import Principal, Role
 from server.accounts.tokens import PREFIX as TOKEN_PREFIX
 from server.accounts.tokens import digest as token_digest
-from server.auth.principal import Principal, Role
 from server.db.base import utcnow
 from server.errors import ValidationFailed
 

@@ -1,53 +1,13 @@
-"""The authenticated caller of a request, and the roles officials hold."""
+"""The authenticated caller of a request (:class:`Principal`, defined with the accounts)."""
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass
-from typing import Literal
-
 from aiohttp import web
 
+from server.accounts.principal import Principal, Role
 from server.errors import Forbidden, Unauthorized
 
-
-class Role(enum.StrEnum):
-    """Roles an official can hold in their agency (several at once)."""
-
-    ADMIN = "admin"
-    """Quản trị: manages agencies, people and trust roots."""
-    CLERK = "clerk"
-    """Văn thư: sends, registers and files official documents."""
-    LEADER = "leader"
-    """Lãnh đạo: signs documents, assigns incoming ones."""
-    SECRETARIAT = "secretariat"
-    """Thư ký kỳ họp: runs council sessions."""
-    MEMBER = "member"
-    """Đại biểu: reads papers, speaks and votes in sessions."""
-    ENDPOINT = "endpoint"
-    """Điểm cầu: operates a video-briefing endpoint."""
-    OFFICIAL = "official"
-    """Chuyên viên: handles documents assigned to them."""
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who made a request: an official logged in through a session, or a machine with an API token."""
-
-    user_id: int
-    login: str
-    full_name: str
-    agency_id: int
-    agency_code: str
-    roles: frozenset[Role]
-    via: Literal["session", "token"]
-    session_id: int | None = None
-    """The login session's row id when ``via == "session"``."""
-    agency_name: str = ""
-
-    def has(self, *roles: Role) -> bool:
-        """True when the principal holds at least one of ``roles``."""
-        return any(r in self.roles for r in roles)
+__all__ = ["PRINCIPAL_KEY", "Principal", "Role", "get_principal", "require_principal"]
 
 
 PRINCIPAL_KEY = web.RequestKey("principal", Principal)

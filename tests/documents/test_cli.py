@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from lienthong.cli import main
 from server.auth.principal import Role
-from server.cli import main
 from tests.conftest import People
 from tests.documents.conftest import AGENCY_A, AGENCY_B, SignedFiles
 

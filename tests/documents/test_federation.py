@@ -29,13 +29,13 @@ from documents.evidence import verify_bundle
 from documents.federation.receipts import verify_receipt
 from documents.models import MessageLogEntry, OutboxMessage, Receipt
 from documents.msglog import verify_log_txn
+from lienthong.app import create_app
+from lienthong.cli import main as cli_main
 from server.accounts.agencies import AgencyRow, import_rows_txn
 from server.accounts.passwords import hash_password
 from server.accounts.tokens import create_token_txn
 from server.accounts.users import create_user_txn
-from server.app import create_app
 from server.auth.principal import Role
-from server.cli import main as cli_main
 from server.config import load_config
 from server.db import Database
 from signing.devpki import DevPki

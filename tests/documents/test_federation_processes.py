@@ -62,7 +62,7 @@ class Proc:
         with (self.data / "server.log").open("ab") as log:
             self.proc = await asyncio.to_thread(
                 subprocess.Popen,
-                [sys.executable, "-m", "server.cli", "serve"],
+                [sys.executable, "-m", "lienthong.cli", "serve"],
                 env=self.env,
                 stdout=log,
                 stderr=log,

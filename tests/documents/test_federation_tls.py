@@ -21,8 +21,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from lienthong.app import create_app
 from server.accounts.agencies import AgencyRow
-from server.app import create_app
 from server.auth.principal import Role
 from server.config import load_config
 from server.db import Database

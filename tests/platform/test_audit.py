@@ -62,7 +62,7 @@ async def test_tampering_is_detected(database: Database, tamper: str) -> None:
 
 def test_cli_audit_verify_fails_on_tampering(tmp_path: Path) -> None:
     env = {"LIENTHONG_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
-    cli = [sys.executable, "-m", "server.cli"]
+    cli = [sys.executable, "-m", "lienthong.cli"]
     for args in (["db", "upgrade"], ["demo"], ["audit", "verify"]):
         subprocess.run([*cli, *args], env=env, check=True, capture_output=True)
     import sqlite3

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-CLI = [sys.executable, "-m", "server.cli"]
+CLI = [sys.executable, "-m", "lienthong.cli"]
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ async def test_metrics_only_for_allowed_addresses(
 ) -> None:
     from dataclasses import replace
 
-    from server.app import create_app
+    from lienthong.app import create_app
 
     http = replace(config.http, metrics_allow=("10.0.0.5",), trusted_proxies=("127.0.0.1",))
     client = await aiohttp_client(create_app(replace(config, http=http), database=database))
@@ -42,7 +42,7 @@ async def test_metrics_only_for_allowed_addresses(
 
 
 async def test_readyz_reports_an_unreachable_database(aiohttp_client: Any, config: Config) -> None:
-    from server.app import create_app
+    from lienthong.app import create_app
 
     broken = Database("postgresql+asyncpg://postgres@127.0.0.1:1/none")
     client = await aiohttp_client(create_app(config, database=broken))
@@ -79,7 +79,7 @@ async def test_problem_json_for_bad_requests(client: TestClient[Any, Any], peopl
 async def test_unknown_error_is_a_logged_generic_500(
     aiohttp_client: Any, config: Config, database: Database
 ) -> None:
-    from server.app import create_app
+    from lienthong.app import create_app
 
     app = create_app(config, database=database)
 
@@ -115,7 +115,7 @@ async def test_forwarded_for_is_believed_only_from_trusted_proxies(
 ) -> None:
     from dataclasses import replace
 
-    from server.app import create_app
+    from lienthong.app import create_app
     from server.http.remote import client_address
 
     seen: list[str] = []

@@ -5,7 +5,7 @@ from pathlib import Path
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
-from server.app import MIGRATION_DIRS
+from lienthong.app import MIGRATION_DIRS
 from server.db import Database
 from server.db.migrate import downgrade, is_current, upgrade
 
@@ -39,7 +39,7 @@ async def test_models_match_migrations(database_url: str) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    import server.app  # noqa: F401  (the assembly imports every domain, registering its tables)
+    import lienthong.app  # noqa: F401  (the assembly imports every domain, registering its tables)
     from server.db.base import Base
 
     db = Database(database_url)

@@ -1,16 +1,22 @@
-"""The assembly: builds the aiohttp application from the platform and every domain package.
+"""The application: the platform's middlewares and API, then each domain's API and pages.
 
-This module and :mod:`server.cli` are the only places that import the domains (``web``,
-``documents``, ``meetings``, ``signing``), to mount them; everything else imports one way.
+Route order matters where a fixed path shares a prefix with a parameterised one (the drafts'
+``/api/v1/documents/drafts`` before ``/api/v1/documents/{id}``), so the mounting below is explicit.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from documents.drafts_http import setup_drafts as mount_drafts_api
+from documents.http import setup as mount_documents_api
+from lienthong.demo import DEMO_SEEDERS, DemoSeeder
+from lienthong.migrations import MIGRATION_DIRS
+from meetings.briefings.http import setup as mount_briefings_api
+from meetings.papers.api import setup as mount_papers_api
+from meetings.sessions.http import setup as mount_sessions_api
 from server.api import ROUTES as PLATFORM_ROUTES
 from server.auth.middleware import auth_middleware
 from server.config import Config
@@ -21,38 +27,14 @@ from server.http.openapi import OPENAPI_KEY, ApiRoutes, openapi_handler
 from server.http.problems import problems_middleware
 from server.http.security import security_headers_middleware
 from server.realtime import setup_realtime
-from web.briefings import BRIEFINGS_MIGRATIONS, setup_briefings
-from web.documents import DOCUMENT_MIGRATIONS, setup_documents
-from web.sessions import SESSIONS_MIGRATIONS, setup_sessions
+from signing.http import setup as mount_signing_api
+from web.briefings import add_briefing_pages
+from web.documents import add_document_pages
+from web.sessions import add_session_pages
 from web.shell import setup_web
-from web.signing import setup_signing
+from web.signing import add_signing_pages
 
-MIGRATION_DIRS: list[Path] = []
-"""Alembic version directories of the domain packages, besides the platform's own."""
-MIGRATION_DIRS.append(BRIEFINGS_MIGRATIONS)
-MIGRATION_DIRS.append(SESSIONS_MIGRATIONS)
-MIGRATION_DIRS.append(DOCUMENT_MIGRATIONS)
-
-DemoSeeder = Callable[[Database, Config], Awaitable[str | None]]
-"""Seeds a domain's demo data after the demo accounts (idempotent); returns a line to print."""
-
-
-async def _demo_council_session(db: Database, config: Config) -> str | None:
-    from meetings.sessions.demo import TITLE, seed_demo_session
-
-    added = await seed_demo_session(db, config.files_dir)
-    return f"Kỳ họp demo{' (mới)' if added else ''}: {TITLE} — /sessions"
-
-
-async def _demo_briefing(db: Database, config: Config) -> str | None:
-    from meetings.briefings.demo import TITLE, seed_demo_briefing
-
-    added = await seed_demo_briefing(db)
-    return f"Hội nghị trực tuyến demo{' (mới)' if added else ''}: {TITLE} — /briefings"
-
-
-DEMO_SEEDERS: list[DemoSeeder] = [_demo_council_session, _demo_briefing]
-"""What ``lienthong demo`` seeds besides the province and its accounts, in order."""
+__all__ = ["DEMO_SEEDERS", "MIGRATION_DIRS", "DemoSeeder", "create_app"]
 
 
 def create_app(config: Config, *, database: Database | None = None) -> web.Application:
@@ -91,8 +73,14 @@ def create_app(config: Config, *, database: Database | None = None) -> web.Appli
     app.router.add_get("/api/v1/openapi.json", openapi_handler)
     setup_realtime(app, config)
     setup_web(app)
-    setup_briefings(app)
-    setup_sessions(app)
-    setup_documents(app)
-    setup_signing(app)
+    mount_briefings_api(app)
+    add_briefing_pages(app)
+    mount_sessions_api(app)
+    mount_papers_api(app)
+    add_session_pages(app)
+    mount_drafts_api(app)  # ``/api/v1/documents/drafts`` before ``/api/v1/documents/{id}``
+    mount_documents_api(app)
+    add_document_pages(app)
+    mount_signing_api(app)
+    add_signing_pages(app)
     return app
