@@ -5,6 +5,7 @@ publisher to a hundred halls.  So a publisher's SRTP datagrams are taken at the 
 callback (:mod:`.hooks`), unprotected once, and the plain bytes go to each subscriber slot with
 its SSRC, sequence number and timestamp patched and SRTP re-applied in place (:mod:`.forwarder`).
 STUN, DTLS and SRTCP keep aiortc's normal path; subscribers' RTCP (NACK, PLI, FIR, receiver
-reports) reaches our handlers through the server-side senders.  :mod:`.room` decides who is seen
-and heard (chair, spotlight, last-N by voice activity).
+reports) reaches our handlers through the server-side senders.  :mod:`.room` holds a briefing's
+room; :mod:`.selection` decides who is seen and heard (chair, spotlight, last-N by voice
+activity).
 """

@@ -70,12 +70,20 @@ class HallRecorder:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.frames = 0
-        self.audio_packets = 0
+        self._mux = _Muxer(path)
         self._queue: queue.Queue[tuple[str, bytes] | None] = queue.Queue(maxsize=4096)
         self._thread = threading.Thread(target=self._run, name=f"record-{path.name}", daemon=True)
         self._thread.start()
         self.dropped = 0
+
+    @property
+    def frames(self) -> int:
+        """Video frames written."""
+        return self._mux.frames
+
+    @property
+    def audio_packets(self) -> int:
+        return self._mux.audio_packets
 
     def tap(self, kind: str) -> Any:
         """A function the source calls with each plain packet (cheap: one queue put)."""
@@ -96,86 +104,112 @@ class HallRecorder:
 
     def _run(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        container: Any = None
-        video: Any = None
-        audio: Any = None
-        pending: list[tuple[str, bytes]] = []
-        parts: list[bytes] = []
-        frame_ts: int | None = None
-        next_seq: int | None = None
-        broken = True  # until a key frame starts cleanly
-        first_ts: dict[str, int] = {}
         try:
             while True:
                 item = self._queue.get()
                 if item is None:
                     break
-                kind, packet = item
-                if container is None:
-                    # the header needs the picture size: wait for the first key frame
-                    pending.append(item)
-                    payload = vp8_payload(packet) if kind == "video" else None
-                    size = vp8_size(payload[0]) if payload and payload[1] else None
-                    if size is None:
-                        if len(pending) > 2000:
-                            pending.clear()
-                        continue
-                    container = av.open(str(self.path), mode="w", format="webm")
-                    video = container.add_stream("vp8")
-                    video.width, video.height = size
-                    video.time_base = VIDEO_CLOCK
-                    audio = container.add_stream("libopus", rate=48000)
-                    audio.layout = "stereo"
-                    audio.codec_context.extradata = OPUS_HEAD
-                    audio.time_base = AUDIO_CLOCK
-                    backlog, pending = pending, []
-                    backlog = [b for b in backlog if b[0] == "video"][-1:] + [
-                        b for b in backlog if b[0] == "audio"
-                    ][-5:]
-                else:
-                    backlog = [item]
-                for kind, packet in backlog:
-                    ts = rtp.timestamp(packet)
-                    base = first_ts.setdefault(kind, ts)
-                    pts = (ts - base) & 0xFFFFFFFF
-                    if kind == "audio":
-                        data = packet[rtp.payload_offset(packet) :]
-                        if data:
-                            out = av.Packet(data)
-                            out.stream, out.pts, out.dts = audio, pts, pts
-                            out.time_base = AUDIO_CLOCK
-                            container.mux(out)
-                            self.audio_packets += 1
-                        continue
-                    seq = rtp.sequence(packet)
-                    payload = vp8_payload(packet)
-                    if payload is None:
-                        continue
-                    data, start = payload
-                    if start:
-                        parts, frame_ts = [], ts
-                    elif next_seq is None or seq != next_seq or ts != frame_ts:
-                        # a lost packet: drop this frame and wait for a key frame
-                        parts, frame_ts, broken = [], None, True
-                    next_seq = (seq + 1) & 0xFFFF
-                    if frame_ts is None:
-                        continue
-                    parts.append(data)
-                    if packet[1] & 0x80:  # marker: the frame is whole
-                        frame = b"".join(parts)
-                        parts, frame_ts = [], None
-                        key = not frame[0] & 0x01
-                        if broken and not key:
-                            continue
-                        broken = False
-                        out = av.Packet(frame)
-                        out.stream, out.pts, out.dts = video, pts, pts
-                        out.time_base = VIDEO_CLOCK
-                        out.is_keyframe = key
-                        container.mux(out)
-                        self.frames += 1
+                self._mux.feed(*item)
         except Exception:
             log.exception("recording %s failed", self.path)
         finally:
-            if container is not None:
-                container.close()
+            self._mux.close()
+
+
+class _Muxer:
+    """The writer thread's side: RTP packets in, a WebM file out (opened at the first key frame)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.frames = 0
+        self.audio_packets = 0
+        self._container: Any = None
+        self._video: Any = None
+        self._audio: Any = None
+        self._pending: list[tuple[str, bytes]] = []
+        self._parts: list[bytes] = []
+        self._frame_ts: int | None = None
+        self._next_seq: int | None = None
+        self._broken = True  # until a key frame starts cleanly
+        self._first_ts: dict[str, int] = {}
+
+    def feed(self, kind: str, packet: bytes) -> None:
+        """One packet of the publisher's ``kind`` stream, in arrival order."""
+        backlog = [(kind, packet)] if self._container is not None else self._open(kind, packet)
+        for what, data in backlog:
+            ts = rtp.timestamp(data)
+            base = self._first_ts.setdefault(what, ts)
+            pts = (ts - base) & 0xFFFFFFFF
+            if what == "audio":
+                self._write_audio(data, pts)
+            else:
+                self._write_video(data, ts, pts)
+
+    def _open(self, kind: str, packet: bytes) -> list[tuple[str, bytes]]:
+        """The header needs the picture size: packets wait for the first key frame.
+
+        Returns the packets to write once the file is open (that key frame's packet and a few
+        recent audio packets), or none while waiting.
+        """
+        self._pending.append((kind, packet))
+        payload = vp8_payload(packet) if kind == "video" else None
+        size = vp8_size(payload[0]) if payload and payload[1] else None
+        if size is None:
+            if len(self._pending) > 2000:
+                self._pending.clear()
+            return []
+        container = self._container = av.open(str(self.path), mode="w", format="webm")
+        video = self._video = container.add_stream("vp8")
+        video.width, video.height = size
+        video.time_base = VIDEO_CLOCK
+        audio = self._audio = container.add_stream("libopus", rate=48000)
+        audio.layout = "stereo"
+        audio.codec_context.extradata = OPUS_HEAD
+        audio.time_base = AUDIO_CLOCK
+        backlog, self._pending = self._pending, []
+        return [b for b in backlog if b[0] == "video"][-1:] + [
+            b for b in backlog if b[0] == "audio"
+        ][-5:]
+
+    def _write_audio(self, packet: bytes, pts: int) -> None:
+        data = packet[rtp.payload_offset(packet) :]
+        if data:
+            out = av.Packet(data)
+            out.stream, out.pts, out.dts = self._audio, pts, pts
+            out.time_base = AUDIO_CLOCK
+            self._container.mux(out)
+            self.audio_packets += 1
+
+    def _write_video(self, packet: bytes, ts: int, pts: int) -> None:
+        seq = rtp.sequence(packet)
+        payload = vp8_payload(packet)
+        if payload is None:
+            return
+        data, start = payload
+        if start:
+            self._parts, self._frame_ts = [], ts
+        elif self._next_seq is None or seq != self._next_seq or ts != self._frame_ts:
+            # a lost packet: drop this frame and wait for a key frame
+            self._parts, self._frame_ts, self._broken = [], None, True
+        self._next_seq = (seq + 1) & 0xFFFF
+        if self._frame_ts is None:
+            return
+        self._parts.append(data)
+        if not packet[1] & 0x80:  # no marker: the frame is not whole yet
+            return
+        frame = b"".join(self._parts)
+        self._parts, self._frame_ts = [], None
+        key = not frame[0] & 0x01
+        if self._broken and not key:
+            return
+        self._broken = False
+        out = av.Packet(frame)
+        out.stream, out.pts, out.dts = self._video, pts, pts
+        out.time_base = VIDEO_CLOCK
+        out.is_keyframe = key
+        self._container.mux(out)
+        self.frames += 1
+
+    def close(self) -> None:
+        if self._container is not None:
+            self._container.close()

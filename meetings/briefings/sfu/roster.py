@@ -1,0 +1,134 @@
+"""The state of one briefing's live room and what everyone in it is told.
+
+:class:`Roster` is the bottom of :class:`~.room.Room`: every field of the room, the fan-out of
+frames to its participants, the redoing of slots (:mod:`.selection`) and the closing of peers.
+The layers above it each add one concept: the chair's controls (:mod:`.chair`), the shared copy
+of the state (:mod:`.shared`), membership and the media clock (:mod:`.room`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from meetings.briefings.live import LiveSnapshot, LiveWriter
+from meetings.briefings.messages import ParticipantInfo, ServerFrame, server_frame
+from meetings.briefings.sfu import selection
+from meetings.briefings.sfu.participant import Participant
+from meetings.briefings.sfu.peer import ServerPeer
+from meetings.briefings.sfu.pipe import Address, Cluster
+from meetings.briefings.sfu.recorder import HallRecorder
+from meetings.briefings.sfu.remote import RemotePeer
+from server.db import Database
+
+
+class Roster:
+    """Who is in one briefing's room in this process, the room's state, and the fan-out."""
+
+    def __init__(
+        self,
+        briefing_id: int,
+        title: str,
+        *,
+        recordings: Path | None = None,
+        db: Database | None = None,
+        cluster: Cluster | None = None,
+    ) -> None:
+        self.briefing_id = briefing_id
+        self.cluster = cluster
+        """The media workers (None: this process alone, as in the bench and unit tests)."""
+        self.writer = LiveWriter(db, briefing_id, self._written) if db is not None else None
+        """Writes the shared copy of the state (None: memory only)."""
+        self._db = db
+        self.loaded = False
+        self._refreshing: asyncio.Task[None] | None = None
+        self._dirty = False
+        self.snapshot = LiveSnapshot()
+        """The shared state as last read."""
+        self.pipe_dests: list[Address] = []
+        """Peer workers hosting endpoints of this briefing: our publishers' packets go there."""
+        self.recordings = recordings
+        """Where this briefing's hall recordings go (None: recording is off)."""
+        self.recorder: HallRecorder | None = None
+        self.recording = False
+        self.title = title
+        self.participants: dict[str, Participant] = {}
+        self.spotlight: str | None = None
+        self.speaker: str | None = None
+        self.ended = False
+        self._ticker: asyncio.Task[None] | None = None
+        self._closing: set[asyncio.Task[None]] = set()
+
+    def _written(self) -> None:
+        """A batch of our writes is committed: the other workers re-read the room."""
+        if self.cluster is not None and self.cluster.multi:
+            self.cluster.notify(self.briefing_id)
+
+    def host_key(self) -> tuple[int, str]:
+        """This worker's index and epoch, as the rows of the participants it hosts name it."""
+        return (self.cluster.index, self.cluster.epoch) if self.cluster else (0, "")
+
+    def _chair(self) -> Participant | None:
+        return next((p for p in self.participants.values() if p.chair), None)
+
+    def chair_is_local(self) -> bool:
+        """Whether this worker hosts the chair (its word on the recording is the final one)."""
+        chair = self._chair()
+        return chair is not None and not chair.remote
+
+    def roll_call(self) -> list[ParticipantInfo]:
+        return [p.info() for p in self.participants.values()]
+
+    # -- fan-out ---------------------------------------------------------------------------
+
+    def broadcast(self, frame: ServerFrame) -> None:
+        for p in self.participants.values():
+            p.send(frame)
+
+    def broadcast_roster(self) -> None:
+        self.broadcast(
+            server_frame(
+                "roster",
+                participants=[p.info() for p in self.participants.values()],
+                spotlight=self.spotlight,
+                speaker=self.speaker,
+            )
+        )
+
+    def reassign(self) -> None:
+        """Recompute every subscriber's slots and tell those whose slots changed."""
+        selection.reassign(self.participants.values(), self.spotlight)
+
+    def slots_frame(self, sub: Participant) -> ServerFrame:
+        return selection.slots_frame(sub)
+
+    # -- peers -----------------------------------------------------------------------------
+
+    def drop_peer(self, p: Participant) -> None:
+        peer, p.peer = p.peer, None
+        if peer is not None:
+            self.close_later(peer)
+            self.reassign()
+
+    def close_later(self, peer: ServerPeer | RemotePeer) -> None:
+        for sink in peer.sinks:
+            sink.detach()
+        for source in peer.sources.values():
+            for sink in list(source.sinks):
+                sink.detach()
+            if self.cluster is not None and self.cluster.local.get(source.stream) is source:
+                self.cluster.forget(source.stream)
+        task = asyncio.ensure_future(peer.close())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    def close_task(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    def _stop_ticker(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None

@@ -1,0 +1,156 @@
+"""Who is seen and heard by whom: last-N selection into each subscriber's slots.
+
+Each endpoint's video slots show, in order, the endpoint given the floor (spotlight), the chair,
+then the most recently active speakers; its audio slots carry the chair, the floor and the
+current speakers.  A slot keeps its source while that source stays selected, so a new speaker
+takes a freed slot instead of reshuffling the wall.  A subscriber on a weak link keeps its audio
+and one picture.  These functions read and switch the participants' slots; the room decides
+when to call them and tells the roster.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection, Iterable
+
+from meetings.briefings.messages import ServerFrame, SlotInfo, server_frame
+from meetings.briefings.sfu.forwarder import Sink, Source
+from meetings.briefings.sfu.participant import Participant
+
+SPEECH_LEVEL = 127 - 55
+"""Mean loudness (127 − −dBov) above which an endpoint counts as speaking (−55 dBov)."""
+WEAK_LOSS = 0.08
+"""Fraction lost in a subscriber's receiver report above which its link counts as weak."""
+WEAK_REMB = 300_000
+"""Bitrate estimate (REMB, bit/s) below which its link counts as weak."""
+RECOVERY = 10.0
+"""Seconds of a good link before a weak subscriber gets all its video slots back."""
+
+
+def ranked(
+    participants: Iterable[Participant], spotlight: str | None, kind: str
+) -> list[Participant]:
+    """Publishers in order of who should be seen (video) or heard (audio) first."""
+    now = time.monotonic()
+    chosen: list[Participant] = []
+    ordered = sorted(
+        participants,
+        key=lambda q: (
+            q.id != spotlight,
+            not q.chair,
+            -(q.last_spoke if kind == "video" or now - q.last_spoke < 2.0 else 0),
+            q.joined,
+        ),
+    )
+    for q in ordered:
+        if q.peer is None or not q.peer.connected or q.peer.source(kind) is None:
+            continue
+        if kind == "audio" and q.muted_by_chair:
+            continue
+        chosen.append(q)
+    return chosen
+
+
+def reassign(participants: Collection[Participant], spotlight: str | None) -> None:
+    """Recompute every subscriber's slots and tell those whose slots changed."""
+    order = {kind: ranked(participants, spotlight, kind) for kind in ("audio", "video")}
+    for sub in list(participants):
+        peer = sub.peer
+        if peer is None or not peer.connected:
+            continue
+        changed = False
+        for kind, sinks in (("audio", peer.audio_sinks), ("video", peer.video_sinks)):
+            sources = [
+                src
+                for q in order[kind]
+                if q is not sub and q.peer is not None and (src := q.peer.source(kind))
+            ][: len(sinks)]
+            if kind == "video" and sub.weak:
+                sources = sources[:1]
+            changed |= fill(sinks, sources)
+        if changed:
+            sub.send(slots_frame(sub))
+
+
+def slots_frame(sub: Participant) -> ServerFrame:
+    """What ``sub``'s slots show now, for its client to label the pictures."""
+    peer = sub.peer
+    slots = [
+        SlotInfo(s.mid, s.kind, s.source.owner if s.source else None)
+        for s in (peer.sinks if peer else [])
+    ]
+    return server_frame("slots", slots=slots)
+
+
+def fill(sinks: list[Sink], sources: list[Source]) -> bool:
+    """Put ``sources`` into ``sinks``, leaving in place those already showing a chosen source."""
+    changed = False
+    wanted = list(sources)
+    free: list[Sink] = []
+    for sink in sinks:
+        if sink.source is not None and sink.source in wanted:
+            wanted.remove(sink.source)
+        else:
+            free.append(sink)
+    for sink in free:
+        new = wanted.pop(0) if wanted else None
+        if sink.source is not new:
+            sink.attach(new)
+            changed = True
+    return changed
+
+
+def ask_keyframes(participants: Iterable[Participant]) -> None:
+    """Video slots still waiting for a key frame ask again (about once a second).
+
+    Browsers send key frames only when asked, and one asked for may be lost, or sent
+    before another worker was on the pipe: a slot must not wait for ever.
+    """
+    for p in participants:
+        peer = p.peer
+        if p.remote or peer is None or not peer.connected:
+            continue
+        for sink in peer.video_sinks:
+            if sink.waiting and sink.source is not None:
+                sink.source.request_keyframe()
+
+
+def adapt(participants: Iterable[Participant]) -> bool:
+    """Low bandwidth: a subscriber whose link is weak keeps audio and one picture (the chair).
+
+    Tells each subscriber whose state changed; True when any did (the slots must be redone).
+    """
+    now = time.monotonic()
+    changed = False
+    for p in participants:
+        peer = p.peer
+        if peer is None or not peer.connected or not peer.video_sinks:
+            continue
+        remb = peer.remb
+        bad = peer.loss > WEAK_LOSS or (remb is not None and remb < WEAK_REMB)
+        if bad:
+            p.good_since = 0.0
+            if not p.weak:
+                p.weak = changed = True
+                p.send(server_frame("weak", on=True))
+        elif p.weak:
+            p.good_since = p.good_since or now
+            if now - p.good_since >= RECOVERY:
+                p.weak, changed = False, True
+                p.send(server_frame("weak", on=False))
+    return changed
+
+
+def loudest(participants: Iterable[Participant]) -> Participant | None:
+    """The loudest of those speaking since the last call (each one's ``last_spoke`` is kept)."""
+    best: tuple[float, Participant] | None = None
+    now = time.monotonic()
+    for p in participants:
+        source = p.peer.source("audio") if p.peer else None
+        level = source.take_level() if source else None
+        if level is None or level < SPEECH_LEVEL or p.muted_by_chair:
+            continue
+        p.last_spoke = now
+        if best is None or level > best[0]:
+            best = (level, p)
+    return best[1] if best is not None else None
