@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from documents.evidence import verify_bundle
 from documents.models import MessageLogEntry
 from documents.msglog import commitment, digest_of
+from lienthong.cli import main as cli_main
 from server.auth.principal import Role
-from server.cli import main as cli_main
 from server.db import Database
 from tests.conftest import People, bearer
 from tests.documents.conftest import AGENCY_A, AGENCY_B, PROVINCE, SignedFiles, send
