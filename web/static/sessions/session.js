@@ -184,6 +184,37 @@ function deskFields(desk) {
     [...form.querySelectorAll("input:not([type=file]), select, textarea")].map((f) => [`${i}|${f.name}`, f]));
 }
 
+// The signing row is built once and kept across re-renders of the desk: a realtime event that
+// re-renders the desk while the secretary picks a certificate or types the PIN must not detach
+// the picker and leave the signature waiting forever.
+let signBox = null;
+function buildSignBox() {
+  const sign = el("div", { class: "row", "data-testid": "sign-minutes" });
+  // A token with several certificates: the secretary picks theirs, then confirms.
+  const choose = (certs) => new Promise((resolve) => {
+    const select = el("select", { "data-testid": "sign-cert" }, ...certs.map((c, i) => el("option", { value: i }, `${c.subject} — ${c.token_label}`)));
+    sign.append(select, el("button", { type: "button", "data-testid": "sign-cert-ok", onclick: (ev) => {
+      ev.target.remove();
+      select.disabled = true;
+      resolve(certs[Number(select.value)]);
+    } }, t("desk.sign_with")));
+  });
+  sign.append(
+    el("button", { type: "button", class: "primary", "data-testid": "sign-minutes-button", onclick: (ev) => guarded(async () => {
+      ev.target.disabled = true;
+      try {
+        flash(t("desk.signing"));
+        const data = await signMinutes(base, document.querySelector("meta[name=csrf-token]").content, choose);
+        flash(t("desk.minutes_saved", { signer: data.signer }));
+        await reload();
+      } finally {
+        ev.target.disabled = false;
+        sign.querySelector("[data-testid=sign-cert]")?.remove();
+      }
+    }) }, t("desk.sign")));
+  return sign;
+}
+
 function renderDesk() {
   const desk = document.getElementById("desk");
   const before = new Map(deskFields(desk).map(([k, f]) => [k, f.type === "checkbox" ? f.checked : f.value]));
@@ -264,29 +295,7 @@ function buildDesk(desk) {
     el("select", { name: "status" }, ...["absent", "hall", "online"].map((k) => el("option", { value: k }, t(`checkin.${k}`)))),
     el("input", { name: "reason", placeholder: t("desk.reason") }),
     el("button", { type: "submit" }, t("desk.mark")));
-  const sign = el("div", { class: "row", "data-testid": "sign-minutes" });
-  // A token with several certificates: the secretary picks theirs, then confirms.
-  const choose = (certs) => new Promise((resolve) => {
-    const select = el("select", { "data-testid": "sign-cert" }, ...certs.map((c, i) => el("option", { value: i }, `${c.subject} — ${c.token_label}`)));
-    sign.append(select, el("button", { type: "button", "data-testid": "sign-cert-ok", onclick: (ev) => {
-      ev.target.remove();
-      select.disabled = true;
-      resolve(certs[Number(select.value)]);
-    } }, t("desk.sign_with")));
-  });
-  sign.append(
-    el("button", { type: "button", class: "primary", "data-testid": "sign-minutes-button", onclick: (ev) => guarded(async () => {
-      ev.target.disabled = true;
-      try {
-        flash(t("desk.signing"));
-        const data = await signMinutes(base, document.querySelector("meta[name=csrf-token]").content, choose);
-        flash(t("desk.minutes_saved", { signer: data.signer }));
-        await reload();
-      } finally {
-        ev.target.disabled = false;
-        sign.querySelector("[data-testid=sign-cert]")?.remove();
-      }
-    }) }, t("desk.sign")));
+  const sign = signBox ??= buildSignBox();
   desk.replaceChildren(el("h2", {}, t("desk.title")), el("h3", {}, t("desk.people")), inviteLink,
     el("ul", {}, ...state.invitations.map((u) => el("li", {}, `${u.full_name} (${u.login}) — ${t(`role.${u.role}`)}`))),
     el("h3", {}, t("desk.sittings")), sittings, sittingForm,
