@@ -506,6 +506,7 @@ async def cast_vote(request: web.Request) -> web.Response:
     p = require_principal(request)
     data = await read_json_object(request)
     choice = parse_enum(Choice, data.get("choice"), "choice")
-    _int(request, "sid")
-    outcome = await _svc(request).cast(p, _int(request, "poll"), choice)
+    outcome = await _svc(request).cast(
+        p, _int(request, "poll"), choice, session_id=_int(request, "sid")
+    )
     return json_ok({"poll": _int(request, "poll"), "status": outcome.status})

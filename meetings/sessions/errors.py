@@ -17,6 +17,16 @@ class SessionNotFound(NotFound):
         )
 
 
+class VoteNotFound(SessionNotFound):
+    """A vote that does not exist, or one in a session the voter is not invited to: the same
+    answer whether that vote is open, closed or not there at all."""
+
+    code = "votes.no_poll"
+
+    def __init__(self) -> None:
+        super().__init__("vote")
+
+
 class NotSecretariat(Forbidden):
     code = "sessions.not_secretariat"
 

@@ -1,9 +1,11 @@
 """Tables of council sessions (kỳ họp): sittings, agenda, invitations, attendance, speakers, votes.
 
-A vote's choices live in two places by design: :class:`Poll` holds the running counts, and
-:class:`PollVote` who voted.  For a secret vote (bỏ phiếu kín) ``PollVote.choice`` is always NULL, so
-the database never holds a link between a member and a choice; the counts are added in the same
-batched transaction that records who voted.
+A vote's choices live apart from who voted, by design: :class:`PollVote` says who voted, and the
+counts live on :class:`Poll` (a named vote) or, while a secret vote (bỏ phiếu kín) is open, in
+:class:`PollTally`, one row per choice updated in place.  For a secret vote ``PollVote.choice`` is
+always NULL and ``PollVote.at`` is the time the vote opened, so no row links a member to a choice
+or says in which order members voted; the counts are added in the same batched transaction that
+records who voted.  See docs/sessions.md, "Secret ballots".
 """
 
 from __future__ import annotations
@@ -149,6 +151,9 @@ class Poll(Base):
     yes: Mapped[int] = mapped_column(Integer, default=0)
     no: Mapped[int] = mapped_column(Integer, default=0)
     abstain: Mapped[int] = mapped_column(Integer, default=0)
+    """For a secret vote the three counts stay 0 until it closes (they live in :class:`PollTally`)."""
+    voted: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """How many members voted so far: all anyone learns of a secret vote before it closes."""
     passed: Mapped[bool | None] = mapped_column(Boolean)
     opened_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -167,3 +172,18 @@ class PollVote(Base):
     choice: Mapped[str | None] = mapped_column(String(8))
     """``yes`` (Đồng ý), ``no`` (Không đồng ý), ``abstain`` (Không biểu quyết); NULL if secret."""
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    """When the vote was cast; for a secret vote the time the vote opened (the same for all)."""
+
+
+class PollTally(Base):
+    """The count of one choice in a secret vote, updated in place (``count = count + n``) in the
+    transaction that records who voted; the rows are made when the vote opens, so their keys and
+    order say nothing about who voted when."""
+
+    __tablename__ = "session_poll_tally"
+
+    poll_id: Mapped[int] = mapped_column(
+        ForeignKey("session_polls.id", ondelete="CASCADE"), primary_key=True
+    )
+    choice: Mapped[str] = mapped_column(String(8), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)

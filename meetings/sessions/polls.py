@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, case, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meetings.sessions import repo
 from meetings.sessions.errors import SessionNotFound, StateConflict
-from meetings.sessions.models import Attendance, CouncilSession, Invitation, Poll, PollVote
+from meetings.sessions.models import (
+    Attendance,
+    CouncilSession,
+    Invitation,
+    Poll,
+    PollTally,
+    PollVote,
+)
 from meetings.sessions.rules import PRESENT, VOTING_ROLES, Choice, Threshold, passes
 from server.accounts.models import User
 from server.audit.log import append_txn
+from server.db import Database
 from server.db.base import utcnow
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +37,8 @@ class Ballot:
     poll_id: int
     user_id: int
     choice: Choice
+    session_id: int | None = None
+    """The session named in the request's URL (HTTP); None over the socket."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +68,11 @@ REFUSALS = {
 
 
 def poll_json(p: Poll, *, with_counts: bool) -> dict[str, Any]:
-    """A vote for the wire; counts only once closed, or for the chair and secretariat."""
+    """A vote for the wire; counts once closed, or for the chair and secretariat.
+
+    Of a secret vote not yet closed even the desk gets only how many voted: never a count per
+    choice, so polling after each vote (or replaying the desk's events) reveals nobody's choice.
+    """
     data: dict[str, Any] = {
         "id": p.id,
         "session_id": p.session_id,
@@ -69,16 +86,18 @@ def poll_json(p: Poll, *, with_counts: bool) -> dict[str, Any]:
         "opened_at": p.opened_at.isoformat() if p.opened_at else None,
         "closed_at": p.closed_at.isoformat() if p.closed_at else None,
     }
-    if with_counts or p.status == "closed":
+    if p.status == "closed" or (with_counts and not p.secret):
         data.update(
             members_total=p.members_total,
             present=p.present,
             yes=p.yes,
             no=p.no,
             abstain=p.abstain,
-            voted=p.yes + p.no + p.abstain,
+            voted=p.voted,
             passed=p.passed,
         )
+    elif with_counts:
+        data.update(members_total=p.members_total, voted=p.voted)
     return data
 
 
@@ -129,7 +148,7 @@ async def open_poll_txn(session: AsyncSession, cs: CouncilSession, poll: Poll) -
         # lấy ý kiến: between sittings, every invited member answers until the deadline
         poll.status, poll.opened_at = "open", utcnow()
         poll.members_total = await repo.members_total_txn(session, cs.id)
-        await session.flush()
+        await _open_tally_txn(session, poll)
         return
     if cs.current_sitting_id is None:
         raise StateConflict(
@@ -148,7 +167,16 @@ async def open_poll_txn(session: AsyncSession, cs: CouncilSession, poll: Poll) -
         )
     poll.status, poll.opened_at, poll.sitting_id = "open", utcnow(), cs.current_sitting_id
     poll.members_total = await repo.members_total_txn(session, cs.id)
+    await _open_tally_txn(session, poll)
+
+
+async def _open_tally_txn(session: AsyncSession, poll: Poll) -> None:
+    """A secret vote's tally rows exist from the start, so casting only ever updates them."""
     await session.flush()
+    if poll.secret:
+        await session.execute(
+            insert(PollTally), [{"poll_id": poll.id, "choice": c.value, "count": 0} for c in Choice]
+        )
 
 
 async def close_poll_txn(session: AsyncSession, poll: Poll) -> None:
@@ -157,6 +185,13 @@ async def close_poll_txn(session: AsyncSession, poll: Poll) -> None:
     quorum = await repo.quorum_txn(session, poll.session_id, poll.sitting_id)
     poll.status, poll.closed_at = "closed", utcnow()
     poll.members_total, poll.present = quorum.members_total, quorum.present
+    if poll.secret:  # the result leaves the tally only now
+        tally = await session.execute(
+            select(PollTally.choice, PollTally.count).where(PollTally.poll_id == poll.id)
+        )
+        counts = {choice: count for choice, count in tally}
+        poll.yes, poll.no = counts.get("yes", 0), counts.get("no", 0)
+        poll.abstain = counts.get("abstain", 0)
     if poll.kind == "opinion":  # nobody is "present" between sittings: those who answered
         poll.present = poll.yes + poll.no + poll.abstain
     poll.passed = passes(Threshold(poll.threshold), poll.yes, poll.members_total)
@@ -168,10 +203,10 @@ async def cast_batch_txn(
 ) -> tuple[list[BallotOutcome], list[Poll]]:
     """Record a batch of ballots in one transaction; each gets its own outcome.
 
-    Checks in SQL, per poll: open, the voter invited as a member and present at the vote's sitting,
-    not voted before (the primary key on ``(poll_id, user_id)`` is the last word).  Counts are
-    added to the poll row; a secret vote stores no choice per member.  One audit entry per poll
-    per batch lists who voted (and, for a named vote, how).
+    Checks in SQL, per poll: the voter invited to its session at all (if not, the answer is the
+    one for a vote that does not exist, whatever the vote's state), open, invited as a member and
+    present at the vote's sitting, not voted before (the primary key on ``(poll_id, user_id)`` is
+    the last word).  Returns the polls whose counts changed, for the desk's live count.
     """
     outcomes: list[BallotOutcome | None] = [None] * len(ballots)
     by_poll: dict[int, list[int]] = {}
@@ -182,93 +217,138 @@ async def cast_batch_txn(
         poll = (
             await session.scalars(select(Poll).where(Poll.id == poll_id).with_for_update())
         ).first()
-        opinion = poll is not None and poll.kind == "opinion"
-        expired = (
-            opinion and poll is not None and poll.deadline is not None and poll.deadline <= utcnow()
-        )
-        if (
-            poll is None
-            or poll.status != "open"
-            or expired
-            or (poll.sitting_id is None and not opinion)
-        ):
-            code = "votes.no_poll" if poll is None else "votes.not_open"
+        if poll is None:
             for i in indexes:
-                outcomes[i] = BallotOutcome("refused", code)
+                outcomes[i] = BallotOutcome("refused", "votes.no_poll")
             continue
-        users = sorted({ballots[i].user_id for i in indexes})
-        # One query answers every check for the batch: invited as what, present, voted before.
-        checks = await session.execute(
-            select(
-                Invitation.user_id,
-                Invitation.role,
-                Attendance.status,
-                PollVote.user_id,
-                PollVote.choice,
-            )
-            .outerjoin(
-                Attendance,
-                (Attendance.sitting_id == poll.sitting_id)
-                & (Attendance.user_id == Invitation.user_id),
-            )
-            .outerjoin(
-                PollVote,
-                (PollVote.poll_id == poll_id) & (PollVote.user_id == Invitation.user_id),
-            )
-            .where(Invitation.session_id == poll.session_id, Invitation.user_id.in_(users))
-        )
-        invited: set[int] = set()
-        present: set[int] = set()
-        before: dict[int, str | None] = {}
-        for uid, role, attendance, voted, choice in checks:
-            if role in VOTING_ROLES:
-                invited.add(uid)
-            if attendance in PRESENT:
-                present.add(uid)
-            if voted is not None:
-                before[uid] = choice
-        seen: dict[int, Choice] = {}
-        rows: list[dict[str, Any]] = []
-        counts: Counter[str] = Counter()
-        now = utcnow()
+        facts = await _facts_txn(session, poll, sorted({ballots[i].user_id for i in indexes}))
+        accepted: dict[int, Choice] = {}
         for i in indexes:
-            b = ballots[i]
-            if b.user_id not in invited:
-                outcomes[i] = BallotOutcome("refused", "votes.not_member")
-            elif b.user_id in before or b.user_id in seen:
-                earlier = seen.get(b.user_id) or before.get(b.user_id)
-                same = poll.secret or earlier is None or earlier == b.choice.value
-                outcomes[i] = (
-                    BallotOutcome("already") if same else BallotOutcome("refused", "votes.changed")
-                )
-            elif b.user_id not in present and not opinion:
-                outcomes[i] = BallotOutcome("refused", "votes.not_present")
-            else:
-                seen[b.user_id] = b.choice
-                counts[b.choice.value] += 1
-                rows.append(
-                    {
-                        "poll_id": poll_id,
-                        "user_id": b.user_id,
-                        "choice": None if poll.secret else b.choice.value,
-                        "at": now,
-                    }
-                )
-                outcomes[i] = BallotOutcome("recorded")
-        if rows:
-            await session.execute(insert(PollVote), rows)
-            # the row is locked (FOR UPDATE / SQLite's write lock): add in Python, flushed at commit
-            poll.yes += counts["yes"]
-            poll.no += counts["no"]
-            poll.abstain += counts["abstain"]
-            details: dict[str, Any] = {"voters": sorted(seen)}
-            if not poll.secret:
-                details["choices"] = {str(u): c.value for u, c in sorted(seen.items())}
-            await append_txn(
-                session, "vote.cast", actor="tablets", target=f"poll:{poll_id}", details=details
-            )
-        touched.append(poll)
+            outcomes[i] = _decide(poll, ballots[i], facts, accepted)
+        if accepted:
+            await _record_txn(session, poll, accepted)
+            touched.append(poll)
     return [o or BallotOutcome("refused", "votes.no_poll") for o in outcomes], touched
+
+
+@dataclass(slots=True)
+class _Facts:
+    """What one query tells about the voters of a batch in one poll."""
+
+    invited: set[int] = field(default_factory=set)
+    """Invited to the poll's session in any role (the others must not learn the poll exists)."""
+    voting: set[int] = field(default_factory=set)
+    present: set[int] = field(default_factory=set)
+    before: dict[int, str | None] = field(default_factory=dict)
+
+
+async def _facts_txn(session: AsyncSession, poll: Poll, users: list[int]) -> _Facts:
+    # One query answers every check for the batch: invited as what, present, voted before.
+    checks = await session.execute(
+        select(
+            Invitation.user_id,
+            Invitation.role,
+            Attendance.status,
+            PollVote.user_id,
+            PollVote.choice,
+        )
+        .outerjoin(
+            Attendance,
+            (Attendance.sitting_id == poll.sitting_id) & (Attendance.user_id == Invitation.user_id),
+        )
+        .outerjoin(
+            PollVote,
+            (PollVote.poll_id == poll.id) & (PollVote.user_id == Invitation.user_id),
+        )
+        .where(Invitation.session_id == poll.session_id, Invitation.user_id.in_(users))
+    )
+    facts = _Facts()
+    for uid, role, attendance, voted, choice in checks:
+        facts.invited.add(uid)
+        if role in VOTING_ROLES:
+            facts.voting.add(uid)
+        if attendance in PRESENT:
+            facts.present.add(uid)
+        if voted is not None:
+            facts.before[uid] = choice
+    return facts
+
+
+def _accepts_votes(poll: Poll) -> bool:
+    opinion = poll.kind == "opinion"
+    if poll.status != "open" or (poll.sitting_id is None and not opinion):
+        return False
+    return not (opinion and poll.deadline is not None and poll.deadline <= utcnow())
+
+
+def _decide(poll: Poll, b: Ballot, facts: _Facts, accepted: dict[int, Choice]) -> BallotOutcome:
+    """The outcome of one ballot; a recorded one is added to ``accepted``."""
+    if b.user_id not in facts.invited or b.session_id not in (None, poll.session_id):
+        return BallotOutcome("refused", "votes.no_poll")
+    if not _accepts_votes(poll):
+        return BallotOutcome("refused", "votes.not_open")
+    if b.user_id not in facts.voting:
+        return BallotOutcome("refused", "votes.not_member")
+    if b.user_id in facts.before or b.user_id in accepted:
+        earlier = accepted.get(b.user_id) or facts.before.get(b.user_id)
+        same = poll.secret or earlier is None or earlier == b.choice.value
+        return BallotOutcome("already") if same else BallotOutcome("refused", "votes.changed")
+    if b.user_id not in facts.present and poll.kind != "opinion":
+        return BallotOutcome("refused", "votes.not_present")
+    accepted[b.user_id] = b.choice
+    return BallotOutcome("recorded")
+
+
+async def _record_txn(session: AsyncSession, poll: Poll, accepted: dict[int, Choice]) -> None:
+    """Who voted, and the counts, in the caller's transaction.
+
+    A named vote keeps each member's choice and time and audits them per batch.  A secret vote
+    keeps who voted without choice or time (the vote's opening time, the same for all), adds the
+    choices to its tally rows in place, and audits only how many ballots the batch held: who
+    voted is audited once, at close, in one sorted list (:func:`participants_txn`)."""
+    now = utcnow()
+    at = (poll.opened_at or now) if poll.secret else now
+    rows = [
+        {
+            "poll_id": poll.id,
+            "user_id": uid,
+            "choice": None if poll.secret else choice.value,
+            "at": at,
+        }
+        for uid, choice in sorted(accepted.items())  # by member: nothing follows arrival order
+    ]
+    await session.execute(insert(PollVote), rows)
+    counts = Counter(c.value for c in accepted.values())
+    # the poll row is locked (FOR UPDATE / SQLite's write lock): add in Python, flushed at commit
+    poll.voted += len(accepted)
+    details: dict[str, Any]
+    if poll.secret:
+        tally = cast(Table, PollTally.__table__)
+        await session.execute(
+            update(tally)
+            .where(tally.c.poll_id == poll.id)
+            .values(count=tally.c.count + case(dict(counts), value=tally.c.choice, else_=0))
+        )
+        details = {"ballots": len(accepted)}
+    else:
+        poll.yes += counts["yes"]
+        poll.no += counts["no"]
+        poll.abstain += counts["abstain"]
+        details = {
+            "voters": sorted(accepted),
+            "choices": {str(u): c.value for u, c in sorted(accepted.items())},
+        }
+    await append_txn(
+        session, "vote.cast", actor="tablets", target=f"poll:{poll.id}", details=details
+    )
+
+
+async def participants_txn(session: AsyncSession, poll_id: int) -> list[int]:
+    """Who voted in ``poll_id``, by user id (so the list says nothing about when)."""
+    rows = await session.scalars(
+        select(PollVote.user_id).where(PollVote.poll_id == poll_id).order_by(PollVote.user_id)
+    )
+    return list(rows)
 
 
 async def expired_opinions_txn(session: AsyncSession) -> list[tuple[int, int]]:
@@ -303,3 +383,27 @@ async def voters_txn(session: AsyncSession, poll_id: int) -> list[dict[str, Any]
         .order_by(User.full_name)
     )
     return [{"user_id": u, "choice": c, "full_name": n} for u, c, n in rows]
+
+
+async def forget_wal(db: Database) -> None:
+    """Empty SQLite's write-ahead log after a secret vote closes (best effort).
+
+    The log keeps a copy of every page each commit wrote, so until it is overwritten it holds
+    the tally as it stood after each batch next to that batch's voters.  A checkpoint with
+    TRUNCATE copies the pages into the database file (which keeps only the latest) and cuts the
+    log to zero bytes.  It waits at most 250 ms for readers; if one is busy the log stays for the
+    next checkpoint (docs/sessions.md, "Secret ballots").  PostgreSQL: nothing to do here.
+    """
+    if not db.is_sqlite:
+        return
+    try:
+        async with db.engine.connect() as conn:
+            await conn.exec_driver_sql("PRAGMA busy_timeout=250")
+            try:
+                busy = (await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).first()
+            finally:
+                await conn.exec_driver_sql("PRAGMA busy_timeout=30000")
+        if busy is not None and busy[0]:
+            log.info("write-ahead log not truncated after a secret vote: readers were busy")
+    except Exception as exc:  # the vote is closed and published; this is hygiene only
+        log.warning("truncating the write-ahead log failed: %s", exc.__class__.__name__)

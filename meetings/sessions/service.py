@@ -26,6 +26,7 @@ from meetings.sessions.errors import (
     NotSecretariat,
     SessionNotFound,
     StateConflict,
+    VoteNotFound,
     VoteRefused,
 )
 from meetings.sessions.models import AgendaItem, CouncilSession, Invitation, Poll, PollVote
@@ -568,18 +569,30 @@ class SessionsService:
             poll = await polls.get_poll_txn(session, session_id, poll_id)
             await polls.close_poll_txn(session, poll)
             result = polls.poll_json(poll, with_counts=True)
+            target = f"poll:{poll_id}"
+            if poll.secret:  # who voted, once each, in one sorted list: no batch, no order
+                await append_txn(
+                    session,
+                    "vote.voters",
+                    actor=actor,
+                    actor_user_id=actor_user_id,
+                    target=target,
+                    details={"voters": await polls.participants_txn(session, poll_id)},
+                )
             await append_txn(
                 session,
                 "vote.close",
                 actor=actor,
                 actor_user_id=actor_user_id,
-                target=f"poll:{poll_id}",
+                target=target,
                 details={k: result[k] for k in ("yes", "no", "abstain", "members_total", "passed")},
             )
             return result
 
         data = await self._write("poll_close", run)
         await self._publish(session_id, "vote.closed", {"poll": data})
+        if data["secret"]:
+            await polls.forget_wal(self.db)
         return data
 
     async def close_expired_opinions(self) -> int:
@@ -727,15 +740,23 @@ class SessionsService:
             if poll is None or poll.session_id != session_id:
                 raise SessionNotFound("vote")
             data = polls.poll_json(poll, with_counts=is_desk(role))
-            if poll.status == "closed" or is_desk(role):
+            # who voted is listed once the vote is closed; before, only to the desk of a named
+            # vote (a secret one shows even the desk no more than how many voted)
+            if poll.status == "closed" or (is_desk(role) and not poll.secret):
                 data["voters"] = await polls.voters_txn(session, poll_id)
             return data
 
         return await self.db.read("poll_detail", run)
 
-    async def cast(self, p: Principal, poll_id: int, choice: Choice) -> BallotOutcome:
-        """Record one vote through the batcher; refusals raise :class:`VoteRefused`."""
-        outcome = await self.batcher.cast(Ballot(poll_id, p.user_id, choice))
+    async def cast(
+        self, p: Principal, poll_id: int, choice: Choice, *, session_id: int | None = None
+    ) -> BallotOutcome:
+        """Record one vote through the batcher; refusals raise :class:`VoteRefused`, and
+        :class:`VoteNotFound` for a vote that does not exist or whose session the caller is not
+        invited to (the same answer, so an outsider learns nothing of a vote's state)."""
+        outcome = await self.batcher.cast(Ballot(poll_id, p.user_id, choice, session_id))
+        if outcome.code == "votes.no_poll":
+            raise VoteNotFound()
         if outcome.status == "refused":
             detail, detail_vi = REFUSALS[outcome.code]
             raise VoteRefused(detail, detail_vi=detail_vi, code=outcome.code)

@@ -69,7 +69,7 @@ async def test_named_vote_rules_events_and_result(
     assert refusals == {
         "khach": "votes.not_member",
         "db3": "votes.not_present",
-        "ngoai": "votes.not_member",
+        "ngoai": "votes.no_poll",  # an outsider learns nothing of the vote, not even its state
     }
     bad = await c.ws("db2")
     await bad.send_json({"op": "vote", "poll": poll, "choice": "maybe"})

@@ -93,7 +93,8 @@ function renderVote() {
     } else if (voted) {
       box.append(el("p", { class: "ack", "data-testid": "vote-ack" }, acked.get(open.id) || t("vote.done")));
     }
-    if (open.voted !== undefined) box.append(el("p", { "data-testid": "live-count" }, `${t("vote.live", { voted: open.voted })} · ${resultText(open)}`));
+    // a secret vote shows even the desk only how many voted until it closes
+    if (open.voted !== undefined) box.append(el("p", { "data-testid": "live-count" }, open.yes === undefined ? t("vote.live", { voted: open.voted }) : `${t("vote.live", { voted: open.voted })} · ${resultText(open)}`));
   } else if (closed) {
     box.hidden = false;
     box.append(el("h2", {}, t("vote.result", { title: closed.title })),
