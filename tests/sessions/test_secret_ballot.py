@@ -4,7 +4,6 @@ vote, not to the desk's event history, not in the database rows, not in the audi
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 import os
 from collections.abc import Sequence
@@ -14,6 +13,7 @@ from typing import Any
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lienthong.migrations import MIGRATION_DIRS
 from meetings.sessions.models import Poll, PollTally, PollVote
 from server.audit.models import AuditEntry
 from server.db import Database
@@ -29,15 +29,8 @@ COUNTS = {"yes", "no", "abstain", "present", "passed"}
 
 
 def migration_dirs() -> Sequence[Path]:
-    """The assembly's migration directories: ``lienthong.app`` once the assembly package is
-    merged, ``server.app`` before it (this test is written against both)."""
-    for name in ("lienthong.app", "server.app"):
-        try:
-            dirs: Sequence[Path] = importlib.import_module(name).MIGRATION_DIRS
-        except ModuleNotFoundError:
-            continue
-        return dirs
-    raise RuntimeError("no assembly module with MIGRATION_DIRS")
+    """The assembly's migration directories."""
+    return MIGRATION_DIRS
 
 
 async def _secret_vote_watched(c: Council) -> tuple[int, list[dict[str, Any]]]:
