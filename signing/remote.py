@@ -240,6 +240,14 @@ class RemoteSigning:
                 raise TooManyRequests()
             self._evict(victim)
 
+    def _hold(self, pending: _Pending) -> str:
+        """Keep a prepared request; the bounds are checked again (with no await in between),
+        since other prepares of the same owner may have finished while this one was built."""
+        self._make_room(pending.owner, pending.size)
+        request_id = secrets.token_urlsafe(16)
+        self._pending[request_id] = pending
+        return request_id
+
     def pending_count(self, owner: str | None = None) -> int:
         """Requests waiting for a signature (not expired), of ``owner`` or in all."""
         self._expire()
@@ -295,9 +303,7 @@ class RemoteSigning:
         signed_attrs = await signer.signed_attrs(
             prep_digest.document_digest, "sha256", use_pades=True
         )
-        request_id = secrets.token_urlsafe(16)
-        self._make_room(owner, size)  # again: other prepares may have finished meanwhile
-        self._pending[request_id] = _Pending(
+        pending = _Pending(
             signer,
             signed_attrs,
             prep_digest,
@@ -308,6 +314,7 @@ class RemoteSigning:
             context,
             size,
         )
+        request_id = self._hold(pending)
         return PreparedSignature(
             request_id=request_id,
             to_sign_b64=base64.b64encode(signed_attrs.dump()).decode(),
