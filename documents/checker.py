@@ -2,7 +2,7 @@
 :mod:`signing`.
 
 The server's trust roots are the PEM files in ``Config.trust_dir`` (:class:`signing.trust.TrustStore`).
-Validation runs on a :class:`signing.worker.VerificationWorker`: a thread with its own event loop
+Validation runs on a :class:`signing.worker.VerificationWorker`: a worker process
 that keeps one :class:`signing.validate.Verifier` open (HTTP session, validation context and
 certificate-path verdicts reused, the cheap wins DESIGN.md measured) and rebuilds it when the set
 of root files changes, so that an administrator's ``trust add`` takes effect without a restart.

@@ -2,8 +2,10 @@
 
 - ``POST /api/v1/signatures/verify`` (anyone logged in): the PDF as the body
   (``application/pdf``) or as the ``file`` part of a multipart form → the report per signature,
-  validated against the server's trust roots (``Config.trust_dir``) off the event loop
-  (:mod:`signing.worker`). Not a PDF, hostile or too large → problem+json with ``detail_vi``.
+  validated against the server's trust roots (``Config.trust_dir``) in a worker process
+  (:mod:`signing.worker`: a time budget, stopped when the client leaves, at most two checks per
+  user at once, else 429). Not a PDF, hostile, too large or too complex (:mod:`signing.pdfinput`
+  limits) → problem+json with ``detail_vi``.
 - ``GET /api/v1/trust-roots`` (admin): the pinned roots.
 - ``POST /api/v1/trust-roots`` (admin): add the CA certificates of a PEM/DER body, or of
   ``{"pem": "..."}``; audited ``trust_root.added``.

@@ -4,15 +4,23 @@ expires (DESIGN.md, "PAdES with pyHanko").
 pyHanko validates the signer's path and the timestamp authority's path from scratch for every
 signature: path building over the certificates, every certificate signature, validity, key
 usage, and the revocation check of each certificate against the OCSP answers and CRLs the
-validation context holds. Within one long-lived context (the :class:`signing.validate.Verifier`'s
-online context, itself rebuilt every few minutes so reissued CRLs are picked up), the answer for
-the same certificate can only change when that revocation data or a certificate expires. So a
-*successful* path validation is kept, for that context only, until the earliest of:
+validation context holds. The :class:`signing.validate.Verifier` validates each file in a context
+of its own, over fetchers (revocation data) shared for a few minutes; one :class:`PathCache` spans
+that time. Within it, a path found for the same inputs can only stop being good when that
+revocation data or a certificate expires. So a *successful* path validation is kept until the
+earliest of:
 
-* the context's own end of life (``until``, given by the verifier),
+* the cache's own end of life (``until``, given by the verifier),
 * the ``nextUpdate`` of every CRL and OCSP answer the context holds (an answer without one is
   not cached at all),
 * the ``notAfter`` of every certificate on the path.
+
+The key is everything path validation depends on, not only the certificate being checked: the
+DER of every certificate the context can build paths from (what the file embeds, the trust
+roots, any fetched), the trust anchors, the revocation policy, the point in time for
+point-in-time contexts, and pyHanko's PKIX parameters. Keyed on the signer's certificate alone,
+a file whose embedded intermediate was altered would be answered from a path built with the
+intact one: valid on a warm server, invalid on a fresh one.
 
 Failures are never kept: a revoked, expired, untrusted or unknown-status certificate is checked
 in full every time. Contexts that were not registered with :func:`register` (signing, offline
@@ -26,6 +34,7 @@ verdicts with stock pyHanko through one reused verifier on valid and bad files a
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import threading
 import weakref
 from dataclasses import dataclass, field
@@ -35,28 +44,31 @@ from asn1crypto import x509 as asn1_x509
 from pyhanko.sign.validation import generic_cms
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.path import ValidationPath
+from pyhanko_certvalidator.registry import SimpleTrustManager
 
 _ORIGINAL_FIND = generic_cms.find_valid_path  # type: ignore[attr-defined]
 _MAX_ENTRIES = 1024
 
 
 @dataclass
-class _Entries:
+class PathCache:
+    """Successful path validations, shared by the contexts registered with it."""
+
     until: dt.datetime
     paths: dict[tuple[bytes, Any], tuple[ValidationPath, dt.datetime]] = field(default_factory=dict)
 
 
-_contexts: weakref.WeakKeyDictionary[ValidationContext, _Entries] = weakref.WeakKeyDictionary()
+_contexts: weakref.WeakKeyDictionary[ValidationContext, PathCache] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 _installed = False
 hits = 0
 """Paths answered from the cache in this process (for tests and profiling)."""
 
 
-def register(context: ValidationContext, until: dt.datetime) -> None:
-    """Cache successful path validations made with ``context`` until ``until`` at the latest."""
+def register(context: ValidationContext, cache: PathCache) -> None:
+    """Answer path validations made with ``context`` from ``cache`` (and keep its successes)."""
     with _lock:
-        _contexts[context] = _Entries(until)
+        _contexts[context] = cache
 
 
 def _next_updates(context: ValidationContext) -> list[dt.datetime | None]:
@@ -82,6 +94,31 @@ def good_until(context: ValidationContext, path: ValidationPath, until: dt.datet
     return min(limits)
 
 
+def _digests(certs: Any) -> list[bytes]:
+    return sorted(hashlib.sha256(cert.dump()).digest() for cert in certs)
+
+
+def path_key(certificate: asn1_x509.Certificate, context: ValidationContext) -> bytes | None:
+    """A digest of everything validating a path for ``certificate`` in ``context`` depends on
+    (see above); None when the context's trust anchors cannot be listed (then no caching)."""
+    trust = context.path_builder.trust_manager
+    if not isinstance(trust, SimpleTrustManager):
+        return None
+    timing = context.timing_params
+    moment = timing.validation_time.isoformat() if timing.point_in_time_validation else "now"
+    h = hashlib.sha256()
+    for part in (
+        [certificate.dump()],
+        _digests(trust.iter_certs()),
+        _digests(context.certificate_registry),
+        [repr(context.revinfo_policy).encode(), moment.encode()],
+    ):
+        h.update(len(part).to_bytes(4, "big"))
+        for item in part:
+            h.update(len(item).to_bytes(4, "big") + item)
+    return h.digest()
+
+
 async def find_valid_path(
     certificate: asn1_x509.Certificate,
     paths: Any,
@@ -90,29 +127,30 @@ async def find_valid_path(
 ) -> ValidationPath:
     """pyHanko's ``find_valid_path``, answered from the cache for registered contexts."""
     global hits
-    entries = _contexts.get(validation_context)
+    cache = _contexts.get(validation_context)
+    digest = path_key(certificate, validation_context) if cache is not None else None
+    key = (digest or b"", pkix_validation_params)
     try:
-        key = (certificate.dump(), pkix_validation_params)
         hash(key)
     except TypeError:
-        entries = None
-    if entries is None:
+        digest = None
+    if cache is None or digest is None:
         path: ValidationPath = await _ORIGINAL_FIND(
             certificate, paths, validation_context, pkix_validation_params
         )
         return path
     now = dt.datetime.now(dt.UTC)
-    found = entries.paths.get(key)
+    found = cache.paths.get(key)
     if found is not None and now < found[1]:
         await paths.cancel()
         hits += 1
         return found[0]
     path = await _ORIGINAL_FIND(certificate, paths, validation_context, pkix_validation_params)
-    expires = good_until(validation_context, path, entries.until)
+    expires = good_until(validation_context, path, cache.until)
     if expires > now:
-        if len(entries.paths) >= _MAX_ENTRIES:
-            entries.paths.clear()
-        entries.paths[key] = (path, expires)
+        if len(cache.paths) >= _MAX_ENTRIES:
+            cache.paths.clear()
+        cache.paths[key] = (path, expires)
     return path
 
 

@@ -7,13 +7,14 @@
 3. :meth:`RemoteSigning.finish` (server): checks the raw signature against the certificate,
    adds the signature timestamp when asked, and writes the CMS into the placeholder.
 
-Pending signatures live in memory for ``ttl`` seconds, bounded in number (per owner and in all)
-and in bytes, and each belongs to the ``owner`` that prepared it and to a ``context`` (what was
-signed, e.g. ``draft:<id>:<sha256>``): :meth:`RemoteSigning.finish` for another owner or context
-answers as for an unknown request (404), so nobody learns that someone else's request exists. An
-expired request answers 410 until it is forgotten (10 minutes later; at most ``4 × max_pending``
-are remembered, without their files). B-B and B-T are
-supported (B-LT data can be added afterwards by signing again at the server or a later DSS update).
+Pending signatures live in memory for ``ttl`` seconds, bounded in number and bytes per owner (a
+quota of their own, see :meth:`RemoteSigning._make_room`) and in all, and each belongs to the
+``owner`` that prepared it and to a ``context`` (what was signed, e.g. ``draft:<id>:<sha256>``):
+:meth:`RemoteSigning.finish` for another owner or context answers as for an unknown request (404),
+so nobody learns that someone else's request exists. An expired request (or one that gave way to
+make room) answers 410 until it is forgotten (10 minutes later; at most ``4 × max_pending`` are
+remembered, without their files). B-B and B-T are supported (B-LT data can be added afterwards by
+signing again at the server or a later DSS update).
 
 Pending state is per process: behind several processes, the reverse proxy must send a user's
 prepare and finish to the same process (sticky sessions), or finish answers 404.
@@ -155,12 +156,15 @@ class RemoteSigning:
         max_pending: int = 200,
         max_per_owner: int = 5,
         max_bytes: int = 512 * 1024 * 1024,
+        max_bytes_per_owner: int = 64 * 1024 * 1024,
     ) -> None:
         self.ttl = ttl
         self.max_pending = max_pending
         self.max_per_owner = max_per_owner
         self.max_bytes = max_bytes
         """Bytes of prepared files held in all (each pending request keeps its output file)."""
+        self.max_bytes_per_owner = max_bytes_per_owner
+        """Bytes one owner's pending requests may hold (a 50 MB upload and a few small ones)."""
         self.tsa_url: str | None = None
         """The timestamp authority the server's side uses for B-T (``LIENTHONG_TSA_URL``)."""
         self._pending: dict[str, _Pending] = {}
@@ -183,15 +187,66 @@ class RemoteSigning:
         while len(self._expired) > 4 * self.max_pending:
             del self._expired[next(iter(self._expired))]
 
+    def _evict(self, key: str) -> None:
+        """Forget a pending request to make room; its finish answers "expired, sign again"."""
+        p = self._pending.pop(key)
+        self._expired[key] = (p.owner, p.context, p.created)
+
+    def _oldest(self, owner: str) -> str | None:
+        mine = [(p.created, k) for k, p in self._pending.items() if p.owner == owner]
+        return min(mine)[1] if mine else None
+
+    def _held(self, owner: str | None = None) -> tuple[int, int]:
+        """Bytes and requests pending, of ``owner`` or in all."""
+        mine = [p.size for p in self._pending.values() if owner is None or p.owner == owner]
+        return sum(mine), len(mine)
+
+    def _heaviest(self, owner: str, size: int) -> str | None:
+        """Whose request gives way when the server's bound is reached: the oldest of whoever
+        holds the most (bytes, then requests), counting the new one for ``owner``; a tie goes
+        against ``owner``. None when that is ``owner`` with nothing pending."""
+        shares: dict[str, tuple[int, int]] = {}
+        for p in self._pending.values():
+            held, count = shares.get(p.owner, (0, 0))
+            shares[p.owner] = (held + p.size, count + 1)
+        held, count = shares.get(owner, (0, 0))
+        shares[owner] = (held + size, count + 1)
+        top = max(shares, key=lambda o: (shares[o], o == owner))
+        return self._oldest(top)
+
     def _make_room(self, owner: str, size: int) -> None:
+        """Each owner has a quota of their own (``max_per_owner`` requests, ``max_bytes_per_owner``
+        bytes): past it, their own oldest request gives way. The server's bound (``max_pending``,
+        ``max_bytes``) is only a safety net: when it is reached, the request that gives way is
+        one of whoever holds the most, so filling one's own quota never turns another user
+        away; only a request larger than anyone else's share on a full server waits (429)."""
         self._expire()
-        mine = [k for k, p in self._pending.items() if p.owner == owner]
-        if len(mine) >= self.max_per_owner:
-            # a signer who gave up on earlier tries makes room for the new one
-            del self._pending[min(mine, key=lambda k: self._pending[k].created)]
-        held = sum(p.size for p in self._pending.values())
-        if len(self._pending) >= self.max_pending or held + size > self.max_bytes:
+        if size > min(self.max_bytes, self.max_bytes_per_owner):
             raise TooManyRequests()
+        while True:
+            held, count = self._held(owner)
+            oldest = self._oldest(owner)
+            if oldest is None or (
+                count < self.max_per_owner and held + size <= self.max_bytes_per_owner
+            ):
+                break
+            self._evict(oldest)  # a signer who gave up on earlier tries makes room
+        while True:
+            held, count = self._held()
+            if count < self.max_pending and held + size <= self.max_bytes:
+                return
+            victim = self._heaviest(owner, size)
+            if victim is None:
+                raise TooManyRequests()
+            self._evict(victim)
+
+    def _hold(self, pending: _Pending) -> str:
+        """Keep a prepared request; the bounds are checked again (with no await in between),
+        since other prepares of the same owner may have finished while this one was built."""
+        self._make_room(pending.owner, pending.size)
+        request_id = secrets.token_urlsafe(16)
+        self._pending[request_id] = pending
+        return request_id
 
     def pending_count(self, owner: str | None = None) -> int:
         """Requests waiting for a signature (not expired), of ``owner`` or in all."""
@@ -215,7 +270,8 @@ class RemoteSigning:
                 "two-phase signing supports b-b and b-t",
                 detail_vi="Ký hai bước (token tại máy người ký) chỉ hỗ trợ mức B-B và B-T.",
             )
-        self._make_room(owner, len(data))
+        size = len(data) + (options.bytes_reserved or 32768)
+        self._make_room(owner, size)
         now = dt.datetime.now(dt.UTC)
         _check_validity_period(cert, now)
         # parsing and the anchor search are CPU work on possibly large files: off the event loop
@@ -247,8 +303,7 @@ class RemoteSigning:
         signed_attrs = await signer.signed_attrs(
             prep_digest.document_digest, "sha256", use_pades=True
         )
-        request_id = secrets.token_urlsafe(16)
-        self._pending[request_id] = _Pending(
+        pending = _Pending(
             signer,
             signed_attrs,
             prep_digest,
@@ -257,8 +312,9 @@ class RemoteSigning:
             time.monotonic(),
             owner,
             context,
-            len(data) + (options.bytes_reserved or 32768),
+            size,
         )
+        request_id = self._hold(pending)
         return PreparedSignature(
             request_id=request_id,
             to_sign_b64=base64.b64encode(signed_attrs.dump()).decode(),

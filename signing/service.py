@@ -11,17 +11,20 @@ unrecorded).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.audit.log import append_txn
-from server.auth.principal import Principal
+from server.auth.principal import Principal, require_principal
 from server.db import Database
 from server.errors import BadRequest, LienThongError, NotFound, PayloadTooLarge
-from signing.errors import InvalidPdf, TrustStoreError
+from signing.errors import InvalidPdf, SigningError, TrustStoreError
 from signing.trust import TrustRoot, TrustStore, fingerprint, load_certs
 from signing.validate import DocumentReport
 from signing.worker import VerificationWorker
@@ -30,6 +33,9 @@ MAX_VERIFY_BYTES = 50 * 1024 * 1024
 """Largest PDF the server validates for a caller (official documents are a few MB)."""
 MAX_CERT_BYTES = 256 * 1024
 """Largest certificate upload (PEM with a few certificates is a few KB)."""
+_GONE_POLL = 0.25
+"""Seconds between two looks at whether the client of a running check is still there."""
+T = TypeVar("T")
 PDF_TYPES = ("application/pdf", "application/octet-stream")
 PEM_TYPES = (
     "application/x-pem-file",
@@ -70,10 +76,14 @@ def _too_large(limit: int) -> PayloadTooLarge:
 async def _read_limited(request: web.Request, limit: int) -> bytes:
     if request.content_length is not None and request.content_length > limit:
         raise _too_large(limit)
-    data = await request.content.read(limit + 1)
-    if len(data) > limit:
-        raise _too_large(limit)
-    return data
+    parts: list[bytes] = []
+    size = 0
+    while chunk := await request.content.read(limit + 1 - size):  # read() may stop short
+        parts.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+    return b"".join(parts)
 
 
 async def read_upload(
@@ -106,15 +116,49 @@ async def read_upload(
     )
 
 
+class ClientGone(SigningError):
+    """The client closed the connection while its file was being checked (never seen by it)."""
+
+    status = 499
+    code = "signing.client_gone"
+    title = "Client closed the request"
+
+
+async def unless_client_leaves(request: web.Request, work: Awaitable[T]) -> T:
+    """``await work``, cancelled as soon as the client of ``request`` closes its connection.
+
+    aiohttp does not cancel a handler when its client leaves (``handler_cancellation`` is off), so
+    a costly check would run on for nobody; the transport is looked at every ``_GONE_POLL``
+    seconds and the work cancelled (a check waiting for its turn is dropped, a running one has its
+    process killed: :mod:`signing.worker`)."""
+    task = asyncio.ensure_future(work)
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=_GONE_POLL)
+            if done:
+                return task.result()
+            transport = request.transport
+            if transport is None or transport.is_closing():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                raise ClientGone("the client closed the connection during the check")
+    finally:
+        task.cancel()
+
+
 async def verify_upload(request: web.Request) -> tuple[DocumentReport, str, bytes]:
-    """Read the uploaded PDF, refuse what is not one, and validate it off the event loop."""
+    """Read the uploaded PDF, refuse what is not one, and validate it in a worker process,
+    within the caller's share of the checks (:mod:`signing.worker`)."""
+    p = require_principal(request)
     services = request.app[SIGNING_KEY]
     data, name = await read_upload(request, services.max_pdf_bytes, raw_types=PDF_TYPES)
     if not data:
         raise InvalidPdf("the file is empty", "tệp rỗng.")
     if b"%PDF-" not in data[:1024]:
         raise InvalidPdf("not a PDF file (no %PDF- header)", "đây không phải là tệp PDF.")
-    report = await services.worker.verify(data)
+    check = services.worker.verify(data, owner=f"user:{p.user_id}")
+    report = await unless_client_leaves(request, check)
     return report, name, data
 
 

@@ -1,9 +1,10 @@
 """Validating the signatures of a PDF: integrity, chain to the pinned trust roots, validity and
 revocation of the signer's certificate, timestamps, and what changed after each signature.
 
-A :class:`Verifier` is opened once and reused: it owns one HTTP session for OCSP/CRL fetches and a
-validation context (pyHanko's, which caches fetched revocation data) rebuilt every
-``context_ttl`` seconds so that reissued CRLs are picked up. Offline, only what the file embeds
+A :class:`Verifier` is opened once and reused: it owns one HTTP session for OCSP/CRL fetches and
+pyHanko's fetchers (which cache fetched revocation data), rebuilt every ``context_ttl`` seconds so
+that reissued CRLs are picked up. Each file gets a validation context of its own over them, so
+that nothing a file embeds (certificates) decides another file's verdict. Offline, only what the file embeds
 (DSS, revocation data archived in the signature) is used. Trust comes only from the roots given:
 never the operating system's store.
 
@@ -42,6 +43,7 @@ from pyhanko_certvalidator.errors import (
     RevokedError,
 )
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+from pyhanko_certvalidator.fetchers.api import Fetchers
 from pyhanko_certvalidator.validate import async_validate_path
 
 from signing import pathcache, speedups
@@ -237,8 +239,9 @@ class Verifier:
         self.context_ttl = context_ttl
         self.http_timeout = http_timeout
         self._session: aiohttp.ClientSession | None = None
-        self._vc: ValidationContext | None = None
-        self._vc_born = 0.0
+        self._fetchers: Fetchers | None = None
+        self._fetchers_born = 0.0
+        self._paths: pathcache.PathCache | None = None
 
     async def __aenter__(self) -> Verifier:
         if self.online:
@@ -271,16 +274,34 @@ class Verifier:
         return kwargs
 
     def _context(self, reader: Any) -> ValidationContext:
-        """The shared online context (rebuilt when old), or one made of what the file embeds."""
+        """The context one file is validated in: online, a fresh one over the shared fetchers
+        (their OCSP/CRL caches rebuilt every ``context_ttl`` seconds); offline, one made of what
+        the file embeds.
+
+        Fresh per file because pyHanko adds every certificate a signature embeds to the context's
+        registry and builds paths from all of it: a shared context would let one file's
+        intermediate certificate vouch for another file's signer, so a warm server and a fresh
+        check (a peer's) would disagree on the same file."""
         if self.online:
             now = time.monotonic()
-            if self._vc is None or now - self._vc_born > self.context_ttl:
-                self._vc = ValidationContext(**self._kwargs())
-                self._vc_born = now
+            if self._fetchers is None or now - self._fetchers_born > self.context_ttl:
+                assert self._session is not None, "use the Verifier as an async context manager"
+                backend = AIOHttpFetcherBackend(
+                    self._session, per_request_timeout=self.http_timeout
+                )
+                self._fetchers, self._fetchers_born = backend.get_fetchers(), now
                 if self.fast:
                     until = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=self.context_ttl)
-                    pathcache.register(self._vc, until)
-            return self._vc
+                    self._paths = pathcache.PathCache(until)
+            vc = ValidationContext(
+                trust_roots=self.trust_roots,
+                revocation_mode="hard-fail",
+                allow_fetching=True,
+                fetchers=self._fetchers,
+            )
+            if self._paths is not None:
+                pathcache.register(vc, self._paths)
+            return vc
         try:
             return DocumentSecurityStore.read_dss(reader).as_validation_context(self._kwargs())
         except NoDSSFoundError:

@@ -1,140 +1,289 @@
-"""Validation off the server's event loop: one thread with its own event loop owns a
-:class:`~signing.validate.Verifier` over the server's trust roots.
+"""Validation off the server's process: at most ``max_concurrent`` child processes, each owning a
+:class:`~signing.validate.Verifier` over the server's trust roots (:mod:`signing.verifyproc`).
 
-pyHanko's validation is mostly CPU work (digests over the signed ranges, RSA checks, difference
-analysis of every incremental update, path building) written as coroutines; run on the server's
-loop it would stall every other request for tens to hundreds of milliseconds per file. Here the
-coroutine runs on the worker's loop (its OCSP/CRL fetches on that loop's HTTP session), and the
-server's loop only waits on a future. At most ``max_concurrent`` files are validated at once.
+pyHanko's validation is CPU work (parsing, digests over the signed ranges, RSA checks, difference
+analysis of every incremental update, path building) on bytes any logged-in user sends. In a
+thread it could neither be bounded nor stopped; in a child process it is both:
 
-The verifier (HTTP session + validation context caching revocation data) is kept between calls and
-rebuilt when the set of root files changes, so that an administrator's change to the trust roots
-(page, API or ``lienthong trust``) takes effect on the next validation without a restart.
+* **Budget.** A check that has not answered after ``budget`` seconds has its process killed and
+  answers :class:`CheckTooCostly` (422); the next check starts a fresh process. Together with the
+  structural limits of :mod:`signing.pdfinput` (pages, objects, nesting) this bounds what one file
+  can cost.
+* **Cancellation.** When the caller's task is cancelled (the client left: see
+  :func:`signing.service.unless_client_leaves`; shutdown), a check still waiting for a process is
+  dropped without running, and one running has its process killed.
+* **Per-user limit.** A caller naming an ``owner`` has at most ``per_user`` checks waiting or
+  running; more answer :class:`TooManyChecks` (429 with ``Retry-After``), and at most ``max_queued``
+  checks wait in all (:class:`ChecksBusy`, 503). These counts are per server process: behind
+  several processes a user may have ``per_user`` checks in each.
+
+A process lives across checks, keeping its HTTP session, validation context and certificate-path
+cache, and rebuilds its verifier when the set of root files changes, so that an administrator's
+change to the trust roots (page, API or ``lienthong trust``) takes effect on the next validation
+without a restart. Processes come from a ``forkserver`` that has imported pyHanko once, so starting
+one costs a fork, not an import.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import multiprocessing
+import socket
 import threading
-from collections.abc import Coroutine
+from dataclasses import dataclass
+from multiprocessing.context import BaseContext
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from signing.errors import SigningError
 from signing.trust import TrustStore
-from signing.validate import DocumentReport, Verifier
+from signing.validate import DocumentReport
+from signing.verifyproc import NoTrustRoots, child_main, encode, read_frame, rebuild_error
 
-T = TypeVar("T")
+__all__ = ["CheckTooCostly", "ChecksBusy", "NoTrustRoots", "TooManyChecks", "VerificationWorker"]
+
+DEFAULT_BUDGET = 60.0
+"""Seconds one check may take (a signed 50 MB file with OCSP/CRL fetches takes a few)."""
+PER_USER = 2
+"""Checks one user may have waiting or running at once (per server process)."""
+MAX_QUEUED = 32
+"""Checks waiting or running in all (per worker), beyond which the server answers busy."""
+RETRY_AFTER = 5
 
 
-class NoTrustRoots(SigningError):
-    status = 503
-    code = "signing.no_trust_roots"
-    title = "No trust roots"
+class CheckTooCostly(SigningError):
+    """The check ran out of its time budget or its process died: the file is refused."""
 
-    def __init__(self) -> None:
+    code = "signing.check_too_costly"
+    title = "PDF too costly to check"
+
+    def __init__(self, reason: str) -> None:
         super().__init__(
-            "No trust root is configured on this server; an administrator must add one.",
-            detail_vi="Máy chủ chưa có gốc tin cậy nào nên chưa kiểm tra được chữ ký. "
-            "Quản trị viên cần thêm chứng thư gốc (Quản trị → Gốc tin cậy).",
+            f"the signature check was stopped: {reason}",
+            detail_vi="Tệp PDF quá phức tạp, không kiểm tra được chữ ký trong thời gian cho phép; "
+            "máy chủ đã dừng việc kiểm tra tệp này.",
         )
 
 
+class TooManyChecks(SigningError):
+    status = 429
+    code = "signing.too_many_checks"
+    title = "Too many signature checks"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"you already have {limit} signature checks in progress",
+            detail_vi=f"Bạn đang có {limit} lần kiểm tra chữ ký chưa xong; "
+            "hãy đợi chúng xong rồi thử lại.",
+            extra={"retry_after": RETRY_AFTER},
+        )
+
+
+class ChecksBusy(SigningError):
+    status = 503
+    code = "signing.busy"
+    title = "Signature checks busy"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "too many signature checks are waiting; try again shortly",
+            detail_vi="Máy chủ đang kiểm tra nhiều tệp; hãy thử lại sau ít phút.",
+            extra={"retry_after": RETRY_AFTER},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    """Where the last check ran (for tests and profiling)."""
+
+    pid: int
+    fast: bool
+
+
+_mp_lock = threading.Lock()
+_mp: BaseContext | None = None
+
+
+def _mp_context() -> BaseContext:
+    """A ``forkserver`` that has imported the verifier (a fork of it starts in milliseconds; a
+    fork of the server itself would copy its threads' locks in whatever state they are)."""
+    global _mp
+    with _mp_lock:
+        if _mp is None:
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload(["signing.verifyproc"])
+            _mp = ctx
+        return _mp
+
+
+class _Child:
+    def __init__(
+        self, process: Any, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        self.process, self.reader, self.writer = process, reader, writer
+
+    async def run(self, data: bytes) -> tuple[Any, ...]:
+        self.writer.write(encode(data))
+        await self.writer.drain()
+        outcome: tuple[Any, ...] = await read_frame(self.reader)
+        return outcome
+
+    def kill(self) -> None:
+        self.writer.close()
+        with contextlib.suppress(Exception):
+            self.process.kill()
+
+
 class VerificationWorker:
-    """``await worker.verify(pdf_bytes)`` from any event loop; ``await worker.close()`` at the end."""
+    """``await worker.verify(pdf_bytes, owner=...)`` from the server's loop; ``await
+    worker.close()`` at the end."""
 
     def __init__(
-        self, trust_dir: Path, *, online: bool = True, max_concurrent: int = 2, fast: bool = True
+        self,
+        trust_dir: Path,
+        *,
+        online: bool = True,
+        max_concurrent: int = 2,
+        fast: bool = True,
+        budget: float = DEFAULT_BUDGET,
+        per_user: int = PER_USER,
+        max_queued: int = MAX_QUEUED,
     ) -> None:
         self.store = TrustStore(trust_dir)
         self.online = online
         self.fast = fast
         """Use the fast paths of :class:`~signing.validate.Verifier` (False: stock pyHanko)."""
         self.max_concurrent = max_concurrent
+        self.budget = budget
+        self.per_user = per_user
+        self.max_queued = max_queued
+        self.last_run: RunInfo | None = None
         self._slots: asyncio.Semaphore | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._start_lock = threading.Lock()
-        # owned by the worker loop:
-        self._verifier: Verifier | None = None
-        self._stamp: tuple[tuple[str, int], ...] | None = None
-        self._roots = 0
+        self._idle: list[_Child] = []
+        self._busy: set[_Child] = set()
+        self._reapers: set[asyncio.Task[None]] = set()
+        self._in_flight = 0
+        self._by_owner: dict[str, int] = {}
 
-    # -- the worker thread --------------------------------------------------------------------
-    def _ensure_started(self) -> asyncio.AbstractEventLoop:
-        with self._start_lock:
-            if self._loop is None:
-                loop = asyncio.new_event_loop()
-                ready = threading.Event()
+    # -- admission --------------------------------------------------------------------------------
+    def _admit(self, owner: str | None) -> None:
+        if owner is not None and self._by_owner.get(owner, 0) >= self.per_user:
+            raise TooManyChecks(self.per_user)
+        if self._in_flight >= self.max_queued:
+            raise ChecksBusy()
+        self._in_flight += 1
+        if owner is not None:
+            self._by_owner[owner] = self._by_owner.get(owner, 0) + 1
 
-                def run() -> None:
-                    asyncio.set_event_loop(loop)
-                    loop.call_soon(ready.set)
-                    loop.run_forever()
+    def _leave(self, owner: str | None) -> None:
+        self._in_flight -= 1
+        if owner is not None:
+            left = self._by_owner.pop(owner) - 1
+            if left:
+                self._by_owner[owner] = left
 
-                thread = threading.Thread(target=run, name="lienthong-verify", daemon=True)
-                thread.start()
-                ready.wait()
-                self._loop, self._thread = loop, thread
-            return self._loop
+    def in_flight(self, owner: str | None = None) -> int:
+        """Checks waiting or running, of ``owner`` or in all."""
+        return self._in_flight if owner is None else self._by_owner.get(owner, 0)
 
-    async def _submit(self, coro: Coroutine[Any, Any, T]) -> T:
-        loop = self._ensure_started()
-        future = asyncio.run_coroutine_threadsafe(coro, loop)
-        # cancelling the caller (client gone) cancels the validation on the worker loop too
-        return await asyncio.wrap_future(future)
+    def running(self) -> int:
+        """Checks running in a process now."""
+        return len(self._busy)
 
-    # -- on the worker loop --------------------------------------------------------------------
-    def _roots_stamp(self) -> tuple[tuple[str, int], ...]:
-        directory = self.store.directory
-        if not directory.is_dir():
-            return ()
-        return tuple(
-            (p.name, p.stat().st_mtime_ns) for p in sorted(directory.glob("*.pem")) if p.is_file()
+    def pids(self) -> list[int]:
+        """The worker's processes, idle or busy (for tests and operators)."""
+        return [c.process.pid for c in [*self._idle, *self._busy] if c.process.pid is not None]
+
+    # -- processes --------------------------------------------------------------------------------
+    async def _spawn(self) -> _Child:
+        ours, theirs = socket.socketpair()
+        process = _mp_context().Process(  # type: ignore[attr-defined]
+            target=child_main,
+            args=(theirs, self.store.directory, self.online, self.fast),
+            name="lienthong-verify",
+            daemon=True,
         )
+        started = asyncio.get_running_loop().run_in_executor(None, process.start)
+        try:
+            await asyncio.shield(started)
+        except BaseException:
 
-    async def _current(self) -> Verifier:
-        stamp = self._roots_stamp()
-        if self._verifier is None or stamp != self._stamp:
-            if self._verifier is not None:
-                await self._verifier.__aexit__(None, None, None)
-                self._verifier = None
-            roots = self.store.certificates()
-            verifier = Verifier(roots, online=self.online, fast=self.fast)
-            await verifier.__aenter__()
-            self._verifier, self._stamp, self._roots = verifier, stamp, len(roots)
-        return self._verifier
+            def abandon(_: object) -> None:  # cancelled while starting: stop it once started
+                theirs.close()
+                ours.close()
+                with contextlib.suppress(Exception):
+                    process.kill()
 
-    async def _verify(self, data: bytes) -> DocumentReport:
-        verifier = await self._current()
-        if self._roots == 0:
-            raise NoTrustRoots()
-        return await verifier.verify(data)
+            started.add_done_callback(abandon)
+            raise
+        theirs.close()
+        reader, writer = await asyncio.open_connection(sock=ours, limit=1 << 20)
+        return _Child(process, reader, writer)
 
-    async def _shutdown(self) -> None:
-        if self._verifier is not None:
-            await self._verifier.__aexit__(None, None, None)
-            self._verifier = None
-        await asyncio.get_running_loop().shutdown_default_executor()
+    def _discard(self, child: _Child) -> None:
+        """Kill ``child`` now and reap it in the background."""
+        child.kill()
+        task = asyncio.get_running_loop().create_task(asyncio.to_thread(child.process.join, 10))
+        self._reapers.add(task)
+        task.add_done_callback(self._reapers.discard)
 
-    # -- public ---------------------------------------------------------------------------------
-    async def verify(self, data: bytes) -> DocumentReport:
-        """Validate every signature of the PDF ``data`` against the roots in the trust directory.
+    async def _run(self, data: bytes) -> tuple[Any, ...]:
+        child = self._idle.pop() if self._idle else await self._spawn()
+        self._busy.add(child)
+        try:
+            async with asyncio.timeout(self.budget):
+                outcome = await child.run(data)
+        except TimeoutError:
+            self._discard(child)
+            raise CheckTooCostly(f"no answer within {self.budget:g} s") from None
+        except (asyncio.IncompleteReadError, ConnectionError):
+            self._discard(child)
+            raise CheckTooCostly("the checking process ended") from None
+        except BaseException:  # cancelled: the client left, or shutdown
+            self._discard(child)
+            raise
+        finally:
+            self._busy.discard(child)
+        self._idle.append(child)
+        return outcome
 
-        Raises :class:`~signing.errors.InvalidPdf` for unusable input and :class:`NoTrustRoots`
-        when the directory holds no root.
+    # -- public -----------------------------------------------------------------------------------
+    async def verify(self, data: bytes, *, owner: str | None = None) -> DocumentReport:
+        """Validate every signature of the PDF ``data`` against the roots in the trust directory,
+        in a child process, within the budget and the per-``owner`` limit (see the module).
+
+        Raises :class:`~signing.errors.InvalidPdf` for unusable input, :class:`NoTrustRoots`
+        when the directory holds no root, :class:`CheckTooCostly`, :class:`TooManyChecks` and
+        :class:`ChecksBusy`.
         """
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.max_concurrent)
-        async with self._slots:
-            return await self._submit(self._verify(data))
+        self._admit(owner)
+        try:
+            if self._slots is None:
+                self._slots = asyncio.Semaphore(self.max_concurrent)
+            async with self._slots:  # cancelled while waiting: never runs
+                outcome = await self._run(data)
+        finally:
+            self._leave(owner)
+        if outcome[0] == "ok":
+            self.last_run = RunInfo(**outcome[2])
+            report: DocumentReport = outcome[1]
+            return report
+        if outcome[0] == "error":
+            raise rebuild_error(*outcome[1:])
+        # a bug, not a verdict: logged and answered 500 (a check that fails never says "fine")
+        raise RuntimeError(f"signature check failed in the worker process: {outcome[1]}")
 
     async def close(self) -> None:
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self._shutdown(), loop))
-        loop.call_soon_threadsafe(loop.stop)
-        await asyncio.to_thread(thread.join, 10)
-        loop.close()
-        self._loop = self._thread = None
+        """Stop every process (an idle one finishes cleanly: its socket closes)."""
+        for child in self._idle:
+            child.writer.close()
+        for child in list(self._busy):
+            self._discard(child)
+        idle, self._idle = self._idle, []
+        for child in idle:
+            await asyncio.to_thread(child.process.join, 10)
+            if child.process.is_alive():
+                child.process.kill()
+        if self._reapers:
+            await asyncio.gather(*self._reapers, return_exceptions=True)

@@ -179,6 +179,45 @@ async def test_prepare_finish_owner_only_expiry_and_wrong_signature(
     await _problem(resp, 429, "signing.too_many_requests")
 
 
+async def test_each_user_has_a_quota_of_pending_requests(
+    client: Client, people: People, pki: DevPki, token: TokenSession
+) -> None:
+    users = {
+        n: bearer(await people.token(await people.add(n, Role.LEADER)))
+        for n in ("an", "binh", "chi")
+    }
+    pdf = make_sample_pdf()
+    leader = {**_signer(pki), "role": "leader", "level": "b-b"}
+    remote = client.app[REMOTE_KEY]
+    remote.max_per_owner, remote.max_pending = 2, 3  # the server's bound: one more than a quota
+
+    async def prepare(who: str) -> dict[str, Any]:
+        resp = await client.post(
+            "/api/v1/signatures/prepare", data=_prepare_form(pdf, leader), headers=users[who]
+        )
+        body: dict[str, Any] = await resp.json()
+        assert resp.status == 200, body
+        return body
+
+    mine = await prepare("binh")
+    # "an" fills and overfills her own quota: her oldest request gives way, nobody else's
+    first, *_ = [await prepare("an") for _ in range(3)]
+    assert remote.pending_count() == 3
+    # the server is full, yet "chi" is not turned away: "an" holds the most, so hers gives way
+    await prepare("chi")
+    assert remote.pending_count() == 3
+    finish = {"request_id": first["request_id"], "signature_b64": "AA=="}
+    resp = await client.post("/api/v1/signatures/finish", json=finish, headers=users["an"])
+    await _problem(resp, 410, "signing.request_expired")  # "sign again"
+    # "binh"'s one request, prepared before all that, still completes
+    finish = {
+        "request_id": mine["request_id"],
+        "signature_b64": await _sign(token, mine["to_sign_b64"]),
+    }
+    resp = await client.post("/api/v1/signatures/finish", json=finish, headers=users["binh"])
+    assert resp.status == 200, await resp.text()
+
+
 async def test_draft_signed_by_leader_sealed_and_sent(
     client: Client, people: People, pki: DevPki, token: TokenSession, roots: list[Any]
 ) -> None:

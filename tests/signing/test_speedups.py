@@ -245,16 +245,50 @@ def test_path_cache_keeps_only_successes_and_not_past_revocation_data(
             assert (await verifier.verify(corpus["b-t"])).ok
             assert not (await verifier.verify(corpus["revoked_signer"])).ok
             assert not (await verifier.verify(corpus["expired_signer"])).ok
-            context = verifier._vc
-            assert context is not None
-            entries = pathcache._contexts[context]
-            kept = {cert_der for cert_der, _params in entries.paths}
+            cache = verifier._paths
+            assert cache is not None
+            kept = {bytes(path.last.dump()) for path, _expires in cache.paths.values()}
             assert der("leader") in kept and der("tsa") in kept
             assert der("revoked") not in kept and der("expired") not in kept
+            context = verifier._context(None)  # a context over the same fetchers
             revinfo_ends = [t for t in pathcache._next_updates(context) if t is not None]
             assert revinfo_ends  # OCSP answers and CRLs fetched online, each with nextUpdate
-            for _path, expires in entries.paths.values():
+            for _path, expires in cache.paths.values():
                 assert expires <= min(revinfo_ends)
-                assert expires <= entries.until
+                assert expires <= cache.until
 
     asyncio.run(run())
+
+
+def _with_altered_intermediate(signed: bytes, intermediate: bytes) -> bytes:
+    """``signed`` with one bit of the issuing CA's signature flipped in the certificates the CMS
+    carries (outside the signed byte range: the document digest still matches)."""
+    start = signed.rindex(b"/Contents <") + len(b"/Contents <")
+    end = signed.index(b">", start)
+    blob = bytes.fromhex(signed[start:end].decode())
+    assert blob.count(intermediate) == 1
+    altered = intermediate[:-1] + bytes([intermediate[-1] ^ 1])
+    text = blob.replace(intermediate, altered).hex().encode()
+    if signed[start:end].isupper():
+        text = text.upper()
+    return signed[:start] + text + signed[end:]
+
+
+@pytest.mark.hsm
+def test_warm_and_fresh_verifiers_agree_on_an_altered_intermediate(
+    corpus: dict[str, bytes], roots: list[Any], pki: DevPki
+) -> None:
+    inter = bytes(load_cert_files([pki.dir / "intermediate.pem"])[0].dump())
+    altered = _with_altered_intermediate(corpus["b-b"], inter)
+
+    async def run() -> tuple[DocumentReport, DocumentReport]:
+        async with Verifier(roots) as fresh:
+            cold = await fresh.verify(altered)
+        async with Verifier(roots) as warm:  # as the server: the intact file seen first
+            assert (await warm.verify(corpus["b-b"])).ok
+            return cold, await warm.verify(altered)
+
+    cold, warm = asyncio.run(run())
+    assert not cold.ok and "untrusted" in cold.signatures[0].problems
+    assert cold.signatures[0].intact and cold.signatures[0].valid  # only the path is broken
+    assert _comparable(warm) == _comparable(cold)
