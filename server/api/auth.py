@@ -16,6 +16,7 @@ from server.errors import NotFound, ValidationFailed
 from server.http.jsonio import json_ok, read_json_object
 from server.http.keys import DB_KEY
 from server.http.openapi import ApiRoutes
+from server.http.params import path_int
 from server.realtime import HUB_KEY
 
 routes = ApiRoutes()
@@ -85,10 +86,7 @@ async def create_token(request: web.Request) -> web.Response:
 @routes.route("DELETE", "/api/v1/tokens/{id}", summary="Revoke one of your tokens", tags=("auth",))
 async def revoke_token(request: web.Request) -> web.Response:
     p = require_principal(request)
-    try:
-        token_id = int(request.match_info["id"])
-    except ValueError:
-        raise NotFound("No such token.", detail_vi="Không có mã truy cập này.") from None
+    token_id = path_int(request, "id")
 
     async def revoke(session: AsyncSession) -> bool:
         done = await revoke_token_txn(session, token_id, p.user_id)
