@@ -73,7 +73,9 @@ async def create_token(request: web.Request) -> web.Response:
     expires = utcnow() + timedelta(days=days) if days else None
 
     async def make(session: AsyncSession) -> tuple[str, int]:
-        value, row = await create_token_txn(session, p.user_id, name=name, expires_at=expires)
+        value, row = await create_token_txn(
+            session, p.user_id, name=name, expires_at=expires, session_id=p.origin_session_id
+        )
         await append_txn(
             session, "token.created", actor=p.login, actor_user_id=p.user_id, target=row.prefix
         )
@@ -108,7 +110,7 @@ async def revoke_token(request: web.Request) -> web.Response:
 @routes.route(
     "POST",
     "/api/v1/logout-everywhere",
-    summary="Close every login session of yours",
+    summary="Close every login session of yours and revoke the API tokens they minted",
     tags=("auth",),
 )
 async def logout_everywhere(request: web.Request) -> web.Response:
