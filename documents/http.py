@@ -24,6 +24,7 @@ from server.errors import BadRequest
 from server.http.jsonio import json_ok, read_json_object
 from server.http.keys import CONFIG_KEY, DB_KEY
 from server.http.openapi import OPENAPI_KEY, ApiRoutes
+from server.http.params import query_int
 from server.realtime import HUB_KEY
 
 routes = ApiRoutes()
@@ -142,11 +143,9 @@ def filters_of(request: web.Request) -> repo.Filters:
     q = request.query
     try:
         limit = max(1, min(int(q.get("limit", "50")), 500))
-        offset = max(0, int(q.get("offset", "0")))
     except ValueError:
-        raise BadField(
-            "limit", "limit/offset must be integers.", "limit/offset phải là số."
-        ) from None
+        raise BadField("limit", "limit must be an integer.", "limit phải là số.") from None
+    offset = query_int(request, "offset", 0)
     return repo.Filters(
         q=q.get("q", "")[:200],
         status=q.get("status", "")[:2],

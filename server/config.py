@@ -79,7 +79,9 @@ class AuthConfig:
     session_hours: int = 12
     """How long a login session lasts without activity."""
     max_failed_logins: int = 5
-    """Failed logins for one account within ``throttle_minutes`` before it is throttled."""
+    """Failed logins for one account from one address (or one known device) within
+    ``throttle_minutes`` before that source is throttled; four times as many from all strangers
+    together, or from one address across accounts (:mod:`server.auth.throttle`)."""
     throttle_minutes: int = 15
     """Window (and lock-out length) of login throttling."""
 

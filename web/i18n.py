@@ -25,6 +25,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "logout": ("Đăng xuất", "Log out"),
     "logout.everywhere": ("Đăng xuất khỏi mọi thiết bị", "Log out on every device"),
+    "logout.everywhere_hint": (
+        "Đóng mọi phiên đăng nhập và thu hồi các mã truy cập API đã tạo từ các phiên đó.",
+        "Closes every login session and revokes the API tokens created from them.",
+    ),
     "home.title": ("Trang chủ", "Home"),
     "home.hello": ("Xin chào", "Hello"),
     "home.agency": ("Cơ quan", "Agency"),

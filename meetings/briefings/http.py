@@ -59,6 +59,7 @@ from server.errors import BadRequest, Forbidden, NotFound, ValidationFailed
 from server.http.jsonio import json_ok, read_json_object
 from server.http.keys import CONFIG_KEY, DB_KEY
 from server.http.openapi import OPENAPI_KEY, ApiRoutes
+from server.http.params import ID_MAX
 
 log = logging.getLogger(__name__)
 routes = ApiRoutes()
@@ -85,7 +86,7 @@ BRIEFING = {
 
 def _briefing_id(request: web.Request) -> int:
     raw = request.match_info["briefing_id"]
-    if not raw.isdigit() or len(raw) > 12:
+    if not raw.isdigit() or len(raw) > 12 or int(raw) > ID_MAX:
         raise NotFound("No such briefing.", detail_vi="Không tìm thấy cuộc họp trực tuyến này.")
     return int(raw)
 

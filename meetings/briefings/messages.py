@@ -7,11 +7,12 @@ The server's frames are plain dicts built by :func:`server_frame` from the datac
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from aiortc.sdp import SessionDescription
+
+from server import jsonstrict
 
 MAX_FRAME = 128 * 1024
 """Bytes in one signaling frame; an SDP offer of 20 m-lines is about 15 KB."""
@@ -158,11 +159,9 @@ def parse_client_message(raw: str | bytes) -> ClientMessage:
     if len(raw) > MAX_FRAME:
         raise BadMessage("message.too_large", "Frame too large.", "Tin nhắn quá lớn.")
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise BadMessage(
-            "message.json", "Frame is not JSON.", "Tin nhắn không phải JSON."
-        ) from None
+        data = jsonstrict.loads(raw)
+    except jsonstrict.StrictJsonError as exc:
+        raise BadMessage("message.json", exc.detail, exc.detail_vi) from None
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         raise BadMessage("message.type", "Frame needs a string 'type'.", "Tin nhắn thiếu loại.")
     kind = data["type"]
@@ -222,7 +221,7 @@ class ServerFrame:
     data: dict[str, Any] = field(default_factory=dict)
 
     def encode(self) -> str:
-        return json.dumps({"type": self.type, **self.data}, ensure_ascii=False)
+        return jsonstrict.dumps({"type": self.type, **self.data}, ensure_ascii=False)
 
 
 def server_frame(kind: str, **data: Any) -> ServerFrame:

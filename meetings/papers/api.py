@@ -12,6 +12,7 @@ from server.auth.principal import require_principal
 from server.errors import PayloadTooLarge
 from server.http.jsonio import field_str, json_ok, read_json_object
 from server.http.openapi import OPENAPI_KEY, ApiRoutes
+from server.http.params import path_int as _int
 from server.realtime import HUB_KEY
 
 routes = ApiRoutes()
@@ -36,13 +37,6 @@ UPLOAD: dict[str, Any] = {
 
 def _svc(request: web.Request) -> PapersService:
     return request.app[PAPERS_KEY]
-
-
-def _int(request: web.Request, name: str) -> int:
-    try:
-        return int(request.match_info[name])
-    except (KeyError, ValueError):
-        raise BadInput(f"{name} must be a number.", detail_vi=f"{name} phải là số.") from None
 
 
 async def _form(request: web.Request) -> tuple[dict[str, str], bytes, str]:

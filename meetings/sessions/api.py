@@ -22,6 +22,7 @@ from meetings.sessions.service import SessionsService
 from server.auth.principal import require_principal
 from server.http.jsonio import field_str, json_ok, read_json_object
 from server.http.openapi import ApiRoutes
+from server.http.params import path_int as _int
 
 routes = ApiRoutes()
 TAGS = ("sessions",)
@@ -32,13 +33,6 @@ OBJ: dict[str, Any] = {"type": "object"}
 
 def _svc(request: web.Request) -> SessionsService:
     return request.app[SERVICE_KEY]
-
-
-def _int(request: web.Request, name: str) -> int:
-    try:
-        return int(request.match_info[name])
-    except (KeyError, ValueError):
-        raise BadInput(f"{name} must be a number.", detail_vi=f"{name} phải là số.") from None
 
 
 def opt_int(data: dict[str, Any], key: str) -> int | None:

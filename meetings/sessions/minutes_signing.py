@@ -14,11 +14,12 @@ import asyncio
 
 from aiohttp import web
 
-from meetings.sessions.api import SERVICE_KEY, TAGS, _int
+from meetings.sessions.api import SERVICE_KEY, TAGS
 from meetings.sessions.minutes import render_minutes
 from server.auth.principal import require_principal
 from server.http.jsonio import json_ok, read_json_object
 from server.http.openapi import ApiRoutes
+from server.http.params import path_int as _int
 from signing.http import remote_owner, sign_options
 from signing.remote import REMOTE_KEY, parse_signature, parse_signer, prepared_dict
 

@@ -1,10 +1,10 @@
-"""Tables of agencies, people, roles, login sessions, API tokens and failed logins."""
+"""Tables of agencies, people, roles, login sessions, API tokens, login throttling, devices."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db.base import Base, UtcDateTime, utcnow
@@ -85,18 +85,34 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    session_id: Mapped[int | None] = mapped_column(Integer)
+    """The login session that minted the token (directly, or through a token it minted), or None
+    for a machine token made by an administrator or the CLI.  "Log out everywhere" revokes every
+    token with a session id: a token minted from a stolen session must die with it.  Not a
+    foreign key: the fact that a session minted it must outlive the session row."""
 
 
-class LoginFailure(Base):
-    """One failed login, kept for throttling (per login and per address)."""
+class LoginThrottle(Base):
+    """One throttling counter (fixed window), shared by every process: see
+    :mod:`server.auth.throttle` for the keys.  ``count`` is failures plus attempts in flight."""
 
-    __tablename__ = "login_failures"
-    __table_args__ = (
-        Index("ix_login_failures_login_at", "login", "at"),
-        Index("ix_login_failures_remote_at", "remote", "at"),
-    )
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class KnownDevice(Base):
+    """A browser where a person logged in successfully (its ``lt_device`` cookie, hashed).
+
+    Login attempts from it are throttled on their own, so a stranger's failures elsewhere do not
+    lock the owner out of their usual tablet.  It grants nothing else: no session, no access."""
+
+    __tablename__ = "known_devices"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    login: Mapped[str] = mapped_column(String(64))
-    remote: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_login_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -44,6 +44,10 @@ class Principal:
     session_id: int | None = None
     """The login session's row id when ``via == "session"``."""
     agency_name: str = ""
+    origin_session_id: int | None = None
+    """The login session this request's authority comes from: the session itself, or the one
+    that minted the API token (None for a machine token made by an administrator or the CLI).
+    A token minted by this principal records it, so "log out everywhere" reaches it."""
 
     def has(self, *roles: Role) -> bool:
         """True when the principal holds at least one of ``roles``."""

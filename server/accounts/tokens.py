@@ -20,9 +20,18 @@ def digest(token: str) -> str:
 
 
 async def create_token_txn(
-    session: AsyncSession, user_id: int, *, name: str = "", expires_at: datetime | None = None
+    session: AsyncSession,
+    user_id: int,
+    *,
+    name: str = "",
+    expires_at: datetime | None = None,
+    session_id: int | None = None,
 ) -> tuple[str, ApiToken]:
-    """Make a token; the clear value is returned once and never stored."""
+    """Make a token; the clear value is returned once and never stored.
+
+    ``session_id`` is the login session the token is minted from (through the person's own
+    request, or a token that session minted), None for machine tokens made by an administrator
+    or the CLI: "log out everywhere" revokes the former, not the latter."""
     value = PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(
         user_id=user_id,
@@ -30,6 +39,7 @@ async def create_token_txn(
         token_hash=digest(value),
         prefix=value[:10],
         expires_at=expires_at,
+        session_id=session_id,
     )
     session.add(row)
     await session.flush()
@@ -57,3 +67,20 @@ async def revoke_token_txn(
         query = query.where(ApiToken.user_id == user_id)
     result = await session.execute(query.values(revoked_at=utcnow()))
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def revoke_session_minted_txn(session: AsyncSession, user_id: int) -> int:
+    """Revoke every live API token of ``user_id`` that a login session minted; how many.
+
+    Machine tokens made by an administrator or the CLI (no session id) are kept: they run
+    servers and scripts, and a person logging out must not stop them."""
+    result = await session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.user_id == user_id,
+            ApiToken.session_id.is_not(None),
+            ApiToken.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -141,6 +141,7 @@ def _principal_of(
     via: Literal["session", "token"],
     session_id: int | None,
     offset: int = 0,
+    origin_session_id: int | None = None,
 ) -> Principal | None:
     """The Principal from the rows of a user joined to its agency and (outer) to its roles, one
     row per role; the user's columns start at ``offset``."""
@@ -161,6 +162,7 @@ def _principal_of(
         via=via,
         session_id=session_id,
         agency_name=agency_name,
+        origin_session_id=session_id if via == "session" else origin_session_id,
     )
 
 
@@ -208,6 +210,7 @@ async def token_principal_txn(
                 ApiToken.revoked_at,
                 ApiToken.expires_at,
                 ApiToken.last_used_at,
+                ApiToken.session_id,
                 *_principal_columns(),
             )
             .join(User, User.id == ApiToken.user_id)
@@ -218,10 +221,10 @@ async def token_principal_txn(
     ).all()
     if not rows:
         return None
-    token_id, revoked_at, expires_at, last_used_at = rows[0][:4]
+    token_id, revoked_at, expires_at, last_used_at, minted_by = rows[0][:5]
     if revoked_at is not None or (expires_at is not None and expires_at <= utcnow()):
         return None
-    principal = _principal_of(rows, "token", None, offset=4)
+    principal = _principal_of(rows, "token", None, offset=5, origin_session_id=minted_by)
     if principal is None:
         return None
     return TokenUse(token_id, last_used_at), principal

@@ -16,6 +16,7 @@ from server.errors import NotFound, ValidationFailed
 from server.http.jsonio import json_ok, read_json_object
 from server.http.keys import DB_KEY
 from server.http.openapi import ApiRoutes
+from server.http.params import path_int
 from server.realtime import HUB_KEY
 
 routes = ApiRoutes()
@@ -72,7 +73,9 @@ async def create_token(request: web.Request) -> web.Response:
     expires = utcnow() + timedelta(days=days) if days else None
 
     async def make(session: AsyncSession) -> tuple[str, int]:
-        value, row = await create_token_txn(session, p.user_id, name=name, expires_at=expires)
+        value, row = await create_token_txn(
+            session, p.user_id, name=name, expires_at=expires, session_id=p.origin_session_id
+        )
         await append_txn(
             session, "token.created", actor=p.login, actor_user_id=p.user_id, target=row.prefix
         )
@@ -85,10 +88,7 @@ async def create_token(request: web.Request) -> web.Response:
 @routes.route("DELETE", "/api/v1/tokens/{id}", summary="Revoke one of your tokens", tags=("auth",))
 async def revoke_token(request: web.Request) -> web.Response:
     p = require_principal(request)
-    try:
-        token_id = int(request.match_info["id"])
-    except ValueError:
-        raise NotFound("No such token.", detail_vi="Không có mã truy cập này.") from None
+    token_id = path_int(request, "id")
 
     async def revoke(session: AsyncSession) -> bool:
         done = await revoke_token_txn(session, token_id, p.user_id)
@@ -110,7 +110,7 @@ async def revoke_token(request: web.Request) -> web.Response:
 @routes.route(
     "POST",
     "/api/v1/logout-everywhere",
-    summary="Close every login session of yours",
+    summary="Close every login session of yours and revoke the API tokens they minted",
     tags=("auth",),
 )
 async def logout_everywhere(request: web.Request) -> web.Response:

@@ -1,20 +1,35 @@
-"""Logging in and out, with throttling and audit records."""
+"""Logging in and out, with throttling and audit records.
+
+"Log out everywhere" closes every login session of the person and revokes every API token that
+one of their sessions minted (directly or through a token it minted): a thief who minted a token
+from a stolen session loses it with the session.  Tokens made by an administrator or the CLI
+for a machine account have no session and stay alive.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import User
 from server.accounts.passwords import verify_password
+from server.accounts.tokens import revoke_session_minted_txn
 from server.audit.log import append_txn
+from server.auth.devices import known_device_txn, remember_device_txn
 from server.auth.sessions import (
     NewSession,
     close_all_sessions_txn,
     close_session_txn,
     open_session_txn,
 )
-from server.auth.throttle import clear_failures_txn, is_throttled_txn, record_failure_txn
+from server.auth.throttle import (
+    Reservation,
+    forget_old_windows_txn,
+    release_after_success_txn,
+    reserve_attempt_txn,
+)
 from server.config import AuthConfig
 from server.db import Database
 from server.errors import TooManyRequests, Unauthorized
@@ -28,57 +43,91 @@ class LoginThrottled(TooManyRequests):
     code = "auth.throttled"
 
 
-async def log_in(
-    db: Database, cfg: AuthConfig, login: str, password: str, *, remote: str, user_agent: str
-) -> tuple[NewSession, int]:
-    """Check the password and open a session.  Returns (session, user id).
+@dataclass(frozen=True, slots=True)
+class LoggedIn:
+    """A successful login."""
 
-    Wrong password and unknown login give the same answer, in the same time.
-    """
-    login = login.strip().lower()[:64]
+    session: NewSession
+    user_id: int
+    device_cookie: str | None
+    """A new ``lt_device`` cookie to give the browser, or None when the one it sent is valid."""
 
-    async def check(session: AsyncSession) -> tuple[bool, str | None, int | None, bool]:
-        throttled = await is_throttled_txn(session, cfg, login, remote)
+
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    reservation: Reservation
+    password_hash: str | None
+    user_id: int | None
+    active: bool
+    device_id: int | None
+
+
+async def _reserve(
+    db: Database, cfg: AuthConfig, login: str, remote: str, device: str | None
+) -> _Attempt:
+    """Count the attempt (atomically, before any password is looked at) and load the account."""
+
+    async def run(session: AsyncSession) -> _Attempt:
         user = await session.scalar(select(User).where(User.login == login))
-        if user is None:
-            return throttled, None, None, False
-        return throttled, user.password_hash, user.id, user.is_active
-
-    throttled, stored, user_id, active = await db.read("login_check", check)
-    if throttled:
-
-        async def note_throttled(session: AsyncSession) -> None:
+        device_id = await known_device_txn(session, device, user.id) if user else None
+        reservation = await reserve_attempt_txn(session, cfg, login, remote, device_id)
+        if reservation.throttled:
             await append_txn(
                 session, "auth.login_throttled", actor=login or "anonymous", target=remote
             )
+        if user is None:
+            return _Attempt(reservation, None, None, False, None)
+        return _Attempt(reservation, user.password_hash, user.id, user.is_active, device_id)
 
-        await db.write("login_throttled", note_throttled)
+    return await db.write("login_reserve", run)
+
+
+async def log_in(
+    db: Database,
+    cfg: AuthConfig,
+    login: str,
+    password: str,
+    *,
+    remote: str,
+    user_agent: str,
+    device: str | None = None,
+) -> LoggedIn:
+    """Check the password and open a session.
+
+    Wrong password and unknown login give the same answer, in the same time.  ``device`` is the
+    browser's ``lt_device`` cookie: throttling treats a known device of the account apart from
+    strangers (the scheme is in :mod:`server.auth.throttle`).
+    """
+    login = login.strip().lower()[:64]
+    attempt = await _reserve(db, cfg, login, remote, device)
+    if attempt.reservation.throttled:
         raise LoginThrottled(
             f"Too many failed logins; try again in {cfg.throttle_minutes} minutes.",
             detail_vi=f"Đăng nhập sai quá nhiều lần; vui lòng thử lại sau {cfg.throttle_minutes} phút.",
         )
-    ok = await verify_password(stored, password) and active and user_id is not None
-    if not ok or user_id is None:
+    ok = await verify_password(attempt.password_hash, password) and attempt.active
+    uid = attempt.user_id
+    if not ok or uid is None:
 
         async def note_failure(session: AsyncSession) -> None:
-            await record_failure_txn(session, login, remote)
+            await forget_old_windows_txn(session)
             await append_txn(
                 session, "auth.login_failed", actor=login or "anonymous", target=remote
             )
 
         await db.write("login_failed", note_failure)
         raise LoginFailed("Wrong login or password.", detail_vi="Sai tên đăng nhập hoặc mật khẩu.")
-    uid = user_id
 
-    async def open_it(session: AsyncSession) -> NewSession:
-        await clear_failures_txn(session, login)
+    async def open_it(session: AsyncSession) -> LoggedIn:
+        await release_after_success_txn(session, attempt.reservation)
+        cookie = await remember_device_txn(session, uid, attempt.device_id)
         new = await open_session_txn(
             session, uid, cfg.session_hours, user_agent=user_agent, remote=remote
         )
         await append_txn(session, "auth.login", actor=login, actor_user_id=uid, target=remote)
-        return new
+        return LoggedIn(new, uid, cookie)
 
-    return await db.write("login", open_it), uid
+    return await db.write("login", open_it)
 
 
 async def log_out(
@@ -87,12 +136,13 @@ async def log_out(
     async def close(session: AsyncSession) -> None:
         if everywhere:
             count = await close_all_sessions_txn(session, user_id)
+            tokens = await revoke_session_minted_txn(session, user_id)
             await append_txn(
                 session,
                 "auth.logout_everywhere",
                 actor=login,
                 actor_user_id=user_id,
-                details={"sessions": count},
+                details={"sessions": count, "tokens": tokens},
             )
         else:
             await close_session_txn(session, session_id)

@@ -26,11 +26,19 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from server.errors import ServiceUnavailable
+from server.errors import BadRequest, ServiceUnavailable
 from server.secret import mask_url
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+
+
+class ValueOutOfRange(BadRequest):
+    """A value the database cannot store or compare (an id past int32 on PostgreSQL, an integer
+    past 64 bits on SQLite): the caller's input, never worth a 500.  Raised inside the unit of
+    work, so nothing was committed."""
+
+    code = "bad_value"
 
 
 def _sqlite_engine(url: str, *, immediate: bool, echo: bool) -> AsyncEngine:
@@ -136,7 +144,11 @@ class Database:
                 # A read transaction commits nothing it did not write; committing rather than
                 # rolling back keeps the loaded objects usable after the transaction.
                 return await fn(session)
+        except OverflowError as exc:  # sqlite3 binding an int past 64 bits
+            raise _out_of_range(desc, exc) from exc
         except (DBAPIError, OSError) as exc:
+            if isinstance(exc, DBAPIError) and _is_bad_value(exc):
+                raise _out_of_range(desc, exc) from exc
             # integrity errors and the like are bugs or races the caller must handle
             if (
                 isinstance(exc, DBAPIError)
@@ -171,4 +183,19 @@ def _is_connection_problem(exc: DBAPIError) -> bool:
     name = type(exc.orig).__name__ if exc.orig is not None else ""
     return any(s in name for s in ("Connection", "CannotConnect", "InterfaceError")) or (
         "unable to open database" in str(exc.orig)
+    )
+
+
+def _is_bad_value(exc: DBAPIError) -> bool:
+    """A number PostgreSQL cannot take: asyncpg refusing to encode an argument (``value out of
+    int32 range``, its ``DataError``) or the server's ``numeric_value_out_of_range`` (22003)."""
+    cause = exc.orig.__cause__ if exc.orig is not None else None
+    state = getattr(exc.orig, "sqlstate", None) or getattr(cause, "sqlstate", None)
+    return state == "22003" or type(cause).__name__ == "DataError"
+
+
+def _out_of_range(desc: str, exc: Exception) -> ValueOutOfRange:
+    log.warning("value out of range during %s: %s", desc, exc.__class__.__name__)
+    return ValueOutOfRange(
+        "A value is out of range.", detail_vi="Giá trị gửi lên vượt quá giới hạn cho phép."
     )

@@ -1,18 +1,45 @@
-"""Reading JSON bodies safely and answering with JSON."""
+"""Reading JSON bodies safely and answering with JSON.
+
+Bodies are parsed by :func:`server.jsonstrict.loads` (no NaN/Infinity, integers within 64 bits,
+nesting at most 32 deep) and must be declared ``application/json`` (or ``application/*+json``):
+a ``text/plain`` or form body is refused with 415, so that a cross-site ``<form>`` or a "simple"
+``fetch`` that skips the CORS preflight can never reach a JSON endpoint.
+"""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
 
-from server.errors import BadRequest, PayloadTooLarge, ValidationFailed
+from server import jsonstrict
+from server.errors import BadRequest, LienThongError, PayloadTooLarge, ValidationFailed
 from server.http.keys import CONFIG_KEY
 
 
+class UnsupportedMediaType(LienThongError):
+    status = 415
+    code = "unsupported_media_type"
+    title = "Unsupported media type"
+
+
+def is_json_type(content_type: str) -> bool:
+    """``application/json`` or a structured ``application/<something>+json`` type."""
+    kind = content_type.strip().lower()
+    return kind == "application/json" or (
+        kind.startswith("application/") and kind.endswith("+json")
+    )
+
+
 async def read_json_object(request: web.Request) -> dict[str, Any]:
-    """The body as a JSON object; 413 when larger than ``http.max_json_bytes``, 400 when malformed."""
+    """The body as a JSON object; 415 unless declared JSON, 413 when larger than
+    ``http.max_json_bytes``, 400 when malformed or outside strict JSON (see :mod:`server.jsonstrict`).
+    """
+    if not is_json_type(request.content_type):
+        raise UnsupportedMediaType(
+            "Send the body as application/json.",
+            detail_vi="Dữ liệu phải gửi dạng application/json.",
+        )
     limit = request.app[CONFIG_KEY].http.max_json_bytes
     if request.content_length is not None and request.content_length > limit:
         raise PayloadTooLarge(
@@ -24,12 +51,10 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
             f"JSON bodies are limited to {limit} bytes.", detail_vi="Dữ liệu JSON gửi lên quá lớn."
         )
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = jsonstrict.loads(raw)
+    except jsonstrict.StrictJsonError as exc:
         raise BadRequest(
-            f"The body is not valid JSON: {exc}",
-            detail_vi="Dữ liệu gửi lên không phải JSON hợp lệ.",
-            code="bad_json",
+            f"The body is not accepted: {exc.detail}", detail_vi=exc.detail_vi, code="bad_json"
         ) from None
     if not isinstance(data, dict):
         raise BadRequest(
@@ -58,9 +83,10 @@ def field_str(data: dict[str, Any], key: str, *, required: bool = True, max_len:
 
 
 def json_ok(data: Any, status: int = 200) -> web.Response:
+    """A JSON answer; never ``NaN``/``Infinity`` (written as null, see :func:`jsonstrict.dumps`)."""
     return web.Response(
         status=status,
-        body=json.dumps(data, ensure_ascii=False, default=str).encode("utf-8"),
+        body=jsonstrict.dumps(data, ensure_ascii=False, default=str).encode("utf-8"),
         content_type="application/json",
         charset="utf-8",
     )

@@ -7,7 +7,6 @@ bad packet, keep the peer).  Only aiohttp itself closes the socket, for an over-
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from server import jsonstrict
 from server.auth.principal import Principal, require_principal
 from server.errors import BadRequest, LienThongError
 from server.realtime.client import Client
@@ -99,9 +99,9 @@ async def handle_message(hub: Hub, client: Client, text: str) -> None:
     ref: dict[str, Any] = {}
     try:
         try:
-            message = json.loads(text)
-        except ValueError:
-            raise BadMessage("Not JSON.", detail_vi="Thông điệp không phải JSON.") from None
+            message = jsonstrict.loads(text)
+        except jsonstrict.StrictJsonError as exc:
+            raise BadMessage(exc.detail, detail_vi=exc.detail_vi) from None
         if not isinstance(message, dict) or not isinstance(message.get("op"), str):
             raise BadMessage(
                 'A message is a JSON object with a string "op".',

@@ -65,12 +65,13 @@ async def test_problem_json_for_bad_requests(client: TestClient[Any, Any], peopl
     assert resp.status == 404 and resp.content_type == "application/problem+json"
     body = await resp.json()
     assert body["detail_vi"] and body["status"] == 404
-    resp = await client.post("/api/v1/agencies", data=b"{not json", headers=admin)
+    as_json = {**admin, "Content-Type": "application/json"}
+    resp = await client.post("/api/v1/agencies", data=b"{not json", headers=as_json)
     assert resp.status == 400 and (await resp.json())["code"] == "bad_json"
     resp = await client.post("/api/v1/agencies", json=[1, 2], headers=admin)
     assert resp.status == 400
     big = b'{"name": "' + b"x" * (2 * 1024 * 1024) + b'"}'
-    resp = await client.post("/api/v1/agencies", data=io.BytesIO(big), headers=admin)
+    resp = await client.post("/api/v1/agencies", data=io.BytesIO(big), headers=as_json)
     assert resp.status == 413 and resp.content_type == "application/problem+json"
     resp = await client.patch("/api/v1/agencies", json={}, headers=admin)
     assert resp.status == 405

@@ -19,6 +19,7 @@ from meetings.briefings.service import (
 )
 from server.auth.principal import get_principal
 from server.http.keys import DB_KEY
+from server.http.params import path_int
 from web.shell.render import render
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -98,6 +99,6 @@ async def room(request: web.Request) -> web.StreamResponse:
     if p is None:
         raise _login_redirect(request)
     admission = await admit(
-        request.app[DB_KEY], p, int(request.match_info["briefing_id"]), allow_ended=True
+        request.app[DB_KEY], p, path_int(request, "briefing_id"), allow_ended=True
     )
     return render(request, "briefings/room.html", {"a": admission, "b": admission.briefing})

@@ -14,15 +14,9 @@ from aiohttp import web
 from meetings.papers.api import PAPERS_KEY
 from meetings.sessions.api import SERVICE_KEY
 from server.auth.principal import Role, require_principal
+from server.http.params import path_int as _int
 from web.sessions.texts import texts_for
 from web.shell.render import render
-
-
-def _int(request: web.Request, name: str) -> int:
-    try:
-        return int(request.match_info[name])
-    except ValueError:
-        raise web.HTTPNotFound() from None
 
 
 async def sessions_list(request: web.Request) -> web.StreamResponse:

@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.tokens import create_token_txn
 from server.audit.log import append_txn
+from server.auth.devices import COOKIE as DEVICE_COOKIE
+from server.auth.devices import MAX_AGE_DAYS as DEVICE_MAX_AGE_DAYS
 from server.auth.principal import get_principal, require_principal
 from server.auth.service import log_in, log_out
 from server.auth.sessions import COOKIE
@@ -78,21 +80,32 @@ async def login_post(request: web.Request) -> web.StreamResponse:
         )
     config = request.app[CONFIG_KEY]
     try:
-        new, _uid = await log_in(
+        done = await log_in(
             request.app[DB_KEY],
             config.auth,
             str(form.get("login", "")),
             str(form.get("password", "")),
             remote=client_address(request),
             user_agent=request.headers.get("User-Agent", ""),
+            device=request.cookies.get(DEVICE_COOKIE),
         )
     except LienThongError as err:
         message = err.detail_vi if lang_of(request) == "vi" else err.detail
         return _login_page(request, error=message, status=err.status)
     response = web.HTTPFound(safe_next(str(form.get("next", "/"))))
+    if done.device_cookie is not None:
+        response.set_cookie(
+            DEVICE_COOKIE,
+            done.device_cookie,
+            httponly=True,
+            samesite="Strict",
+            secure=config.http.secure_cookies,
+            max_age=DEVICE_MAX_AGE_DAYS * 86400,
+            path="/login",
+        )
     response.set_cookie(
         COOKIE,
-        new.cookie,
+        done.session.cookie,
         httponly=True,
         samesite="Lax",
         secure=config.http.secure_cookies,
@@ -147,7 +160,9 @@ async def account_token_post(request: web.Request) -> web.StreamResponse:
     name = str(form.get("name", ""))[:100]
 
     async def make(session: AsyncSession) -> str:
-        value, row = await create_token_txn(session, p.user_id, name=name)
+        value, row = await create_token_txn(
+            session, p.user_id, name=name, session_id=p.origin_session_id
+        )
         await append_txn(
             session, "token.created", actor=p.login, actor_user_id=p.user_id, target=row.prefix
         )
