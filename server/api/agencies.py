@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from aiohttp import web
+from pydantic import Field, StringConstraints
 
 from server.accounts.agencies import (
     AgencyRow,
@@ -14,10 +17,20 @@ from server.accounts.agencies import (
 )
 from server.accounts.service import Actor, add_agency, import_agencies
 from server.auth.principal import Role, require_principal
-from server.errors import ValidationFailed
-from server.http.jsonio import field_str, json_ok, read_json_object
+from server.http.body import Body, read_body
+from server.http.jsonio import json_ok
 from server.http.keys import CONFIG_KEY, DB_KEY
 from server.http.openapi import ApiRoutes
+
+
+class NewAgency(Body):
+    """An agency with its Decision 20 code, under an existing parent (or at the top)."""
+
+    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+    parent_code: Annotated[str, StringConstraints(max_length=32)] | None = None
+    level: Annotated[int, Field(ge=1, le=9)]
+
 
 routes = ApiRoutes()
 
@@ -54,22 +67,20 @@ async def list_agencies(request: web.Request) -> web.Response:
 
 
 @routes.route(
-    "POST", "/api/v1/agencies", summary="Create an agency (admin)", tags=("agencies",), body=AGENCY
+    "POST",
+    "/api/v1/agencies",
+    summary="Create an agency (admin)",
+    tags=("agencies",),
+    body=NewAgency,
 )
 async def create_agency(request: web.Request) -> web.Response:
     p = require_principal(request, Role.ADMIN)
-    data = await read_json_object(request)
-    level = data.get("level")
-    if not isinstance(level, int) or isinstance(level, bool) or not 1 <= level <= 9:
-        raise ValidationFailed(
-            "level must be 1–9.", detail_vi="Cấp phải là số từ 1 đến 9.", extra={"field": "level"}
-        )
-    parent = data.get("parent_code")
+    body = await read_body(request, NewAgency)
     row = AgencyRow(
-        code=check_code(field_str(data, "code", max_len=32)),
-        name=field_str(data, "name", max_len=300).strip(),
-        parent_code=check_code(parent) if isinstance(parent, str) and parent else None,
-        level=level,
+        code=check_code(body.code),
+        name=body.name,
+        parent_code=check_code(body.parent_code) if body.parent_code else None,
+        level=body.level,
     )
 
     await add_agency(request.app[DB_KEY], Actor.of(p), row)

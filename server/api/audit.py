@@ -5,15 +5,14 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from aiohttp import web
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.audit.log import verify_txn
-from server.audit.models import AuditEntry
+from server.audit.log import latest_txn, verify_txn
 from server.auth.principal import Role, require_principal
 from server.http.jsonio import json_ok
 from server.http.keys import DB_KEY
 from server.http.openapi import ApiRoutes
+from server.http.params import query_int
 
 routes = ApiRoutes()
 
@@ -21,15 +20,9 @@ routes = ApiRoutes()
 @routes.route("GET", "/api/v1/audit", summary="Latest audit entries (admin)", tags=("audit",))
 async def list_audit(request: web.Request) -> web.Response:
     require_principal(request, Role.ADMIN)
-    try:
-        limit = max(1, min(500, int(request.query.get("limit", "100"))))
-    except ValueError:
-        limit = 100
+    limit = query_int(request, "limit", 100, low=1, high=500)
 
     async def run(session: AsyncSession) -> list[dict[str, object]]:
-        rows = await session.scalars(
-            select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
-        )
         return [
             {
                 "seq": r.seq,
@@ -40,7 +33,7 @@ async def list_audit(request: web.Request) -> web.Response:
                 "details": r.details,
                 "hash": r.hash,
             }
-            for r in rows
+            for r in await latest_txn(session, limit)
         ]
 
     return json_ok(await request.app[DB_KEY].read("list_audit", run))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Annotated
 
 from aiohttp import web
+from pydantic import Field, StringConstraints
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.tokens import create_token_txn, revoke_token_txn
@@ -12,12 +14,21 @@ from server.audit.log import append_txn
 from server.auth.principal import require_principal
 from server.auth.service import log_out
 from server.db.base import utcnow
-from server.errors import NotFound, ValidationFailed
-from server.http.jsonio import json_ok, read_json_object
+from server.errors import NotFound
+from server.http.body import Body, read_body
+from server.http.jsonio import json_ok
 from server.http.keys import DB_KEY
 from server.http.openapi import ApiRoutes
 from server.http.params import path_int
 from server.realtime import HUB_KEY
+
+
+class NewToken(Body):
+    """An API token for oneself: a name to recognise it by and, optionally, days of validity."""
+
+    name: Annotated[str, StringConstraints(max_length=100)] = ""
+    days: Annotated[int, Field(ge=1, le=3650)] | None = None
+
 
 routes = ApiRoutes()
 
@@ -52,25 +63,13 @@ async def me(request: web.Request) -> web.Response:
     "/api/v1/tokens",
     summary="Create an API token for yourself (shown once)",
     tags=("auth",),
-    body={
-        "type": "object",
-        "properties": {"name": {"type": "string"}, "days": {"type": "integer", "minimum": 1}},
-    },
+    body=NewToken,
 )
 async def create_token(request: web.Request) -> web.Response:
     p = require_principal(request)
-    data = await read_json_object(request)
-    name = str(data.get("name") or "")[:100]
-    days = data.get("days")
-    if days is not None and (
-        not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 3650
-    ):
-        raise ValidationFailed(
-            "days must be an integer from 1 to 3650.",
-            detail_vi="Số ngày hiệu lực phải từ 1 đến 3650.",
-            extra={"field": "days"},
-        )
-    expires = utcnow() + timedelta(days=days) if days else None
+    body = await read_body(request, NewToken)
+    name = body.name
+    expires = utcnow() + timedelta(days=body.days) if body.days else None
 
     async def make(session: AsyncSession) -> tuple[str, int]:
         value, row = await create_token_txn(

@@ -115,3 +115,10 @@ async def verify_txn(session: AsyncSession) -> VerifyResult:
         expected_seq += 1
         count += 1
     return VerifyResult(True, count, prev)
+
+
+async def latest_txn(session: AsyncSession, limit: int) -> list[AuditEntry]:
+    """The newest ``limit`` entries, newest first (the admin page and ``GET /api/v1/audit``)."""
+    return list(
+        await session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit))
+    )

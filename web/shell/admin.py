@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.agencies import (
@@ -21,7 +20,7 @@ from server.accounts.users import (
     list_users_txn,
     parse_roles,
 )
-from server.audit.log import verify_txn
+from server.audit.log import latest_txn, verify_txn
 from server.audit.models import AuditEntry
 from server.auth.principal import Principal, Role, require_principal
 from server.errors import LienThongError, ValidationFailed
@@ -172,9 +171,7 @@ async def audit_get(request: web.Request) -> web.StreamResponse:
     result = await db.read("audit_verify", verify_txn)
 
     async def latest(session: AsyncSession) -> list[AuditEntry]:
-        return list(
-            await session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(200))
-        )
+        return await latest_txn(session, 200)
 
     entries = await db.read("list_audit", latest)
     return render(request, "admin_audit.html", {"result": result, "entries": entries})
