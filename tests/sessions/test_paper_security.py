@@ -211,8 +211,13 @@ async def test_svg_inside_refined_by_is_checked_like_any_drawing(
     in_list = ink(SVG)
     in_list["target"]["selector"][0]["refinedBy"] = [{"type": "SvgSelector", "value": hostile[0]}]
     assert (await client.post(base, json=in_list, headers=c.h("db1"))).status == 422
+    # past the annotation's own depth (16) but within the platform's JSON nesting (32): 422 here
+    deep = await client.post(base, json=refined(SVG, 20), headers=c.h("db1"))
+    assert deep.status == 422
+    # past the platform's JSON nesting: the body is refused before any domain code runs
     endless = await client.post(base, json=refined(SVG, 40), headers=c.h("db1"))
-    assert endless.status == 422
+    assert endless.status == 400
+    assert (await endless.json())["code"] == "bad_json"
     assert await (await client.get(base, headers=c.h("db1"))).json() == []
     good = await client.post(base, json=refined(SVG, 3), headers=c.h("db1"))
     assert good.status == 201, await good.text()
