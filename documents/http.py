@@ -10,15 +10,19 @@ from urllib.parse import quote
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from documents import amend, evidence, interop, repo, service
+from documents import amend, evidence, interop, repo, views
 from documents.access import INBOX_ROLES
 from documents.checker import TrustDirChecker
+from documents.dates import parse_date
 from documents.errors import BadField
 from documents.federation import http as federation_http
-from documents.federation.config import load_federation
 from documents.files import LocalFileStore
+from documents.inputs import Amendment, NewDocument, StatusChange, Upload
 from documents.keys import SERVICES_KEY
-from documents.service import NewDocument, Services, StatusChange, Upload
+from documents.peers import load_federation
+from documents.sending import send_document
+from documents.services import Services
+from documents.status_flow import change_status
 from server.auth.principal import Role, require_principal
 from server.errors import BadRequest
 from server.http.jsonio import json_ok, read_json_object
@@ -115,7 +119,7 @@ async def read_upload_form(
 async def send(request: web.Request) -> web.Response:
     p = require_principal(request, Role.CLERK)
     meta, main, attachments = await _send_parts(request)
-    public_id = await service.send_document(services(request), p, meta, main, attachments)
+    public_id = await send_document(services(request), p, meta, main, attachments)
     return json_ok({"id": public_id}, status=201)
 
 
@@ -151,8 +155,8 @@ def filters_of(request: web.Request) -> repo.Filters:
         q=q.get("q", "")[:200],
         status=q.get("status", "")[:2],
         agency=q.get("agency", "")[:32],
-        date_from=service.parse_date("from", q.get("from")),
-        date_to=service.parse_date("to", q.get("to")),
+        date_from=parse_date("from", q.get("from")),
+        date_to=parse_date("to", q.get("to")),
         limit=limit,
         offset=offset,
     )
@@ -166,7 +170,7 @@ async def inbox(request: web.Request) -> web.Response:
     f = filters_of(request)
 
     async def run(session: AsyncSession) -> list[dict[str, Any]]:
-        return await service.inbox_view_txn(session, p, f)
+        return await views.inbox_view_txn(session, p, f)
 
     return json_ok({"items": await request.app[DB_KEY].read("documents_inbox", run)})
 
@@ -177,7 +181,7 @@ async def outbox(request: web.Request) -> web.Response:
     f = filters_of(request)
 
     async def run(session: AsyncSession) -> list[dict[str, Any]]:
-        return await service.outbox_view_txn(session, p, f)
+        return await views.outbox_view_txn(session, p, f)
 
     return json_ok({"items": await request.app[DB_KEY].read("documents_outbox", run)})
 
@@ -188,7 +192,7 @@ async def show(request: web.Request) -> web.Response:
     public_id = request.match_info["id"]
 
     async def run(session: AsyncSession) -> dict[str, Any]:
-        return await service.document_view_txn(session, p, public_id)
+        return await views.document_view_txn(session, p, public_id)
 
     return json_ok(await request.app[DB_KEY].read("document_view", run))
 
@@ -204,7 +208,7 @@ async def trace(request: web.Request) -> web.Response:
     public_id = request.match_info["id"]
 
     async def run(session: AsyncSession) -> dict[str, Any]:
-        view = await service.document_view_txn(session, p, public_id)
+        view = await views.document_view_txn(session, p, public_id)
         return {
             "id": view["id"],
             "number": view["number"],
@@ -233,7 +237,7 @@ async def download(request: web.Request) -> web.StreamResponse:
     public_id, sha = request.match_info["id"], request.match_info["sha256"]
 
     async def run(session: AsyncSession) -> tuple[str, str]:
-        return await service.file_of_txn(session, p, public_id, sha)
+        return await views.file_of_txn(session, p, public_id, sha)
 
     name, media_type = await request.app[DB_KEY].read("document_file", run)
     store = services(request).store
@@ -257,7 +261,7 @@ async def download(request: web.Request) -> web.StreamResponse:
 async def set_status(request: web.Request) -> web.Response:
     p = require_principal(request)
     change = StatusChange.parse(await read_json_object(request))
-    result = await service.change_status(services(request), p, request.match_info["id"], change)
+    result = await change_status(services(request), p, request.match_info["id"], change)
     return json_ok(result)
 
 
@@ -318,7 +322,7 @@ async def evidence_bundle(request: web.Request) -> web.Response:
 )
 async def revoke(request: web.Request) -> web.Response:
     p = require_principal(request, Role.CLERK)
-    change = amend.Amendment.parse(1, await read_json_object(request))
+    change = Amendment.parse(1, await read_json_object(request))
     return json_ok(
         await amend.request_amendment(services(request), p, request.match_info["id"], change)
     )
@@ -342,7 +346,7 @@ async def revoke(request: web.Request) -> web.Response:
 )
 async def update(request: web.Request) -> web.Response:
     p = require_principal(request, Role.CLERK)
-    change = amend.Amendment.parse(2, await read_json_object(request))
+    change = Amendment.parse(2, await read_json_object(request))
     return json_ok(
         await amend.request_amendment(services(request), p, request.match_info["id"], change)
     )
@@ -359,7 +363,7 @@ async def update(request: web.Request) -> web.Response:
 async def replace(request: web.Request) -> web.Response:
     p = require_principal(request, Role.CLERK)
     meta, main, attachments = await _send_parts(request)
-    public_id = await service.send_document(
+    public_id = await send_document(
         services(request), p, meta, main, attachments, replaces=request.match_info["id"]
     )
     return json_ok({"id": public_id, "replaces": request.match_info["id"]}, status=201)
