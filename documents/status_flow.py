@@ -67,7 +67,7 @@ async def change_status(
     sender, agency = await svc.db.write("document_status", txn)
     if outcome.queued:
         svc.wake_outbox()
-    data = {"id": public_id, "agency": agency, "status": change.code.value}
+    data = {"id": public_id, "agency": agency, "status": change.code}
     events: Events = [
         (agency_channel(sender), "document.status", data),
         (agency_channel(agency), "document.status", data),
@@ -110,7 +110,7 @@ async def _change_txn(
     session: AsyncSession, p: Principal, public_id: str, change: StatusChange, outcome: _Outcome
 ) -> tuple[str, str]:
     doc, rec = await _own_recipient_txn(session, p, public_id)
-    code = change.code
+    code = change.status
     _check_may(p, rec, code)
     current = StatusCode(rec.status)
     from_peer = bool(doc.origin_peer and doc.origin_ref)
@@ -164,14 +164,14 @@ async def _apply_txn(
     """What registering (an incoming number) or assigning (an official, a due date) sets; the
     timeline note and the audit details of the step."""
     note = change.note
-    details: dict[str, Any] = {"agency": rec.agency_code, "code": change.code.value}
-    if change.code is StatusCode.REGISTERED:
+    details: dict[str, Any] = {"agency": rec.agency_code, "code": change.code}
+    if change.status is StatusCode.REGISTERED:
         year = dt.datetime.now(VN).year
         rec.register_year = year
         rec.incoming_number = await repo.next_incoming_number_txn(session, rec.agency_code, year)
         details["incoming_number"] = rec.incoming_number
         note = note or f"Số đến {rec.incoming_number}/{year}"
-    elif change.code is StatusCode.ASSIGNED:
+    elif change.status is StatusCode.ASSIGNED:
         user = await repo.user_of_agency_txn(session, change.assignee, p.agency_id)
         if user is None:
             raise BadField(
@@ -180,10 +180,10 @@ async def _apply_txn(
                 f"Không có cán bộ “{change.assignee}” trong cơ quan.",
             )
         rec.assignee_id = user.id
-        rec.handling_due = change.handling_due
+        rec.handling_due = change.due_date
         outcome.assignee_ids.append(user.id)
         details["assignee"] = user.login
-        due = f", hạn {change.handling_due.isoformat()}" if change.handling_due else ""
+        due = f", hạn {change.due_date.isoformat()}" if change.due_date else ""
         note = f"Giao {user.full_name}{due}" + (f". {note}" if note else "")
     return note, details
 

@@ -15,6 +15,7 @@ from documents.access import Access, access_of
 from documents.dates import VN, iso
 from documents.errors import DocumentNotFound
 from documents.models import Document, Recipient, StatusEvent
+from documents.services import Services
 from documents.statuses import StatusCode
 from server.auth.principal import Principal
 
@@ -183,3 +184,59 @@ async def file_of_txn(
         if att.sha256 == sha256:
             return att.name, "application/octet-stream"
     raise DocumentNotFound()
+
+
+# -- the same, each in its own read transaction (what the handlers call) ---------------------
+
+
+async def document_view(svc: Services, p: Principal, public_id: str) -> dict[str, Any]:
+    """:func:`document_view_txn` in a read transaction of its own."""
+
+    async def run(session: AsyncSession) -> dict[str, Any]:
+        return await document_view_txn(session, p, public_id)
+
+    return await svc.db.read("document_view", run)
+
+
+async def trace_view(svc: Services, p: Principal, public_id: str) -> dict[str, Any]:
+    """Every status of every recipient the caller may see, without the document's files."""
+
+    async def run(session: AsyncSession) -> dict[str, Any]:
+        return await document_view_txn(session, p, public_id)
+
+    view = await svc.db.read("document_trace", run)
+    keys = ("agency_code", "agency_name", "status", "incoming_number", "timeline")
+    return {
+        "id": view["id"],
+        "number": view["number"],
+        "notation": view["notation"],
+        "subject": view["subject"],
+        "recipients": [{k: r[k] for k in keys} for r in view["recipients"]],
+    }
+
+
+async def inbox_view(svc: Services, p: Principal, f: repo.Filters) -> list[dict[str, Any]]:
+    """:func:`inbox_view_txn` in a read transaction of its own."""
+
+    async def run(session: AsyncSession) -> list[dict[str, Any]]:
+        return await inbox_view_txn(session, p, f)
+
+    return await svc.db.read("documents_inbox", run)
+
+
+async def outbox_view(svc: Services, p: Principal, f: repo.Filters) -> list[dict[str, Any]]:
+    """:func:`outbox_view_txn` in a read transaction of its own."""
+
+    async def run(session: AsyncSession) -> list[dict[str, Any]]:
+        return await outbox_view_txn(session, p, f)
+
+    return await svc.db.read("documents_outbox", run)
+
+
+async def file_of(svc: Services, p: Principal, public_id: str, sha256: str) -> tuple[str, str]:
+    """:func:`file_of_txn` in a read transaction of its own."""
+
+    async def run(session: AsyncSession) -> tuple[str, str]:
+        return await file_of_txn(session, p, public_id, sha256)
+
+    return await svc.db.read("document_file", run)

@@ -12,7 +12,7 @@ from documents import amend, views
 from documents.access import INBOX_ROLES
 from documents.errors import BadField
 from documents.http import filters_of, read_upload_form, services
-from documents.inputs import Amendment, NewDocument, StatusChange
+from documents.inputs import NewDocument, RevokeRequest, StatusChange
 from documents.sending import send_document
 from documents.status_flow import change_status
 from documents.statuses import CONFIDENTIALITY_VI, LABELS_VI, URGENCY_VI, StatusCode
@@ -52,10 +52,7 @@ async def inbox_page(request: web.Request) -> web.StreamResponse:
     p = _who(request)
     f = filters_of(request)
 
-    async def run(session: AsyncSession) -> list[dict[str, Any]]:
-        return await views.inbox_view_txn(session, p, f)
-
-    items = await request.app[DB_KEY].read("documents_inbox_page", run)
+    items = await views.inbox_view(services(request), p, f)
     ctx = _context(request, p, items=items, tab="inbox", q=f.q, status=f.status)
     return render(request, "documents/inbox.html", ctx)
 
@@ -64,10 +61,7 @@ async def outbox_page(request: web.Request) -> web.StreamResponse:
     p = _who(request)
     f = filters_of(request)
 
-    async def run(session: AsyncSession) -> list[dict[str, Any]]:
-        return await views.outbox_view_txn(session, p, f)
-
-    items = await request.app[DB_KEY].read("documents_outbox_page", run)
+    items = await views.outbox_view(services(request), p, f)
     ctx = _context(request, p, items=items, tab="outbox", q=f.q, status=f.status)
     return render(request, "documents/outbox.html", ctx)
 
@@ -175,7 +169,9 @@ async def revoke_post(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     data = {k: str(v) for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
     try:
-        await amend.request_amendment(services(request), p, public_id, Amendment.parse(1, data))
+        await amend.request_amendment(
+            services(request), p, public_id, RevokeRequest.parse(data).amendment()
+        )
     except LienThongError as err:
         if err.status == 404:
             raise
