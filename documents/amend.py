@@ -16,7 +16,7 @@ from documents.inputs import Amendment
 from documents.models import Document, Recipient
 from documents.outbox import enqueue_requests_txn
 from documents.services import Events, Services
-from documents.statuses import URGENCY_VI, StatusCode
+from documents.statuses import URGENCY_VI
 from server.audit.log import append_txn
 from server.auth.principal import Principal, Role
 from server.errors import Forbidden
@@ -101,15 +101,8 @@ async def _ask_txn(
     for rec in recs:
         if rec.closed:
             continue
-        rec.pending_request = str(kind)
-        await repo.add_event_txn(
-            session,
-            rec,
-            StatusCode.REQUEST.value,
-            note=note,
-            actor_login=p.login,
-            actor_name=p.full_name,
-            moves_status=False,
+        await repo.add_request_txn(
+            session, rec, str(kind), note, actor_login=p.login, actor_name=p.full_name
         )
         asked.append(rec.agency_code)
         events.append(

@@ -265,10 +265,7 @@ async def evidence_bundle(request: web.Request) -> web.Response:
     body=RevokeRequest,
 )
 async def revoke(request: web.Request) -> web.Response:
-    p = require_principal(request, Role.CLERK)
-    change = (await read_body(request, RevokeRequest)).amendment()
-    result = await amend.request_amendment(services(request), p, request.match_info["id"], change)
-    return json_ok(result)
+    return await _amend(request, RevokeRequest)
 
 
 @routes.route(
@@ -279,8 +276,12 @@ async def revoke(request: web.Request) -> web.Response:
     body=UpdateRequest,
 )
 async def update(request: web.Request) -> web.Response:
+    return await _amend(request, UpdateRequest)
+
+
+async def _amend(request: web.Request, model: type[RevokeRequest | UpdateRequest]) -> web.Response:
     p = require_principal(request, Role.CLERK)
-    change = (await read_body(request, UpdateRequest)).amendment()
+    change = (await read_body(request, model)).amendment()
     result = await amend.request_amendment(services(request), p, request.match_info["id"], change)
     return json_ok(result)
 

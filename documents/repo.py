@@ -23,6 +23,7 @@ from documents.models import (
     StatusEvent,
     StoredFile,
 )
+from documents.statuses import StatusCode
 from server.accounts.models import Agency, User
 from server.auth.principal import Principal, Role
 from server.db.base import utcnow
@@ -201,6 +202,29 @@ async def add_event_txn(
     session.add(event)
     await session.flush()
     return event
+
+
+async def add_request_txn(
+    session: AsyncSession,
+    rec: Recipient,
+    kind: str,
+    note: str,
+    *,
+    actor_login: str = "",
+    actor_name: str,
+) -> None:
+    """Ask a recipient to accept a revoke (1), update (2) or replace (3): the request waits for
+    its 15/16 and stands on the timeline (13) without moving the handling status."""
+    rec.pending_request = kind
+    await add_event_txn(
+        session,
+        rec,
+        StatusCode.REQUEST.value,
+        note=note,
+        actor_login=actor_login,
+        actor_name=actor_name,
+        moves_status=False,
+    )
 
 
 async def add_recipient_txn(

@@ -230,15 +230,8 @@ async def _ask_to_replace_txn(
     for old_rec in old_recs:
         if old_rec.closed:
             continue
-        old_rec.pending_request = "3"
-        await repo.add_event_txn(
-            session,
-            old_rec,
-            StatusCode.REQUEST.value,
-            note=note,
-            actor_login=p.login,
-            actor_name=p.full_name,
-            moves_status=False,
+        await repo.add_request_txn(
+            session, old_rec, "3", note, actor_login=p.login, actor_name=p.full_name
         )
 
 

@@ -244,15 +244,7 @@ async def _receive_request(
         for rec in await repo.recipients_txn(session, doc.id):
             if rec.agency_code not in codes or rec.closed:
                 continue
-            rec.pending_request = str(kind)
-            await repo.add_event_txn(
-                session,
-                rec,
-                StatusCode.REQUEST.value,
-                note=note,
-                actor_name=peer.name,
-                moves_status=False,
-            )
+            await repo.add_request_txn(session, rec, str(kind), note, actor_name=peer.name)
             data = {"id": doc.public_id, "agency": rec.agency_code, "status": "13"}
             events.append((agency_channel(rec.agency_code), "document.status", data))
         return doc.public_id, codes
