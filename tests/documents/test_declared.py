@@ -126,3 +126,49 @@ async def test_publish_drops_only_an_unavailable_backend(caplog: pytest.LogCaptu
     buggy = _services(_Hub(InvalidEvent("bad event", detail_vi="sự kiện sai")))
     with pytest.raises(InvalidEvent):
         await buggy.publish([("agency:A", "document.sent", {"id": "x"})])
+
+
+class _Db:
+    def __init__(self) -> None:
+        self.writes: list[str] = []
+
+    async def write(self, name: str, fn: Any) -> None:
+        self.writes.append(name)
+
+
+async def test_delivery_retries_known_failures_and_raises_bugs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A failure a later attempt may not meet is kept on the row and retried; anything else is
+    kept on the row too, and raised to the worker (which logs it) instead of passing as one."""
+    import types
+
+    import aiohttp
+
+    from documents.federation import outbound
+    from documents.federation.runtime import Federation
+    from documents.outbox import Claimed
+
+    peer = types.SimpleNamespace(name="tinh-b", token="t", url="http://127.0.0.1:1")
+    config = types.SimpleNamespace(
+        peer_named=lambda name: peer, max_backoff=1.0, server_id="tinh-a"
+    )
+    db = _Db()
+    svc = Services(db=cast(Any, db), store=cast(Any, None), checker=cast(Any, None))
+    fed = Federation(config=cast(Any, config), seal=cast(Any, None), session=cast(Any, object()))
+    msg = Claimed(1, "ab" * 16, "tinh-b", "status", {"ref": "x"}, 1)
+
+    async def offline(*args: Any) -> tuple[bytes, str]:
+        raise aiohttp.ClientConnectionError("refused")
+
+    monkeypatch.setattr(outbound, "message_body", offline)
+    assert await outbound.deliver(svc, fed, msg) is False
+    assert db.writes == ["outbox_failed"]
+
+    async def bug(*args: Any) -> tuple[bytes, str]:
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(outbound, "message_body", bug)
+    with pytest.raises(ZeroDivisionError):
+        await outbound.deliver(svc, fed, msg)
+    assert db.writes == ["outbox_failed", "outbox_failed"]
