@@ -5,52 +5,22 @@ readable with its whole timeline."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from documents import repo
 from documents.access import sees_as_sender
-from documents.errors import BadField, DocumentNotFound
-from documents.federation.outbox import enqueue_requests_txn
-from documents.service import Services, _text, parse_date
-from documents.statuses import URGENCY_VI, StatusCode
+from documents.errors import DocumentNotFound
+from documents.inputs import Amendment
+from documents.models import Document, Recipient
+from documents.outbox import enqueue_requests_txn
+from documents.services import Events, Services
+from documents.statuses import URGENCY_VI
 from server.audit.log import append_txn
 from server.auth.principal import Principal, Role
 from server.errors import Forbidden
 from server.realtime.rules import agency_channel
-
-
-@dataclass(frozen=True, slots=True)
-class Amendment:
-    """What the sender asks: ``kind`` 1 revoke (thu hồi) or 2 update (cập nhật)."""
-
-    kind: int
-    reason: str
-    changes: dict[str, Any]
-
-    @classmethod
-    def parse(cls, kind: int, data: dict[str, Any]) -> Amendment:
-        reason = _text(data, "reason", 2000, required=True)
-        changes: dict[str, Any] = {}
-        if kind == 2:
-            if data.get("subject"):
-                changes["subject"] = _text(data, "subject", 2000)
-            if data.get("due_date"):
-                changes["due_date"] = parse_date("due_date", data.get("due_date"))
-            if data.get("urgency"):
-                urgency = data.get("urgency")
-                if urgency not in (1, 2, 3, 4, "1", "2", "3", "4"):
-                    raise BadField("urgency", "urgency must be 1-4.", "Độ khẩn phải từ 1 đến 4.")
-                changes["urgency"] = int(str(urgency))
-            if not changes:
-                raise BadField(
-                    "subject",
-                    "An update changes the subject, due date or urgency.",
-                    "Cập nhật phải thay đổi trích yếu, hạn xử lý hoặc độ khẩn.",
-                )
-        return cls(kind, reason, changes)
 
 
 async def request_amendment(
@@ -66,7 +36,7 @@ async def request_amendment(
             "Only a clerk of the sender revokes or updates.",
             detail_vi="Chỉ văn thư cơ quan gửi được thu hồi hoặc cập nhật văn bản.",
         )
-    events: list[tuple[str, str, dict[str, Any]]] = []
+    events: Events = []
     queued: list[int] = []
 
     async def txn(session: AsyncSession) -> dict[str, Any]:
@@ -74,52 +44,12 @@ async def request_amendment(
         if doc is None or not sees_as_sender(p, doc):
             raise DocumentNotFound()
         recs = await repo.recipients_txn(session, doc.id)
-        what = "thu hồi" if amendment.kind == 1 else "cập nhật"
-        note = f"Đề nghị {what}: {amendment.reason}"
-        if amendment.kind == 2:
-            parts = []
-            for key, value in amendment.changes.items():
-                before = getattr(doc, key)
-                shown_before = URGENCY_VI.get(before, before) if key == "urgency" else before
-                shown_after = URGENCY_VI.get(value, value) if key == "urgency" else value
-                parts.append(f"{key}: {shown_before} → {shown_after}")
-                setattr(doc, key, value)
-            doc.business_type = 2
-            note += " (" + "; ".join(parts) + ")"
-        else:
-            doc.business_type = 1
-        asked = []
-        for rec in recs:
-            if rec.closed:
-                continue
-            rec.pending_request = str(amendment.kind)
-            await repo.add_event_txn(
-                session,
-                rec,
-                StatusCode.REQUEST.value,
-                note=note,
-                actor_login=p.login,
-                actor_name=p.full_name,
-                moves_status=False,
-            )
-            asked.append(rec.agency_code)
-            events.append(
-                (
-                    agency_channel(rec.agency_code),
-                    "document.status",
-                    {"id": public_id, "agency": rec.agency_code, "status": "13"},
-                )
-            )
+        note = _amend(doc, amendment)
+        asked = await _ask_txn(session, p, doc, recs, amendment.kind, note, events)
         remote = [r.agency_code for r in recs if r.agency_id is None and not r.closed]
         queued.append(
             await enqueue_requests_txn(
-                session,
-                svc.federation,
-                public_id,
-                remote,
-                amendment.kind,
-                note,
-                amendment.changes,
+                session, svc.federation, public_id, remote, amendment.kind, note, amendment.changes
             )
         )
         await append_txn(
@@ -137,3 +67,49 @@ async def request_amendment(
         svc.wake_outbox()
     await svc.publish(events)
     return result
+
+
+def _amend(doc: Document, amendment: Amendment) -> str:
+    """Mark the document revoked or apply the update; the note the recipients read."""
+    what = "thu hồi" if amendment.kind == 1 else "cập nhật"
+    note = f"Đề nghị {what}: {amendment.reason}"
+    if amendment.kind != 2:
+        doc.business_type = 1
+        return note
+    parts = []
+    for key, value in amendment.changes.items():
+        before = getattr(doc, key)
+        shown_before = URGENCY_VI.get(before, before) if key == "urgency" else before
+        shown_after = URGENCY_VI.get(value, value) if key == "urgency" else value
+        parts.append(f"{key}: {shown_before} → {shown_after}")
+        setattr(doc, key, value)
+    doc.business_type = 2
+    return note + " (" + "; ".join(parts) + ")"
+
+
+async def _ask_txn(
+    session: AsyncSession,
+    p: Principal,
+    doc: Document,
+    recs: list[Recipient],
+    kind: int,
+    note: str,
+    events: Events,
+) -> list[str]:
+    """Put the request on every open recipient's timeline; return their codes."""
+    asked = []
+    for rec in recs:
+        if rec.closed:
+            continue
+        await repo.add_request_txn(
+            session, rec, str(kind), note, actor_login=p.login, actor_name=p.full_name
+        )
+        asked.append(rec.agency_code)
+        events.append(
+            (
+                agency_channel(rec.agency_code),
+                "document.status",
+                {"id": doc.public_id, "agency": rec.agency_code, "status": "13"},
+            )
+        )
+    return asked

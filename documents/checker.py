@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 from typing import Protocol
 
+from documents.errors import SignatureRejected
 from signing.validate import DocumentReport
 from signing.worker import VerificationWorker
 
@@ -56,3 +57,23 @@ class TrustDirChecker:
 
     async def close(self) -> None:
         await self.worker.close()
+
+
+async def check_signed(checker: SignatureChecker, data: bytes) -> str:
+    """The validator's summary when every signature is good; :class:`SignatureRejected` else.
+
+    The one gate every main file passes, whether a clerk sends it, a peer delivers it or an
+    edXML package is imported: an unsigned or badly signed document never enters a register.
+    """
+    report = await checker.check(data)
+    if report.ok and report.signatures:
+        return report.summary_vi
+    reasons = [s.summary_vi for s in report.signatures if not s.ok]
+    raise SignatureRejected(
+        report.summary_vi,
+        reasons,
+        [
+            {"signer": s.signer, "ok": s.ok, "problems": s.problems, "summary_vi": s.summary_vi}
+            for s in report.signatures
+        ],
+    )

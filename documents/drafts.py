@@ -1,7 +1,7 @@
 """Drafts (dự thảo): a clerk composes a document with an unsigned PDF, a leader of the agency
 signs it with their own token through the signing agent (two-phase signing, :mod:`signing.remote`),
 the clerk has the server add the agency's signature (the seal, :mod:`documents.sealing`) and sends
-it (:func:`documents.service.send_document`, which validates both signatures like any send).
+it (:func:`documents.sending.send_document`, which validates both signatures like any send).
 
 Decree 30/2020/NĐ-CP, Article 32: the agency's signature comes only after the competent person
 has signed. Each step writes a new file that is an incremental update of the previous one; no
@@ -20,10 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from documents import repo
 from documents.drafts_repo import get_draft_txn, move_draft_txn, open_drafts_txn
 from documents.errors import BadField, DocumentNotFound, SignatureRejected
+from documents.inputs import NewDocument, Upload
 from documents.models import Draft
 from documents.pdfinfo import pdf_info
 from documents.sealing import Seals
-from documents.service import NewDocument, Services, Upload, send_document
+from documents.sending import send_document
+from documents.services import Services
 from server.audit.log import append_txn
 from server.auth.principal import Principal, Role
 from server.db.base import utcnow

@@ -25,8 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from documents import drafts
 from documents.errors import BadField
 from documents.http import read_upload_form, services
+from documents.inputs import Upload
 from documents.sealing import Seals, load_seals
-from documents.service import Upload
 from server.auth.principal import Role, require_principal
 from server.http.jsonio import json_ok, read_json_object
 from server.http.keys import CONFIG_KEY, DB_KEY

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from documents.dates import VN
 from documents.errors import EdxmlError
 
 NS = "http://www.mic.gov.vn/TBT/QCVN_102_2016"
 XLINK = "http://www.w3.org/1999/xlink"
-VN = dt.timezone(dt.timedelta(hours=7))
 _E = f"{{{NS}}}"
 
 
@@ -192,7 +192,32 @@ def document_to_xml(doc: EdxmlDocument, *, splice: bool = True) -> bytes:
 def _document_to_xml(doc: EdxmlDocument, markers: list[str] | None) -> bytes:
     env = _root("edXMLEnvelope")
     header = _el(env, "edXMLHeader")
-    mh = _el(header, "MessageHeader")
+    _message_header(_el(header, "MessageHeader"), doc)
+    _trace_header(_el(header, "TraceHeaderList"), doc)
+    body = _el(env, "edXMLBody")
+    manifest = _el(body, "edXMLManifest")
+    manifest.set("version", "1.0")
+    for att in doc.attachments:
+        ref = _el(manifest, "Reference")
+        ref.set(f"{{{XLINK}}}href", f"cid:{att.content_id}")
+        _el(ref, "Description", att.description)
+        _el(ref, "AttachmentName", att.name)
+        _el(ref, "ContentType", att.content_type)
+        _el(ref, "ContentId", f"cid:{att.content_id}")
+    encoded = _el(env, "AttachmentEncoded")
+    for i, att in enumerate(doc.attachments):
+        node = _el(encoded, "Attachment")
+        _el(node, "ContentType", att.content_type)
+        _el(node, "ContentId", att.content_id)
+        _el(node, "Description", att.description)
+        _el(node, "AttachmentName", att.name)
+        text = markers[i] if markers is not None else base64.b64encode(att.data).decode("ascii")
+        _el(node, "ContentTransferEncoded", text)
+    return bytes(etree.tostring(env, xml_declaration=True, encoding="UTF-8"))
+
+
+def _message_header(mh: etree._Element, doc: EdxmlDocument) -> None:
+    """``MessageHeader``: sender, recipients, number, dates, subject, signer, priority."""
     _organ(mh, "From", doc.sender)
     for organ in doc.to:
         _organ(mh, "To", organ)
@@ -221,7 +246,10 @@ def _document_to_xml(doc: EdxmlDocument, markers: list[str] | None) -> bytes:
     _el(other, "Priority", str(doc.priority))
     _el(other, "PageAmount", str(doc.page_amount))
     _el(mh, "SteeringType", str(doc.steering_type))
-    traces = _el(header, "TraceHeaderList")
+
+
+def _trace_header(traces: etree._Element, doc: EdxmlDocument) -> None:
+    """``TraceHeaderList``: who sent it when, and the business type (new, revoke, replace…)."""
     trace = _el(traces, "TraceHeader")
     _el(trace, "OrganId", doc.sender.organ_id)
     _el(trace, "Timestamp", fmt_timestamp(doc.sent_at or dt.datetime.now(VN)))
@@ -234,26 +262,6 @@ def _document_to_xml(doc: EdxmlDocument, markers: list[str] | None) -> bytes:
             info = _el(replacements, "ReplacementInfo")
             _el(info, "DocumentId", replaced)
     _el(business, "Paper", "0")
-    body = _el(env, "edXMLBody")
-    manifest = _el(body, "edXMLManifest")
-    manifest.set("version", "1.0")
-    for att in doc.attachments:
-        ref = _el(manifest, "Reference")
-        ref.set(f"{{{XLINK}}}href", f"cid:{att.content_id}")
-        _el(ref, "Description", att.description)
-        _el(ref, "AttachmentName", att.name)
-        _el(ref, "ContentType", att.content_type)
-        _el(ref, "ContentId", f"cid:{att.content_id}")
-    encoded = _el(env, "AttachmentEncoded")
-    for i, att in enumerate(doc.attachments):
-        node = _el(encoded, "Attachment")
-        _el(node, "ContentType", att.content_type)
-        _el(node, "ContentId", att.content_id)
-        _el(node, "Description", att.description)
-        _el(node, "AttachmentName", att.name)
-        text = markers[i] if markers is not None else base64.b64encode(att.data).decode("ascii")
-        _el(node, "ContentTransferEncoded", text)
-    return bytes(etree.tostring(env, xml_declaration=True, encoding="UTF-8"))
 
 
 def status_to_xml(status: EdxmlStatus) -> bytes:

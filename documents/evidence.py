@@ -22,15 +22,16 @@ from pathlib import Path
 from typing import Any
 
 from asn1crypto import pem
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from documents import interop, service
+from documents import exchange_repo, interop
 from documents.errors import DocumentNotFound
+from documents.federation.messages import message_body
 from documents.federation.receipts import ReceiptError, verify_receipt
 from documents.models import MessageLogEntry, OutboxMessage, Receipt
 from documents.msglog import commitment, entry_hash
-from documents.service import Services
+from documents.services import Services
+from documents.views import document_view_txn
 from server.auth.principal import Principal
 from signing.trust import load_certs
 
@@ -42,33 +43,40 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+_Records = tuple[dict[str, Any], list[Receipt], dict[str, OutboxMessage], list[MessageLogEntry]]
+
+
+async def _records_txn(session: AsyncSession, p: Principal, public_id: str) -> _Records:
+    """The caller's view of the document (404 unless visible), its receipts, the messages we
+    queued for them and its message-log entries."""
+    view = await document_view_txn(session, p, public_id)
+    receipts = await exchange_repo.receipts_of_document_txn(session, public_id)
+    outbox = await exchange_repo.outbox_by_message_txn(session, [r.message_id for r in receipts])
+    log = await exchange_repo.log_of_document_txn(session, public_id)
+    return view, receipts, outbox, log
+
+
+class _Bundle:
+    """The ZIP being written and its manifest, each file listed with its digest."""
+
+    def __init__(self, zf: zipfile.ZipFile, manifest: dict[str, Any]) -> None:
+        self.zf = zf
+        self.manifest = manifest
+
+    def put(self, name: str, data: bytes) -> None:
+        self.zf.writestr(name, data)
+        self.manifest["files"][name] = _sha(data)
+
+    def put_once(self, name: str, data: bytes) -> None:
+        if name not in self.manifest["files"]:
+            self.put(name, data)
+
+
 async def build_bundle(svc: Services, p: Principal, public_id: str) -> bytes:
     """The evidence ZIP of a document the caller may see (404 otherwise)."""
 
-    async def txn(
-        session: AsyncSession,
-    ) -> tuple[dict[str, Any], list[Receipt], dict[str, OutboxMessage], list[MessageLogEntry]]:
-        view = await service.document_view_txn(session, p, public_id)
-        receipts = list(
-            await session.scalars(
-                select(Receipt).where(Receipt.document_public_id == public_id).order_by(Receipt.id)
-            )
-        )
-        ids = [r.message_id for r in receipts]
-        outbox = {
-            o.message_id: o
-            for o in await session.scalars(
-                select(OutboxMessage).where(OutboxMessage.message_id.in_(ids))
-            )
-        }
-        log = list(
-            await session.scalars(
-                select(MessageLogEntry)
-                .where(MessageLogEntry.document_public_id == public_id)
-                .order_by(MessageLogEntry.seq)
-            )
-        )
-        return view, receipts, outbox, log
+    async def txn(session: AsyncSession) -> _Records:
+        return await _records_txn(session, p, public_id)
 
     view, receipts, outbox, log = await svc.db.read("evidence", txn)
     party = None if view["role"] == "sender" else p.agency_code
@@ -86,52 +94,52 @@ async def build_bundle(svc: Services, p: Principal, public_id: str) -> bytes:
         "generated_at": dt.datetime.now(dt.UTC).isoformat(),
     }
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-
-        def put(name: str, data: bytes) -> None:
-            zf.writestr(name, data)
-            manifest["files"][name] = _sha(data)
-
-        put(f"files/{view['main']['name']}", await svc.store.get(view["main"]["sha256"]))
+        bundle = _Bundle(zf, manifest)
+        bundle.put(f"files/{view['main']['name']}", await svc.store.get(view["main"]["sha256"]))
         for att in view["attachments"]:
-            put(f"files/attachments/{att['name']}", await svc.store.get(att["sha256"]))
-        put("envelope.edxml", await interop.document_message(svc, public_id))
-        peers = svc.federation
+            bundle.put(f"files/attachments/{att['name']}", await svc.store.get(att["sha256"]))
+        bundle.put("envelope.edxml", await interop.document_message(svc, public_id))
         for rec in receipts:
-            entry: dict[str, Any] = {
-                "message_id": rec.message_id,
-                "direction": rec.direction,
-                "peer": rec.peer,
-                "kind": rec.kind,
-                "digest": rec.digest,
-                "receipt": f"receipts/{rec.message_id}.p7s",
-                "message": None,
-            }
-            put(entry["receipt"], rec.cms)
-            queued = outbox.get(rec.message_id)
-            if queued is not None and queued.peer != rec.peer:
-                queued = None  # another peer's message: never rebuilt under this receipt
-            body: bytes | None = None
-            if rec.direction == "out" and queued is not None:
-                body = await _rebuild(svc, queued)
-            elif rec.direction == "in" and await svc.store.exists(rec.digest):
-                body = await svc.store.get(rec.digest)
-            if body is not None and _sha(body) == rec.digest:
-                entry["message"] = f"messages/{rec.message_id}.xml"
-                put(entry["message"], body)
-            peer = peers.peer_named(rec.peer) if peers else None
-            if rec.direction == "out" and peer is not None:
-                entry["seal_cert"] = f"peers/{peer.name}.pem"
-                if entry["seal_cert"] not in manifest["files"]:
-                    put(entry["seal_cert"], pem.armor("CERTIFICATE", peer.seal_cert.dump()))
-            elif rec.direction == "in" and svc.seal_cert is not None:
-                entry["seal_cert"] = "seal/this-server.pem"
-                if entry["seal_cert"] not in manifest["files"]:
-                    put(entry["seal_cert"], pem.armor("CERTIFICATE", svc.seal_cert.dump()))
-            manifest["receipts"].append(entry)
+            manifest["receipts"].append(await _receipt_entry(svc, bundle, rec, outbox))
         zf.writestr(
             "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2, default=str)
         )
     return out.getvalue()
+
+
+async def _receipt_entry(
+    svc: Services, bundle: _Bundle, rec: Receipt, outbox: dict[str, OutboxMessage]
+) -> dict[str, Any]:
+    """One receipt in the bundle, with the exact message it covers and the seal that signed it."""
+    entry: dict[str, Any] = {
+        "message_id": rec.message_id,
+        "direction": rec.direction,
+        "peer": rec.peer,
+        "kind": rec.kind,
+        "digest": rec.digest,
+        "receipt": f"receipts/{rec.message_id}.p7s",
+        "message": None,
+    }
+    bundle.put(entry["receipt"], rec.cms)
+    queued = outbox.get(rec.message_id)
+    if queued is not None and queued.peer != rec.peer:
+        queued = None  # another peer's message: never rebuilt under this receipt
+    body: bytes | None = None
+    if rec.direction == "out" and queued is not None:
+        body = await _rebuild(svc, queued)
+    elif rec.direction == "in" and await svc.store.exists(rec.digest):
+        body = await svc.store.get(rec.digest)
+    if body is not None and _sha(body) == rec.digest:
+        entry["message"] = f"messages/{rec.message_id}.xml"
+        bundle.put(entry["message"], body)
+    peer = svc.federation.peer_named(rec.peer) if svc.federation else None
+    if rec.direction == "out" and peer is not None:
+        entry["seal_cert"] = f"peers/{peer.name}.pem"
+        bundle.put_once(entry["seal_cert"], pem.armor("CERTIFICATE", peer.seal_cert.dump()))
+    elif rec.direction == "in" and svc.seal_cert is not None:
+        entry["seal_cert"] = "seal/this-server.pem"
+        bundle.put_once(entry["seal_cert"], pem.armor("CERTIFICATE", svc.seal_cert.dump()))
+    return entry
 
 
 def _log_entry(e: MessageLogEntry) -> dict[str, Any]:
@@ -155,17 +163,13 @@ def _committed(e: MessageLogEntry) -> dict[str, Any]:
 
 
 async def _rebuild(svc: Services, queued: OutboxMessage) -> bytes | None:
-    from documents.federation.exchange import _request_body, _status_body
-
-    payload = json.loads(queued.payload)
+    """The exact bytes we sent for a queued message (None when its document is gone)."""
+    server_id = svc.federation.server_id if svc.federation else ""
     try:
-        if queued.kind == "document":
-            return await interop.document_message(svc, payload["document"], payload["to"])
-        if queued.kind == "request":
-            return _request_body(payload)
-        return _status_body(payload, svc.federation.server_id if svc.federation else "")
+        body, _ref = await message_body(svc, server_id, queued.kind, json.loads(queued.payload))
     except DocumentNotFound:
         return None
+    return body
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,20 +8,24 @@ from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from documents import amend, evidence, interop, repo, service
+from documents import amend, evidence, interop, repo, views
 from documents.access import INBOX_ROLES
 from documents.checker import TrustDirChecker
+from documents.dates import parse_date
 from documents.errors import BadField
 from documents.federation import http as federation_http
-from documents.federation.config import load_federation
 from documents.files import LocalFileStore
+from documents.inputs import NewDocument, RevokeRequest, StatusChange, UpdateRequest, Upload
 from documents.keys import SERVICES_KEY
-from documents.service import NewDocument, Services, StatusChange, Upload
+from documents.peers import load_federation
+from documents.sending import send_document
+from documents.services import Services
+from documents.status_flow import change_status
 from server.auth.principal import Role, require_principal
 from server.errors import BadRequest
-from server.http.jsonio import json_ok, read_json_object
+from server.http.body import parse_body, read_body
+from server.http.jsonio import json_ok
 from server.http.keys import CONFIG_KEY, DB_KEY
 from server.http.openapi import OPENAPI_KEY, ApiRoutes
 from server.http.params import query_int
@@ -30,43 +34,19 @@ from server.realtime import HUB_KEY
 routes = ApiRoutes()
 TAGS = ("documents",)
 
-_DOC_META = {
-    "type": "object",
-    "properties": {
-        "number": {"type": "string"},
-        "notation": {"type": "string"},
-        "doc_type": {"type": "string"},
-        "subject": {"type": "string"},
-        "to": {"type": "array", "items": {"type": "string"}},
-        "place": {"type": "string"},
-        "promulgation_date": {"type": "string", "format": "date"},
-        "signer_name": {"type": "string"},
-        "signer_position": {"type": "string"},
-        "urgency": {"type": "integer", "minimum": 1, "maximum": 4},
-        "confidentiality": {"type": "integer", "minimum": 0, "maximum": 3},
-        "due_date": {"type": "string", "format": "date"},
-    },
-    "required": ["number", "subject", "to"],
-}
 _SEND_BODY = {
     "type": "object",
     "properties": {
-        "metadata": {"type": "string", "description": "JSON object: " + json.dumps(_DOC_META)},
+        "metadata": {
+            "type": "string",
+            "description": "JSON object: " + json.dumps(NewDocument.model_json_schema()),
+        },
         "main": {"type": "string", "format": "binary"},
         "attachment": {"type": "array", "items": {"type": "string", "format": "binary"}},
     },
     "required": ["metadata", "main"],
 }
-_STATUS_BODY = {
-    "type": "object",
-    "properties": {
-        "code": {"type": "string", "enum": ["02", "03", "04", "05", "06"]},
-        "note": {"type": "string"},
-        "assignee": {"type": "string"},
-        "due_date": {"type": "string", "format": "date"},
-    },
-    "required": ["code"],
-}
+"""The multipart send form; its ``metadata`` part is the declared :class:`NewDocument`."""
 
 
 def services(request: web.Request) -> Services:
@@ -116,11 +96,12 @@ async def read_upload_form(
 async def send(request: web.Request) -> web.Response:
     p = require_principal(request, Role.CLERK)
     meta, main, attachments = await _send_parts(request)
-    public_id = await service.send_document(services(request), p, meta, main, attachments)
+    public_id = await send_document(services(request), p, meta, main, attachments)
     return json_ok({"id": public_id}, status=201)
 
 
 async def _send_parts(request: web.Request) -> tuple[NewDocument, Upload, list[Upload]]:
+    """The send form: the declared metadata (a JSON part, or plain fields) and the files."""
     fields, main, attachments = await read_upload_form(request)
     if "metadata" in fields:
         try:
@@ -131,15 +112,16 @@ async def _send_parts(request: web.Request) -> tuple[NewDocument, Upload, list[U
             raise BadField(
                 "metadata", "metadata must be a JSON object.", "metadata phải là đối tượng JSON."
             )
+        meta = parse_body(NewDocument, meta_raw)
     else:
-        meta_raw = fields
-    meta = NewDocument.parse(meta_raw)
+        meta = NewDocument.parse(fields)
     if main is None or not main.data:
         raise BadField("main", "The main PDF is missing.", "Thiếu tệp PDF văn bản chính.")
     return meta, main, attachments
 
 
 def filters_of(request: web.Request) -> repo.Filters:
+    """The search of an inbox or outbox from the query string (tìm kiếm, trang)."""
     q = request.query
     try:
         limit = max(1, min(int(q.get("limit", "50")), 500))
@@ -150,8 +132,8 @@ def filters_of(request: web.Request) -> repo.Filters:
         q=q.get("q", "")[:200],
         status=q.get("status", "")[:2],
         agency=q.get("agency", "")[:32],
-        date_from=service.parse_date("from", q.get("from")),
-        date_to=service.parse_date("to", q.get("to")),
+        date_from=parse_date("from", q.get("from")),
+        date_to=parse_date("to", q.get("to")),
         limit=limit,
         offset=offset,
     )
@@ -163,33 +145,20 @@ def filters_of(request: web.Request) -> repo.Filters:
 async def inbox(request: web.Request) -> web.Response:
     p = require_principal(request, *INBOX_ROLES)
     f = filters_of(request)
-
-    async def run(session: AsyncSession) -> list[dict[str, Any]]:
-        return await service.inbox_view_txn(session, p, f)
-
-    return json_ok({"items": await request.app[DB_KEY].read("documents_inbox", run)})
+    return json_ok({"items": await views.inbox_view(services(request), p, f)})
 
 
 @routes.route("GET", "/api/v1/documents/outbox", summary="Documents sent by my agency", tags=TAGS)
 async def outbox(request: web.Request) -> web.Response:
     p = require_principal(request, *INBOX_ROLES)
     f = filters_of(request)
-
-    async def run(session: AsyncSession) -> list[dict[str, Any]]:
-        return await service.outbox_view_txn(session, p, f)
-
-    return json_ok({"items": await request.app[DB_KEY].read("documents_outbox", run)})
+    return json_ok({"items": await views.outbox_view(services(request), p, f)})
 
 
 @routes.route("GET", "/api/v1/documents/{id}", summary="A document and its timelines", tags=TAGS)
 async def show(request: web.Request) -> web.Response:
     p = require_principal(request)
-    public_id = request.match_info["id"]
-
-    async def run(session: AsyncSession) -> dict[str, Any]:
-        return await service.document_view_txn(session, p, public_id)
-
-    return json_ok(await request.app[DB_KEY].read("document_view", run))
+    return json_ok(await views.document_view(services(request), p, request.match_info["id"]))
 
 
 @routes.route(
@@ -200,25 +169,7 @@ async def show(request: web.Request) -> web.Response:
 )
 async def trace(request: web.Request) -> web.Response:
     p = require_principal(request)
-    public_id = request.match_info["id"]
-
-    async def run(session: AsyncSession) -> dict[str, Any]:
-        view = await service.document_view_txn(session, p, public_id)
-        return {
-            "id": view["id"],
-            "number": view["number"],
-            "notation": view["notation"],
-            "subject": view["subject"],
-            "recipients": [
-                {
-                    k: r[k]
-                    for k in ("agency_code", "agency_name", "status", "incoming_number", "timeline")
-                }
-                for r in view["recipients"]
-            ],
-        }
-
-    return json_ok(await request.app[DB_KEY].read("document_trace", run))
+    return json_ok(await views.trace_view(services(request), p, request.match_info["id"]))
 
 
 @routes.route(
@@ -230,33 +181,30 @@ async def trace(request: web.Request) -> web.Response:
 async def download(request: web.Request) -> web.StreamResponse:
     p = require_principal(request)
     public_id, sha = request.match_info["id"], request.match_info["sha256"]
-
-    async def run(session: AsyncSession) -> tuple[str, str]:
-        return await service.file_of_txn(session, p, public_id, sha)
-
-    name, media_type = await request.app[DB_KEY].read("document_file", run)
-    store = services(request).store
+    svc = services(request)
+    name, media_type = await views.file_of(svc, p, public_id, sha)
     disposition = f"inline; filename*=UTF-8''{quote(name)}"
-    path = store.local_path(sha)
+    path = svc.store.local_path(sha)
     headers = {"Content-Disposition": disposition, "ETag": f'"{sha}"', "Cache-Control": "private"}
     if path is not None:
         # FileResponse answers range requests (PDF.js) and never compresses
         return web.FileResponse(path, headers={**headers, "Content-Type": media_type})
-    data = await store.get(sha)
+    data = await svc.store.get(sha)
     return web.Response(body=data, content_type=media_type, headers=headers)
 
 
 @routes.route(
     "POST",
     "/api/v1/documents/{id}/status",
-    summary="Register (03), refuse (02), assign (04), in progress (05), completed (06)",
+    summary="Register (03), refuse (02), assign (04), in progress (05), completed (06), "
+    "answer a request (15 accept, 16 refuse)",
     tags=TAGS,
-    body=_STATUS_BODY,
+    body=StatusChange,
 )
 async def set_status(request: web.Request) -> web.Response:
     p = require_principal(request)
-    change = StatusChange.parse(await read_json_object(request))
-    result = await service.change_status(services(request), p, request.match_info["id"], change)
+    change = await read_body(request, StatusChange)
+    result = await change_status(services(request), p, request.match_info["id"], change)
     return json_ok(result)
 
 
@@ -313,14 +261,10 @@ async def evidence_bundle(request: web.Request) -> web.Response:
     "/api/v1/documents/{id}/revoke",
     summary="Ask the recipients to accept taking the document back (thu hồi, clerk of the sender)",
     tags=TAGS,
-    body={"type": "object", "properties": {"reason": {"type": "string"}}, "required": ["reason"]},
+    body=RevokeRequest,
 )
 async def revoke(request: web.Request) -> web.Response:
-    p = require_principal(request, Role.CLERK)
-    change = amend.Amendment.parse(1, await read_json_object(request))
-    return json_ok(
-        await amend.request_amendment(services(request), p, request.match_info["id"], change)
-    )
+    return await _amend(request, RevokeRequest)
 
 
 @routes.route(
@@ -328,23 +272,17 @@ async def revoke(request: web.Request) -> web.Response:
     "/api/v1/documents/{id}/update",
     summary="Update subject, due date or urgency and ask the recipients to acknowledge (cập nhật)",
     tags=TAGS,
-    body={
-        "type": "object",
-        "properties": {
-            "reason": {"type": "string"},
-            "subject": {"type": "string"},
-            "due_date": {"type": "string", "format": "date"},
-            "urgency": {"type": "integer"},
-        },
-        "required": ["reason"],
-    },
+    body=UpdateRequest,
 )
 async def update(request: web.Request) -> web.Response:
+    return await _amend(request, UpdateRequest)
+
+
+async def _amend(request: web.Request, model: type[RevokeRequest | UpdateRequest]) -> web.Response:
     p = require_principal(request, Role.CLERK)
-    change = amend.Amendment.parse(2, await read_json_object(request))
-    return json_ok(
-        await amend.request_amendment(services(request), p, request.match_info["id"], change)
-    )
+    change = (await read_body(request, model)).amendment()
+    result = await amend.request_amendment(services(request), p, request.match_info["id"], change)
+    return json_ok(result)
 
 
 @routes.route(
@@ -358,7 +296,7 @@ async def update(request: web.Request) -> web.Response:
 async def replace(request: web.Request) -> web.Response:
     p = require_principal(request, Role.CLERK)
     meta, main, attachments = await _send_parts(request)
-    public_id = await service.send_document(
+    public_id = await send_document(
         services(request), p, meta, main, attachments, replaces=request.match_info["id"]
     )
     return json_ok({"id": public_id, "replaces": request.match_info["id"]}, status=201)

@@ -6,38 +6,55 @@ import hashlib
 import uuid
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from documents import repo
-from documents.access import access_of
+from documents import exchange_repo, repo
+from documents.dates import VN
 from documents.edxml import EdxmlAttachment, EdxmlDocument, Organ, document_to_xml, parse_document
 from documents.errors import BadField, DocumentNotFound
-from documents.models import Attachment, Document, MessageLogEntry, Recipient
+from documents.models import Attachment, Document, Recipient
 from documents.msglog import append_log_txn
 from documents.pdfinfo import pdf_info
-from documents.service import VN, Services, check_signed
+from documents.received import ReceivedFiles, check_and_store, insert_received_txn
+from documents.services import Services
 from documents.statuses import StatusCode
+from documents.views import visible_document_txn
 from server.audit.log import append_txn
 from server.auth.principal import Principal, Role
 from server.db.base import utcnow
 from server.errors import Forbidden
 from server.realtime.rules import agency_channel
 
+_Loaded = tuple[Document, int | None, list[Attachment], list[Recipient], dict[str, str]]
+
 
 async def export_edxml(svc: Services, p: Principal, public_id: str) -> bytes:
     """The document as an edXML envelope, files included; 404 unless the caller may see it."""
 
     async def check(session: AsyncSession) -> None:
-        doc = await repo.get_document_txn(session, public_id)
-        if doc is None:
-            raise DocumentNotFound()
-        own = await repo.recipient_for_txn(session, doc.id, p.agency_code)
-        if not access_of(p, doc, own).visible:
-            raise DocumentNotFound()
+        await visible_document_txn(session, p, public_id)
 
     await svc.db.read("document_edxml_access", check)
     return await document_message(svc, public_id)
+
+
+async def _load_txn(session: AsyncSession, public_id: str, to: list[str] | None) -> _Loaded:
+    """The document, its main file's page count, attachments, the recipients addressed and the
+    names of the agencies known here."""
+    found = await repo.document_and_pages_txn(session, public_id)
+    if found is None:
+        raise DocumentNotFound()
+    doc, pages, sender_name = found
+    recs_named = [
+        (r, name)
+        for r, name in await repo.recipients_with_names_txn(session, doc.id)
+        if to is None or r.agency_code in to
+    ]
+    atts = await repo.attachments_txn(session, doc.id)
+    names = {r.agency_code: name for r, name in recs_named if name}
+    if sender_name:
+        names[doc.sender_code] = sender_name
+    return doc, pages, atts, [r for r, _name in recs_named], names
 
 
 async def document_message(svc: Services, public_id: str, to: list[str] | None = None) -> bytes:
@@ -48,49 +65,28 @@ async def document_message(svc: Services, public_id: str, to: list[str] | None =
     a receiver kept for the first copy then fits the retry.
     """
 
-    async def txn(
-        session: AsyncSession,
-    ) -> tuple[Document, int | None, list[Attachment], list[Recipient], dict[str, str]]:
-        found = await repo.document_and_pages_txn(session, public_id)
-        if found is None:
-            raise DocumentNotFound()
-        doc, pages, sender_name = found
-        recs_named = [
-            (r, name)
-            for r, name in await repo.recipients_with_names_txn(session, doc.id)
-            if to is None or r.agency_code in to
-        ]
-        atts = await repo.attachments_txn(session, doc.id)
-        names = {r.agency_code: name for r, name in recs_named if name}
-        if sender_name:
-            names[doc.sender_code] = sender_name
-        return doc, pages, atts, [r for r, _name in recs_named], names
+    async def txn(session: AsyncSession) -> _Loaded:
+        return await _load_txn(session, public_id, to)
 
     doc, pages, atts, recs, names = await svc.db.read("document_edxml", txn)
-    files = [
-        EdxmlAttachment(
-            doc.main_name,
-            await svc.store.get(doc.main_sha256),
-            content_id=f"0-{doc.main_sha256[:32]}",
-        )
-    ]
+    main = await svc.store.get(doc.main_sha256)
+    files = [EdxmlAttachment(doc.main_name, main, content_id=f"0-{doc.main_sha256[:32]}")]
     for i, att in enumerate(atts, start=1):
+        data = await svc.store.get(att.sha256)
         files.append(
             EdxmlAttachment(
-                att.name,
-                await svc.store.get(att.sha256),
-                _media_type(att.name),
-                content_id=f"{i}-{att.sha256[:32]}",
+                att.name, data, _media_type(att.name), content_id=f"{i}-{att.sha256[:32]}"
             )
         )
     if pages is None:  # counted when the file was stored; not parsed again for each message
-        pages = (await pdf_info(files[0].data, max_pages=0)).page_count
+        pages = (await pdf_info(main, max_pages=0)).page_count
+    sent = doc.promulgation_date or (doc.sent_at or utcnow()).astimezone(VN).date()
     message = EdxmlDocument(
         sender=_organ(doc.sender_code, doc.sender_name or names.get(doc.sender_code, "")),
         to=tuple(_organ(r.agency_code, names.get(r.agency_code, "")) for r in recs),
         code_number=doc.number,
         code_notation=doc.notation,
-        promulgation_date=doc.promulgation_date or (doc.sent_at or utcnow()).astimezone(VN).date(),
+        promulgation_date=sent,
         subject=doc.subject,
         attachments=tuple(files),
         place=doc.place,
@@ -157,17 +153,8 @@ async def _refuse_channel_senders(svc: Services, message: EdxmlDocument) -> None
     )
 
 
-async def import_edxml(svc: Services, p: Principal, data: bytes) -> tuple[str, bool]:
-    """Receive an edXML document into the caller's agency's inbox.
-
-    The main file is the first PDF; it must carry a valid signature, as for a send. The message
-    id is derived from the envelope's DocumentId and the main file's digest, so importing the
-    same message again changes nothing and returns the same document (``created`` False).
-
-    The envelope is only as trustworthy as the hands it passed through: a sender on this server
-    or on a known peer is refused (:func:`_refuse_channel_senders`), and any other import is
-    stored with its metadata marked unverified (:func:`envelope_verified`).
-    """
+def _addressed_package(p: Principal, data: bytes) -> EdxmlDocument:
+    """The parsed package, imported by a clerk of an agency it is addressed to."""
     if not p.has(Role.CLERK):
         raise Forbidden(
             "Only a clerk imports documents.", detail_vi="Chỉ văn thư được nhập văn bản."
@@ -179,108 +166,52 @@ async def import_edxml(svc: Services, p: Principal, data: bytes) -> tuple[str, b
             "The message is not addressed to your agency.",
             "Thông điệp không gửi tới cơ quan của bạn.",
         )
-    await _refuse_channel_senders(svc, message)
-    verified = envelope_verified(data, message)
+    return message
+
+
+def _main_pdf(message: EdxmlDocument) -> EdxmlAttachment:
+    """The main file: the package's first PDF."""
     pdfs = [a for a in message.attachments if _is_pdf(a)]
     if not pdfs:
         raise BadField(
             "Attachment", "No PDF in the message.", "Thông điệp không có tệp PDF văn bản."
         )
-    main = pdfs[0]
+    return pdfs[0]
+
+
+async def import_edxml(svc: Services, p: Principal, data: bytes) -> tuple[str, bool]:
+    """Receive an edXML document into the caller's agency's inbox.
+
+    The main file is the first PDF; it must carry a valid signature, as for a send. The message
+    id is derived from the envelope's DocumentId and the main file's digest, so importing the
+    same message again changes nothing and returns the same document (``created`` False).
+
+    The envelope is only as trustworthy as the hands it passed through: a sender on this server
+    or on a known peer is refused (:func:`_refuse_channel_senders`), and any other import is
+    stored with its metadata marked unverified (:func:`envelope_verified`).
+    """
+    message = _addressed_package(p, data)
+    await _refuse_channel_senders(svc, message)
+    main = _main_pdf(message)
     main_sha = hashlib.sha256(main.data).hexdigest()
     message_id = hashlib.sha256(
         f"{message.document_id}|{main_sha}|{p.agency_code}".encode()
     ).hexdigest()
 
     async def existing(session: AsyncSession) -> str | None:
-        found: str | None = await session.scalar(
-            select(MessageLogEntry.document_public_id).where(
-                MessageLogEntry.message_id == message_id
-            )
-        )
-        return found
+        return await exchange_repo.logged_document_txn(session, message_id)
 
     known = await svc.db.read("edxml_known", existing)
     if known is not None:
         return known, False
-    info = await pdf_info(main.data, max_pages=0)
-    summary = await check_signed(svc.checker, main.data)
-    await svc.store.put(main.data)
-    others = [a for a in message.attachments if a is not main]
-    shas = [await svc.store.put(a.data) for a in others]
+    files = await check_and_store(svc, message, main)
     public_id = uuid.uuid4().hex
-    now = utcnow()
 
     async def txn(session: AsyncSession) -> str:
         again = await existing(session)
         if again is not None:
             return again
-        await repo.ensure_file_txn(
-            session, main_sha, len(main.data), "application/pdf", info.page_count
-        )
-        for att, sha in zip(others, shas, strict=True):
-            await repo.ensure_file_txn(session, sha, len(att.data), att.content_type, None)
-        doc = Document(
-            public_id=public_id,
-            sender_agency_id=None,  # received, not sent, whoever the sender is
-            sender_code=message.sender.organ_id,
-            sender_name=message.sender.organ_name,
-            created_by=None,
-            number=message.code_number,
-            notation=message.code_notation,
-            doc_type=message.type_name,
-            subject=message.subject,
-            place=message.place,
-            promulgation_date=message.promulgation_date,
-            signer_name=message.signer_name,
-            signer_position=message.signer_position,
-            urgency=min(4, message.priority + 1),
-            confidentiality=0,
-            due_date=message.due_date,
-            main_sha256=main_sha,
-            main_name=main.name[:255],
-            state="sent",
-            business_type=message.business_type,
-            created_at=now,
-            sent_at=message.sent_at or now,
-            signature_summary=summary,
-            metadata_verified=verified,
-        )
-        session.add(doc)
-        await session.flush()
-        for position, (att, sha) in enumerate(zip(others, shas, strict=True)):
-            session.add(
-                Attachment(document_id=doc.id, position=position, name=att.name[:255], sha256=sha)
-            )
-        rec = Recipient(
-            document_id=doc.id,
-            agency_id=p.agency_id,
-            agency_code=p.agency_code,
-            status=StatusCode.ARRIVED.value,
-            received_at=now,
-            updated_at=now,
-        )
-        session.add(rec)
-        await session.flush()
-        await repo.add_event_txn(session, rec, StatusCode.ARRIVED.value, actor_name="edXML", at=now)
-        await append_log_txn(
-            session,
-            direction="in",
-            kind="document",
-            message_id=message_id,
-            document_public_id=public_id,
-            digest=hashlib.sha256(data).hexdigest(),
-            peer=message.sender.organ_id,
-            agencies=[p.agency_code],
-        )
-        await append_txn(
-            session,
-            "document.imported",
-            actor=p.login,
-            actor_user_id=p.user_id,
-            target=public_id,
-            details={"document_id": message.document_id, "main": main_sha},
-        )
+        await _import_txn(session, p, data, message, files, public_id, message_id)
         return public_id
 
     got = await svc.db.write("import_edxml", txn)
@@ -288,3 +219,46 @@ async def import_edxml(svc: Services, p: Principal, data: bytes) -> tuple[str, b
         data_event: dict[str, Any] = {"id": public_id, "status": "01"}
         await svc.publish([(agency_channel(p.agency_code), "document.arrived", data_event)])
     return got, got == public_id
+
+
+async def _import_txn(
+    session: AsyncSession,
+    p: Principal,
+    data: bytes,
+    message: EdxmlDocument,
+    files: ReceivedFiles,
+    public_id: str,
+    message_id: str,
+) -> None:
+    now = utcnow()
+    verified = envelope_verified(data, message)
+    doc = await insert_received_txn(
+        session, message, files, public_id, now, metadata_verified=verified
+    )
+    await repo.add_recipient_txn(
+        session,
+        doc.id,
+        p.agency_id,
+        p.agency_code,
+        StatusCode.ARRIVED.value,
+        now,
+        actor_name="edXML",
+    )
+    await append_log_txn(
+        session,
+        direction="in",
+        kind="document",
+        message_id=message_id,
+        document_public_id=public_id,
+        digest=hashlib.sha256(data).hexdigest(),
+        peer=message.sender.organ_id,
+        agencies=[p.agency_code],
+    )
+    await append_txn(
+        session,
+        "document.imported",
+        actor=p.login,
+        actor_user_id=p.user_id,
+        target=public_id,
+        details={"document_id": message.document_id, "main": files.main_sha},
+    )

@@ -4,14 +4,32 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import struct
+import zlib
 from dataclasses import dataclass
 from io import BytesIO
 
 from pypdf import PdfReader
+from pypdf.errors import PyPdfError
 
 from documents.errors import BadField
 
 log = logging.getLogger(__name__)
+
+UNREADABLE = (
+    PyPdfError,
+    ValueError,
+    KeyError,
+    IndexError,
+    TypeError,
+    AttributeError,
+    RecursionError,
+    zlib.error,
+    struct.error,
+)
+"""How pypdf fails on a malformed file: its own errors, and the built-in ones its parser lets
+through on broken objects, streams and cross-reference tables. Anything else (out of memory, an
+OS error) is not the file's fault: logged and raised."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,14 +49,15 @@ def _read(data: bytes, max_pages: int, max_chars: int) -> PdfInfo:
         for page in reader.pages[:max_pages]:
             try:
                 parts.append(page.extract_text() or "")
-            except Exception as exc:  # text is a convenience; a page without it is fine
+            except UNREADABLE as exc:  # text is a convenience; a page without it is fine
                 log.debug("no text from a page: %s", exc)
-    except BadField:
-        raise
-    except Exception as exc:
+    except UNREADABLE as exc:
         raise BadField(
             "main", f"The PDF cannot be read: {exc}", "Tệp PDF bị hỏng, không đọc được."
         ) from None
+    except Exception:
+        log.exception("reading a PDF failed")
+        raise
     return PdfInfo(count, "\n".join(parts)[:max_chars])
 
 

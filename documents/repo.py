@@ -1,4 +1,6 @@
-"""All SQL of the documents domain. Every function runs inside the caller's transaction."""
+"""SQL of documents, recipients and their timelines. Every function runs inside the caller's
+transaction (the exchange's records — receipts, outbox, message log — are in
+:mod:`documents.exchange_repo`)."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from documents.models import (
     StatusEvent,
     StoredFile,
 )
+from documents.statuses import StatusCode
 from server.accounts.models import Agency, User
 from server.auth.principal import Principal, Role
 from server.db.base import utcnow
@@ -199,6 +202,77 @@ async def add_event_txn(
     session.add(event)
     await session.flush()
     return event
+
+
+async def add_request_txn(
+    session: AsyncSession,
+    rec: Recipient,
+    kind: str,
+    note: str,
+    *,
+    actor_login: str = "",
+    actor_name: str,
+) -> None:
+    """Ask a recipient to accept a revoke (1), update (2) or replace (3): the request waits for
+    its 15/16 and stands on the timeline (13) without moving the handling status."""
+    rec.pending_request = kind
+    await add_event_txn(
+        session,
+        rec,
+        StatusCode.REQUEST.value,
+        note=note,
+        actor_login=actor_login,
+        actor_name=actor_name,
+        moves_status=False,
+    )
+
+
+async def add_recipient_txn(
+    session: AsyncSession,
+    document_id: int,
+    agency_id: int | None,
+    agency_code: str,
+    status: str,
+    at: datetime,
+    *,
+    actor_name: str,
+    note: str = "",
+) -> Recipient:
+    """A new recipient of a document with its first step (01 arrived, or 00 pending for an
+    agency on another server) already on its timeline."""
+    rec = Recipient(
+        document_id=document_id,
+        agency_id=agency_id,
+        agency_code=agency_code,
+        status=status,
+        received_at=at,
+        updated_at=at,
+    )
+    session.add(rec)
+    await session.flush()
+    await add_event_txn(session, rec, status, note=note, actor_name=actor_name, at=at)
+    return rec
+
+
+async def latest_event_at_txn(session: AsyncSession, recipient_id: int) -> datetime | None:
+    """When the recipient's last timeline step happened (None before any)."""
+    latest: datetime | None = await session.scalar(
+        select(StatusEvent.at)
+        .where(StatusEvent.recipient_id == recipient_id)
+        .order_by(StatusEvent.at.desc())
+        .limit(1)
+    )
+    return latest
+
+
+async def received_document_txn(
+    session: AsyncSession, peer: str, origin_ref: str
+) -> Document | None:
+    """Our copy of the document ``peer`` knows as ``origin_ref`` (None before it arrived)."""
+    found: Document | None = await session.scalar(
+        select(Document).where(Document.origin_peer == peer, Document.origin_ref == origin_ref)
+    )
+    return found
 
 
 async def next_incoming_number_txn(session: AsyncSession, agency_code: str, year: int) -> int:

@@ -8,11 +8,14 @@ import contextlib
 import aiohttp
 from aiohttp import web
 
-from documents.federation.config import FederationConfig
-from documents.federation.exchange import PATH, Federation, parse_arrival, receive, run_worker
+from documents.federation.arrival import parse_arrival
+from documents.federation.inbound import receive
+from documents.federation.outbound import run_worker
 from documents.federation.receipts import SealKey
-from documents.keys import FEDERATION_KEY, SERVICES_KEY
-from documents.service import Services
+from documents.federation.runtime import FEDERATION_KEY, PATH, Federation
+from documents.keys import SERVICES_KEY
+from documents.peers import FederationConfig
+from documents.services import Services
 from server.auth.principal import require_principal
 from server.errors import Forbidden, NotFound
 from server.http.jsonio import json_ok
@@ -65,6 +68,7 @@ def start_federation(app: web.Application, svc: Services, config: FederationConf
 
 
 async def stop_federation(fed: Federation) -> None:
+    """Stop the outbox worker and close the HTTP session (a message in flight is retried)."""
     if fed.task is not None:
         fed.task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

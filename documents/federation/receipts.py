@@ -125,7 +125,8 @@ def verify_receipt(receipt: bytes, body_digest: str, pinned: asn1_x509.Certifica
         values = {a["type"].native: a["values"][0].native for a in attrs}
         signature = signer["signature"].native
         to_check = _signed_attrs_der(attrs)
-    except Exception as exc:
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        # how asn1crypto fails on bytes that are not a CMS SignedData of the expected shape
         raise ReceiptError(
             f"unreadable receipt: {exc}", detail_vi="Biên nhận không đọc được."
         ) from None

@@ -14,9 +14,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 from lxml import etree
 
+from documents.dates import VN
 from documents.edxml import (
     NS,
-    VN,
     EdxmlAttachment,
     EdxmlDocument,
     EdxmlStatus,

@@ -8,11 +8,13 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from documents import amend, service
+from documents import amend, views
 from documents.access import INBOX_ROLES
 from documents.errors import BadField
 from documents.http import filters_of, read_upload_form, services
-from documents.service import NewDocument, StatusChange
+from documents.inputs import NewDocument, RevokeRequest, StatusChange
+from documents.sending import send_document
+from documents.status_flow import change_status
 from documents.statuses import CONFIDENTIALITY_VI, LABELS_VI, URGENCY_VI, StatusCode
 from server.accounts.agencies import list_agencies_txn
 from server.accounts.users import list_users_txn
@@ -50,10 +52,7 @@ async def inbox_page(request: web.Request) -> web.StreamResponse:
     p = _who(request)
     f = filters_of(request)
 
-    async def run(session: AsyncSession) -> list[dict[str, Any]]:
-        return await service.inbox_view_txn(session, p, f)
-
-    items = await request.app[DB_KEY].read("documents_inbox_page", run)
+    items = await views.inbox_view(services(request), p, f)
     ctx = _context(request, p, items=items, tab="inbox", q=f.q, status=f.status)
     return render(request, "documents/inbox.html", ctx)
 
@@ -62,10 +61,7 @@ async def outbox_page(request: web.Request) -> web.StreamResponse:
     p = _who(request)
     f = filters_of(request)
 
-    async def run(session: AsyncSession) -> list[dict[str, Any]]:
-        return await service.outbox_view_txn(session, p, f)
-
-    items = await request.app[DB_KEY].read("documents_outbox_page", run)
+    items = await views.outbox_view(services(request), p, f)
     ctx = _context(request, p, items=items, tab="outbox", q=f.q, status=f.status)
     return render(request, "documents/outbox.html", ctx)
 
@@ -94,7 +90,7 @@ async def compose_post(request: web.Request) -> web.StreamResponse:
         meta = NewDocument.parse(fields)
         if main is None or not main.data:
             raise BadField("main", "The main PDF is missing.", "Thiếu tệp PDF văn bản chính.")
-        public_id = await service.send_document(services(request), p, meta, main, attachments)
+        public_id = await send_document(services(request), p, meta, main, attachments)
     except LienThongError as err:
         fields.setdefault("to", [])
         return await _compose(request, p, fields, err.detail_vi, err.status)
@@ -110,7 +106,7 @@ async def _view(
     status: int = 200,
 ) -> web.Response:
     async def run(session: AsyncSession) -> tuple[dict[str, Any], list[Any]]:
-        view = await service.document_view_txn(session, p, public_id)
+        view = await views.document_view_txn(session, p, public_id)
         people: list[Any] = []
         if view["role"] == "recipient" and p.has(Role.LEADER):
             people = [
@@ -159,7 +155,7 @@ async def status_post(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     data = {k: str(v) for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
     try:
-        await service.change_status(services(request), p, public_id, StatusChange.parse(data))
+        await change_status(services(request), p, public_id, StatusChange.parse(data))
     except LienThongError as err:
         if err.status == 404:
             raise
@@ -174,7 +170,7 @@ async def revoke_post(request: web.Request) -> web.StreamResponse:
     data = {k: str(v) for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
     try:
         await amend.request_amendment(
-            services(request), p, public_id, amend.Amendment.parse(1, data)
+            services(request), p, public_id, RevokeRequest.parse(data).amendment()
         )
     except LienThongError as err:
         if err.status == 404:

@@ -10,11 +10,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from documents.federation.config import FederationConfig
+from documents.errors import NotSupportedAcrossServers
 from documents.models import OutboxMessage
+from documents.peers import FederationConfig
 from server.db.base import utcnow
 
 
@@ -99,6 +100,20 @@ async def failed_txn(session: AsyncSession, row_id: int, error: str, max_backoff
     await session.flush()
 
 
+async def mark_delivered_txn(session: AsyncSession, row_id: int) -> bool:
+    """Mark a message delivered; False when a concurrent delivery (an expired lease) already did.
+
+    One statement, so the second of two deliveries waits on the row and finds nothing to update.
+    """
+    marked = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id, OutboxMessage.delivered_at.is_(None))
+        .values(delivered_at=utcnow(), last_error="")
+        .execution_options(synchronize_session=False)
+    )
+    return bool(marked.rowcount)  # type: ignore[attr-defined]
+
+
 async def enqueue_requests_txn(
     session: AsyncSession,
     federation: FederationConfig | None,
@@ -117,8 +132,6 @@ async def enqueue_requests_txn(
     for code in codes:
         peer = federation.peer_for_agency(code) if federation else None
         if peer is None:
-            from documents.errors import NotSupportedAcrossServers
-
             raise NotSupportedAcrossServers()
         by_peer.setdefault(peer.name, []).append(code)
     for peer_name, peer_codes in by_peer.items():
