@@ -180,53 +180,18 @@ def _addresses(key: str, value: Any) -> tuple[str, ...]:
     return tuple(out)
 
 
-def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> Config:
-    """Read the TOML file (if any) and the environment, check every value, return a Config."""
-    env = os.environ if env is None else env
-    raw: dict[str, Any] = {}
-    path = path or (Path(env["LIENTHONG_CONFIG"]) if env.get("LIENTHONG_CONFIG") else None)
-    if path is not None:
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError("--config", f"file {path} does not exist") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError("--config", f"{path} is not valid TOML: {exc}") from None
+def _read_toml(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError("--config", f"file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("--config", f"{path} is not valid TOML: {exc}") from None
 
-    http = _section(raw, "http")
-    db = _section(raw, "database")
-    auth = _section(raw, "auth")
-    rt = _section(raw, "realtime")
 
-    data_dir = Path(env.get("LIENTHONG_DATA_DIR") or raw.get("data_dir") or "./data").resolve()
-    host = env.get("LIENTHONG_HOST") or http.get("host", "127.0.0.1")
-    if not isinstance(host, str) or not host:
-        raise ConfigError("http.host", "must be a non-empty string")
-    port = _int("http.port", env.get("LIENTHONG_PORT") or http.get("port", 8080), 1, 65535)
-    secure = _bool(
-        "http.secure_cookies",
-        env.get("LIENTHONG_SECURE_COOKIES", http.get("secure_cookies", False)),
-    )
-    url = env.get("LIENTHONG_DATABASE_URL") or db.get("url")
-    if not url:
-        url = f"sqlite+aiosqlite:///{data_dir / 'lienthong.db'}"
-    if not isinstance(url, str) or not (
-        url.startswith("sqlite+aiosqlite://") or url.startswith("postgresql+asyncpg://")
-    ):
-        raise ConfigError(
-            "database.url", "must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
-        )
-    backend = _choice(
-        "realtime.backend", env.get("LIENTHONG_REALTIME") or rt.get("backend", "memory"), _REALTIME
-    )
-    if backend == "postgres" and not url.startswith("postgresql"):
-        raise ConfigError("realtime.backend", "postgres needs a PostgreSQL database.url")
-    redis_url = env.get("LIENTHONG_REDIS_URL") or rt.get("redis_url", "redis://127.0.0.1:6379/0")
-    log_level = _choice(
-        "log_level",
-        (env.get("LIENTHONG_LOG_LEVEL") or raw.get("log_level", "INFO")).upper(),
-        _LOG_LEVELS,
-    )
+def _http_tls(env: Mapping[str, str], http: dict[str, Any]) -> tuple[Path | None, ...]:
     tls_cert = _file("http.tls_cert", env.get("LIENTHONG_TLS_CERT") or http.get("tls_cert"))
     tls_key = _file("http.tls_key", env.get("LIENTHONG_TLS_KEY") or http.get("tls_key"))
     tls_client_ca = _file(
@@ -236,45 +201,100 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
         raise ConfigError("http.tls_key", "http.tls_cert and http.tls_key go together")
     if tls_client_ca is not None and tls_cert is None:
         raise ConfigError("http.tls_client_ca", "needs http.tls_cert and http.tls_key")
+    return tls_cert, tls_key, tls_client_ca
+
+
+def _http_config(env: Mapping[str, str], http: dict[str, Any]) -> HttpConfig:
+    host = env.get("LIENTHONG_HOST") or http.get("host", "127.0.0.1")
+    if not isinstance(host, str) or not host:
+        raise ConfigError("http.host", "must be a non-empty string")
+    tls_cert, tls_key, tls_client_ca = _http_tls(env, http)
+    return HttpConfig(
+        host=host,
+        port=_int("http.port", env.get("LIENTHONG_PORT") or http.get("port", 8080), 1, 65535),
+        max_body_bytes=_int(
+            "http.max_body_bytes", http.get("max_body_bytes", 64 << 20), 1024, 2 << 30
+        ),
+        max_json_bytes=_int(
+            "http.max_json_bytes", http.get("max_json_bytes", 1 << 20), 1024, 64 << 20
+        ),
+        secure_cookies=_bool(
+            "http.secure_cookies",
+            env.get("LIENTHONG_SECURE_COOKIES", http.get("secure_cookies", False)),
+        ),
+        backlog=_int("http.backlog", http.get("backlog", 2048), 16, 65535),
+        trusted_proxies=_addresses("http.trusted_proxies", http.get("trusted_proxies", [])),
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+        tls_client_ca=tls_client_ca,
+        metrics_allow=_addresses(
+            "http.metrics_allow", http.get("metrics_allow", ["127.0.0.1", "::1"])
+        ),
+    )
+
+
+def _database_config(env: Mapping[str, str], db: dict[str, Any], data_dir: Path) -> DatabaseConfig:
+    url = env.get("LIENTHONG_DATABASE_URL") or db.get("url")
+    if not url:
+        url = f"sqlite+aiosqlite:///{data_dir / 'lienthong.db'}"
+    if not isinstance(url, str) or not (
+        url.startswith("sqlite+aiosqlite://") or url.startswith("postgresql+asyncpg://")
+    ):
+        raise ConfigError(
+            "database.url", "must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+        )
+    return DatabaseConfig(url=Secret(url), echo=_bool("database.echo", db.get("echo", False)))
+
+
+def _auth_config(auth: dict[str, Any]) -> AuthConfig:
+    return AuthConfig(
+        session_hours=_int("auth.session_hours", auth.get("session_hours", 12), 1, 24 * 30),
+        max_failed_logins=_int("auth.max_failed_logins", auth.get("max_failed_logins", 5), 1, 100),
+        throttle_minutes=_int("auth.throttle_minutes", auth.get("throttle_minutes", 15), 1, 1440),
+    )
+
+
+def _realtime_config(
+    env: Mapping[str, str], rt: dict[str, Any], database: DatabaseConfig
+) -> RealtimeConfig:
+    backend = _choice(
+        "realtime.backend", env.get("LIENTHONG_REALTIME") or rt.get("backend", "memory"), _REALTIME
+    )
+    if backend == "postgres" and not database.url.reveal().startswith("postgresql"):
+        raise ConfigError("realtime.backend", "postgres needs a PostgreSQL database.url")
+    redis_url = env.get("LIENTHONG_REDIS_URL") or rt.get("redis_url", "redis://127.0.0.1:6379/0")
+    return RealtimeConfig(
+        backend=backend,
+        redis_url=Secret(str(redis_url)),
+        client_queue=_int("realtime.client_queue", rt.get("client_queue", 256), 8, 100_000),
+        history=_int("realtime.history", rt.get("history", 1024), 16, 1_000_000),
+    )
+
+
+def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Read the TOML file (if any) and the environment, check every value, return a Config.
+
+    Each section has its own reader below; every bad value raises :class:`ConfigError` naming
+    its key.
+    """
+    env = os.environ if env is None else env
+    path = path or (Path(env["LIENTHONG_CONFIG"]) if env.get("LIENTHONG_CONFIG") else None)
+    raw = _read_toml(path)
+    data_dir = Path(env.get("LIENTHONG_DATA_DIR") or raw.get("data_dir") or "./data").resolve()
+    http = _http_config(env, _section(raw, "http"))
+    database = _database_config(env, _section(raw, "database"), data_dir)
+    realtime = _realtime_config(env, _section(raw, "realtime"), database)
+    log_level = _choice(
+        "log_level",
+        (env.get("LIENTHONG_LOG_LEVEL") or raw.get("log_level", "INFO")).upper(),
+        _LOG_LEVELS,
+    )
     return Config(
         data_dir=data_dir,
-        http=HttpConfig(
-            host=host,
-            port=port,
-            max_body_bytes=_int(
-                "http.max_body_bytes", http.get("max_body_bytes", 64 << 20), 1024, 2 << 30
-            ),
-            max_json_bytes=_int(
-                "http.max_json_bytes", http.get("max_json_bytes", 1 << 20), 1024, 64 << 20
-            ),
-            secure_cookies=secure,
-            backlog=_int("http.backlog", http.get("backlog", 2048), 16, 65535),
-            trusted_proxies=_addresses("http.trusted_proxies", http.get("trusted_proxies", [])),
-            tls_cert=tls_cert,
-            tls_key=tls_key,
-            tls_client_ca=tls_client_ca,
-            metrics_allow=_addresses(
-                "http.metrics_allow", http.get("metrics_allow", ["127.0.0.1", "::1"])
-            ),
-        ),
-        database=DatabaseConfig(
-            url=Secret(url), echo=_bool("database.echo", db.get("echo", False))
-        ),
-        auth=AuthConfig(
-            session_hours=_int("auth.session_hours", auth.get("session_hours", 12), 1, 24 * 30),
-            max_failed_logins=_int(
-                "auth.max_failed_logins", auth.get("max_failed_logins", 5), 1, 100
-            ),
-            throttle_minutes=_int(
-                "auth.throttle_minutes", auth.get("throttle_minutes", 15), 1, 1440
-            ),
-        ),
-        realtime=RealtimeConfig(
-            backend=backend,
-            redis_url=Secret(str(redis_url)),
-            client_queue=_int("realtime.client_queue", rt.get("client_queue", 256), 8, 100_000),
-            history=_int("realtime.history", rt.get("history", 1024), 16, 1_000_000),
-        ),
+        http=http,
+        database=database,
+        auth=_auth_config(_section(raw, "auth")),
+        realtime=realtime,
         log_level=log_level,
         demo=_bool("demo", env.get("LIENTHONG_DEMO", raw.get("demo", False))),
     )
