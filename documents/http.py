@@ -22,6 +22,7 @@ from documents.peers import load_federation
 from documents.sending import send_document
 from documents.services import Services
 from documents.status_flow import change_status
+from server import jsonstrict
 from server.auth.principal import Role, require_principal
 from server.errors import BadRequest
 from server.http.body import parse_body, read_body
@@ -105,8 +106,8 @@ async def _send_parts(request: web.Request) -> tuple[NewDocument, Upload, list[U
     fields, main, attachments = await read_upload_form(request)
     if "metadata" in fields:
         try:
-            meta_raw = json.loads(fields["metadata"])
-        except json.JSONDecodeError:
+            meta_raw = jsonstrict.loads(fields["metadata"])
+        except jsonstrict.StrictJsonError:
             meta_raw = None
         if not isinstance(meta_raw, dict):
             raise BadField(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -26,6 +25,7 @@ from documents.peers import Peer
 from documents.received import check_and_store, insert_received_txn
 from documents.services import Events, Services
 from documents.statuses import ANSWERS, HANDLING, StatusCode, parse_code
+from server import jsonstrict
 from server.audit.log import append_txn
 from server.auth.principal import Principal
 from server.db.base import utcnow
@@ -199,7 +199,7 @@ async def _receive_status(
 def _parse_request(body: bytes) -> tuple[int, str, list[str], dict[str, str], Any]:
     """Kind, note, addressed agencies, changes and the replacement's id of a request."""
     try:
-        payload = json.loads(body)
+        payload = jsonstrict.loads(body)
         kind = int(payload["kind"])
         note = str(payload.get("note", ""))[:2000]
         codes = [str(c) for c in payload["to"]]

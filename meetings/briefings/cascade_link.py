@@ -16,6 +16,7 @@ import logging
 import aiohttp
 
 from meetings.briefings.sfu.room import Room
+from server import jsonstrict
 
 log = logging.getLogger(__name__)
 RELAY_ID = "upstream"
@@ -51,7 +52,7 @@ async def _loop(room: Room, url: str, token: str, name: str) -> str:
                     async for msg in ws:
                         if msg.type != aiohttp.WSMsgType.TEXT:
                             continue
-                        frame = json.loads(msg.data)
+                        frame = jsonstrict.loads(msg.data)
                         if frame.get("type") == "answer":
                             await relay.answered(str(frame["sdp"]))
                             attempt = 0
