@@ -13,11 +13,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meetings.papers import pdf
-from meetings.papers import repo as papers_repo
-from meetings.papers.sample import sample_pdf
 from meetings.sessions import repo
 from meetings.sessions.models import CouncilSession, Invitation
+from meetings.sessions.papers import pdf
+from meetings.sessions.papers import repo as papers_repo
+from meetings.sessions.papers.sample import sample_pdf
 from server.accounts.models import User
 from server.db import Database
 

@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import FormData
 from pypdf import PdfReader
 
-from meetings.papers.sample import encrypted_pdf, sample_pdf
+from meetings.sessions.papers.sample import encrypted_pdf, sample_pdf
 from server.http.keys import CONFIG_KEY
 from server.realtime import user_channel
 from server.secret import Secret

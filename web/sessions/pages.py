@@ -11,8 +11,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from meetings.papers.api import PAPERS_KEY
 from meetings.sessions.api import SERVICE_KEY
+from meetings.sessions.papers.api import PAPERS_KEY
 from server.auth.principal import Role, require_principal
 from web.sessions.texts import texts_for
 from web.shell.render import render

@@ -20,10 +20,10 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meetings.papers import pdf, repo
-from meetings.papers.errors import DownloadForbidden, PaperNotFound
-from meetings.papers.models import Paper, PaperVersion
-from meetings.papers.notes import check_annotation, check_page, refuse_audience
+from meetings.sessions.papers import pdf, repo
+from meetings.sessions.papers.errors import DownloadForbidden, PaperNotFound
+from meetings.sessions.papers.models import Paper, PaperVersion
+from meetings.sessions.papers.notes import check_annotation, check_page, refuse_audience
 from meetings.sessions.repo import get_item_txn
 from meetings.sessions.service import channel, guard_txn
 from server.accounts.models import Agency

@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meetings.papers.errors import PaperNotFound
-from meetings.papers.models import (
+from meetings.sessions.models import Invitation
+from meetings.sessions.papers.errors import PaperNotFound
+from meetings.sessions.papers.models import (
     Annotation,
     Paper,
     PaperPage,
@@ -19,9 +20,8 @@ from meetings.papers.models import (
     PaperSeen,
     PaperVersion,
 )
-from meetings.papers.notes import dumps, loads_stored
-from meetings.papers.pdf import CheckedPdf
-from meetings.sessions.models import Invitation
+from meetings.sessions.papers.notes import dumps, loads_stored
+from meetings.sessions.papers.pdf import CheckedPdf
 from server.accounts.models import User
 from server.db.base import utcnow
 

@@ -15,8 +15,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from meetings.papers.ink import MAX_DEPTH, MAX_INK_BYTES, check_ink, has_ink
 from meetings.sessions.errors import BadInput
+from meetings.sessions.papers.ink import MAX_DEPTH, MAX_INK_BYTES, check_ink, has_ink
 
 log = logging.getLogger(__name__)
 

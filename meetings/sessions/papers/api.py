@@ -6,8 +6,8 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from meetings.papers.service import PapersService
 from meetings.sessions.errors import BadInput
+from meetings.sessions.papers.service import PapersService
 from server.auth.principal import require_principal
 from server.errors import PayloadTooLarge
 from server.http.jsonio import field_str, json_ok, read_json_object

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from meetings.papers.errors import PaperRefused
+from meetings.sessions.papers.errors import PaperRefused
 
 MAX_TEXT_PER_PAGE = 20_000
 
