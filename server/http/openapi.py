@@ -13,10 +13,14 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from pydantic import BaseModel
 
+from server.http.body import schema_of
 from server.http.jsonio import json_ok
 
 Schema = dict[str, Any]
+SchemaLike = Schema | type[BaseModel]
+"""A JSON schema written out, or a declared model (:mod:`server.http.body`) it is derived from."""
 _PATH_PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}")
 
 PROBLEM_SCHEMA: Schema = {
@@ -39,8 +43,8 @@ class Operation:
     path: str
     summary: str
     tags: tuple[str, ...]
-    body: Schema | None
-    response: Schema | None
+    body: SchemaLike | None
+    response: SchemaLike | None
     public: bool
     content_type: str
 
@@ -59,8 +63,8 @@ class ApiRoutes:
         *,
         summary: str,
         tags: tuple[str, ...] = (),
-        body: Schema | None = None,
-        response: Schema | None = None,
+        body: SchemaLike | None = None,
+        response: SchemaLike | None = None,
         public: bool = False,
         content_type: str = "application/json",
     ) -> Callable[[Handler], Handler]:
@@ -77,8 +81,15 @@ class ApiRoutes:
 OPENAPI_KEY = web.AppKey("openapi_routes", list[ApiRoutes])
 
 
+def _resolve(schema: SchemaLike | None, components: dict[str, Any]) -> Schema | None:
+    if schema is None or isinstance(schema, dict):
+        return schema
+    return schema_of(schema, components)
+
+
 def build_openapi(routes: list[ApiRoutes], version: str) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
+    components: dict[str, Any] = {}
     for table in routes:
         for op in table.operations:
             item: dict[str, Any] = {
@@ -87,7 +98,9 @@ def build_openapi(routes: list[ApiRoutes], version: str) -> dict[str, Any]:
                 "responses": {
                     "200": {
                         "description": "OK",
-                        "content": {"application/json": {"schema": op.response or {}}},
+                        "content": {
+                            "application/json": {"schema": _resolve(op.response, components) or {}}
+                        },
                     },
                     "default": {
                         "description": "Error",
@@ -98,7 +111,7 @@ def build_openapi(routes: list[ApiRoutes], version: str) -> dict[str, Any]:
             if op.body is not None:
                 item["requestBody"] = {
                     "required": True,
-                    "content": {op.content_type: {"schema": op.body}},
+                    "content": {op.content_type: {"schema": _resolve(op.body, components)}},
                 }
             params = _PATH_PARAM.findall(op.path)
             if params:
@@ -113,10 +126,11 @@ def build_openapi(routes: list[ApiRoutes], version: str) -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "Liên Thông API", "version": version},
         "components": {
+            "schemas": dict(sorted(components.items())),
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "session": {"type": "apiKey", "in": "cookie", "name": "lt_session"},
-            }
+            },
         },
         "security": [{"bearer": []}, {"session": []}],
         "paths": dict(sorted(paths.items())),
