@@ -135,6 +135,25 @@ async def get_poll_txn(session: AsyncSession, session_id: int, poll_id: int) -> 
     return row
 
 
+async def find_poll_txn(session: AsyncSession, session_id: int, poll_id: int) -> Poll:
+    """The vote, unlocked (for reading); 404 unless it belongs to ``session_id``."""
+    row = await session.get(Poll, poll_id)
+    if row is None or row.session_id != session_id:
+        raise SessionNotFound("vote")
+    return row
+
+
+async def voted_txn(session: AsyncSession, all_polls: list[Poll], user_id: int) -> list[int]:
+    """Which of ``all_polls`` (opened ones) ``user_id`` has voted in."""
+    ids = [x.id for x in all_polls if x.status != "draft"]
+    if not ids:
+        return []
+    rows = await session.scalars(
+        select(PollVote.poll_id).where(PollVote.poll_id.in_(ids), PollVote.user_id == user_id)
+    )
+    return sorted(rows)
+
+
 async def polls_txn(session: AsyncSession, session_id: int) -> list[Poll]:
     return list(
         await session.scalars(select(Poll).where(Poll.session_id == session_id).order_by(Poll.id))

@@ -8,6 +8,7 @@ from aiohttp import BodyPartReader, web
 
 from meetings.sessions.errors import BadInput
 from meetings.sessions.papers.service import PapersService
+from meetings.sessions.params import path_int
 from server.auth.principal import require_principal
 from server.errors import PayloadTooLarge
 from server.http.jsonio import field_str, json_ok, read_json_object
@@ -36,13 +37,6 @@ UPLOAD: dict[str, Any] = {
 
 def _svc(request: web.Request) -> PapersService:
     return request.app[PAPERS_KEY]
-
-
-def _int(request: web.Request, name: str) -> int:
-    try:
-        return int(request.match_info[name])
-    except (KeyError, ValueError):
-        raise BadInput(f"{name} must be a number.", detail_vi=f"{name} phải là số.") from None
 
 
 async def _form(request: web.Request) -> tuple[dict[str, str], bytes, str]:
@@ -105,7 +99,7 @@ async def upload(request: web.Request) -> web.Response:
     readers = [x.strip() for x in fields.get("readers", "").split(",") if x.strip()]
     paper = await _svc(request).upload(
         p,
-        _int(request, "sid"),
+        path_int(request, "sid"),
         item_id=item_id,
         title=title[:500],
         data=data,
@@ -121,13 +115,15 @@ async def upload(request: web.Request) -> web.Response:
 @routes.route("GET", BASE, summary="Papers I may read, with what is new", tags=TAGS)
 async def list_papers(request: web.Request) -> web.Response:
     p = require_principal(request)
-    return json_ok(await _svc(request).papers(p, _int(request, "sid")))
+    return json_ok(await _svc(request).papers(p, path_int(request, "sid")))
 
 
 @routes.route("GET", BASE + "/{pid}", summary="A paper and its versions", tags=TAGS)
 async def detail(request: web.Request) -> web.Response:
     p = require_principal(request)
-    return json_ok(await _svc(request).detail(p, _int(request, "sid"), _int(request, "pid")))
+    return json_ok(
+        await _svc(request).detail(p, path_int(request, "sid"), path_int(request, "pid"))
+    )
 
 
 @routes.route(
@@ -142,7 +138,12 @@ async def replace(request: web.Request) -> web.Response:
     p = require_principal(request)
     fields, data, filename = await _form(request)
     paper = await _svc(request).replace(
-        p, _int(request, "sid"), _int(request, "pid"), data, filename, fields.get("note", "")[:500]
+        p,
+        path_int(request, "sid"),
+        path_int(request, "pid"),
+        data,
+        filename,
+        fields.get("note", "")[:500],
     )
     return json_ok(paper, status=201)
 
@@ -150,7 +151,7 @@ async def replace(request: web.Request) -> web.Response:
 @routes.route("POST", BASE + "/{pid}/withdraw", summary="Withdraw a paper", tags=TAGS)
 async def withdraw(request: web.Request) -> web.Response:
     p = require_principal(request)
-    await _svc(request).withdraw(p, _int(request, "sid"), _int(request, "pid"))
+    await _svc(request).withdraw(p, path_int(request, "sid"), path_int(request, "pid"))
     return json_ok({"ok": True})
 
 
@@ -160,7 +161,7 @@ async def search(request: web.Request) -> web.Response:
     query = request.query.get("q", "").strip()
     if not 2 <= len(query) <= 200:
         raise BadInput("q is 2 to 200 characters.", detail_vi="Từ khoá từ 2 đến 200 ký tự.")
-    hits = await _svc(request).search(p, _int(request, "sid"), _int(request, "pid"), query)
+    hits = await _svc(request).search(p, path_int(request, "sid"), path_int(request, "pid"), query)
     return json_ok(hits)
 
 
@@ -172,7 +173,7 @@ async def search_session(request: web.Request) -> web.Response:
     query = request.query.get("q", "").strip()
     if not 2 <= len(query) <= 200:
         raise BadInput("q is 2 to 200 characters.", detail_vi="Từ khoá từ 2 đến 200 ký tự.")
-    return json_ok(await _svc(request).search_session(p, _int(request, "sid"), query))
+    return json_ok(await _svc(request).search_session(p, path_int(request, "sid"), query))
 
 
 async def _serve(request: web.Request, *, download: bool) -> web.StreamResponse:
@@ -180,7 +181,7 @@ async def _serve(request: web.Request, *, download: bool) -> web.StreamResponse:
     version = request.query.get("v")
     number = int(version) if version and version.isdigit() else None
     found, marked = await _svc(request).file(
-        p, _int(request, "sid"), _int(request, "pid"), number, download=download
+        p, path_int(request, "sid"), path_int(request, "pid"), number, download=download
     )
     headers = {
         # never transformed or compressed on the way: gzip would turn range requests off
@@ -215,7 +216,9 @@ async def download_file(request: web.Request) -> web.StreamResponse:
 @routes.route("GET", BASE + "/{pid}/annotations", summary="My and shared annotations", tags=TAGS)
 async def list_annotations(request: web.Request) -> web.Response:
     p = require_principal(request)
-    return json_ok(await _svc(request).annotations(p, _int(request, "sid"), _int(request, "pid")))
+    return json_ok(
+        await _svc(request).annotations(p, path_int(request, "sid"), path_int(request, "pid"))
+    )
 
 
 ANNOTATION = {
@@ -230,7 +233,9 @@ ANNOTATION = {
 async def add_annotation(request: web.Request) -> web.Response:
     p = require_principal(request)
     body = await read_json_object(request)
-    saved = await _svc(request).save_annotation(p, _int(request, "sid"), _int(request, "pid"), body)
+    saved = await _svc(request).save_annotation(
+        p, path_int(request, "sid"), path_int(request, "pid"), body
+    )
     return json_ok(saved, status=201)
 
 
@@ -246,7 +251,7 @@ async def put_annotation(request: web.Request) -> web.Response:
     body = await read_json_object(request)
     aid = field_str({"aid": request.match_info["aid"]}, "aid", max_len=36)
     saved = await _svc(request).save_annotation(
-        p, _int(request, "sid"), _int(request, "pid"), body, aid
+        p, path_int(request, "sid"), path_int(request, "pid"), body, aid
     )
     return json_ok(saved)
 
@@ -257,7 +262,7 @@ async def put_annotation(request: web.Request) -> web.Response:
 async def delete_annotation(request: web.Request) -> web.Response:
     p = require_principal(request)
     aid = field_str({"aid": request.match_info["aid"]}, "aid", max_len=36)
-    await _svc(request).delete_annotation(p, _int(request, "sid"), aid)
+    await _svc(request).delete_annotation(p, path_int(request, "sid"), aid)
     return json_ok({"ok": True})
 
 
