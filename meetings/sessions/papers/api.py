@@ -7,11 +7,13 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 
 from meetings.sessions.errors import BadInput
-from meetings.sessions.papers.service import PapersService
+from meetings.sessions.papers.notes import AnnotationBody
+from meetings.sessions.papers.service import NewPaper, PapersService
 from meetings.sessions.params import path_int
 from server.auth.principal import require_principal
 from server.errors import PayloadTooLarge
-from server.http.jsonio import field_str, json_ok, read_json_object
+from server.http.body import read_body
+from server.http.jsonio import field_str, json_ok
 from server.http.openapi import OPENAPI_KEY, ApiRoutes
 from server.realtime import HUB_KEY
 
@@ -87,6 +89,13 @@ def _flag(fields: dict[str, str], key: str, default: bool) -> bool:
 async def upload(request: web.Request) -> web.Response:
     p = require_principal(request)
     fields, data, filename = await _form(request)
+    new = _new_paper(fields, filename)
+    paper = await _svc(request).upload(p, path_int(request, "sid"), new, data)
+    return json_ok(paper, status=201)
+
+
+def _new_paper(fields: dict[str, str], filename: str) -> NewPaper:
+    """The upload form's fields (``UPLOAD``) as a :class:`NewPaper`."""
     try:
         item_id = int(fields.get("item_id", ""))
     except ValueError:
@@ -96,20 +105,15 @@ async def upload(request: web.Request) -> web.Response:
             extra={"field": "item_id"},
         ) from None
     title = fields.get("title", "").strip() or filename
-    readers = [x.strip() for x in fields.get("readers", "").split(",") if x.strip()]
-    paper = await _svc(request).upload(
-        p,
-        path_int(request, "sid"),
+    return NewPaper(
         item_id=item_id,
         title=title[:500],
-        data=data,
         filename=filename,
         confidential=_flag(fields, "confidential", False),
-        readers=readers,
+        readers=[x.strip() for x in fields.get("readers", "").split(",") if x.strip()],
         allow_download=_flag(fields, "allow_download", True),
         allow_print=_flag(fields, "allow_print", True),
     )
-    return json_ok(paper, status=201)
 
 
 @routes.route("GET", BASE, summary="Papers I may read, with what is new", tags=TAGS)
@@ -221,21 +225,14 @@ async def list_annotations(request: web.Request) -> web.Response:
     )
 
 
-ANNOTATION = {
-    "type": "object",
-    "description": "W3C Web Annotation; lt:page the page, lt:audience logins it is shared with",
-}
-
-
 @routes.route(
-    "POST", BASE + "/{pid}/annotations", summary="Add an annotation", tags=TAGS, body=ANNOTATION
+    "POST", BASE + "/{pid}/annotations", summary="Add an annotation", tags=TAGS, body=AnnotationBody
 )
 async def add_annotation(request: web.Request) -> web.Response:
     p = require_principal(request)
-    body = await read_json_object(request)
-    saved = await _svc(request).save_annotation(
-        p, path_int(request, "sid"), path_int(request, "pid"), body
-    )
+    note = await read_body(request, AnnotationBody)
+    sid, pid = path_int(request, "sid"), path_int(request, "pid")
+    saved = await _svc(request).save_annotation(p, sid, pid, note.document())
     return json_ok(saved, status=201)
 
 
@@ -244,15 +241,14 @@ async def add_annotation(request: web.Request) -> web.Response:
     BASE + "/{pid}/annotations/{aid}",
     summary="Change my annotation",
     tags=TAGS,
-    body=ANNOTATION,
+    body=AnnotationBody,
 )
 async def put_annotation(request: web.Request) -> web.Response:
     p = require_principal(request)
-    body = await read_json_object(request)
+    note = await read_body(request, AnnotationBody)
     aid = field_str({"aid": request.match_info["aid"]}, "aid", max_len=36)
-    saved = await _svc(request).save_annotation(
-        p, path_int(request, "sid"), path_int(request, "pid"), body, aid
-    )
+    sid, pid = path_int(request, "sid"), path_int(request, "pid")
+    saved = await _svc(request).save_annotation(p, sid, pid, note.document(), aid)
     return json_ok(saved)
 
 

@@ -22,7 +22,7 @@ from meetings.sessions.papers.models import (
 )
 from meetings.sessions.papers.notes import dumps, loads_stored
 from meetings.sessions.papers.pdf import CheckedPdf
-from server.accounts.models import User
+from server.accounts.models import Agency, User
 from server.db.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,16 @@ async def add_version_txn(
     )
     await session.flush()
     return version
+
+
+async def set_paper_status_txn(session: AsyncSession, paper: Paper, status: str) -> None:
+    """``active`` (listed) or ``withdrawn``."""
+    paper.status = status
+    await session.flush()
+
+
+async def agency_name_txn(session: AsyncSession, agency_id: int) -> str | None:
+    return await session.scalar(select(Agency.name).where(Agency.id == agency_id))
 
 
 async def set_readers_txn(session: AsyncSession, paper_id: int, logins: Sequence[str]) -> list[int]:
