@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, case, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meetings.sessions import repo
@@ -424,5 +425,5 @@ async def forget_wal(db: Database) -> None:
                 await conn.exec_driver_sql("PRAGMA busy_timeout=30000")
         if busy is not None and busy[0]:
             log.info("write-ahead log not truncated after a secret vote: readers were busy")
-    except Exception as exc:  # the vote is closed and published; this is hygiene only
+    except (SQLAlchemyError, OSError) as exc:  # the vote is closed and published already
         log.warning("truncating the write-ahead log failed: %s", exc.__class__.__name__)
