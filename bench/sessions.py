@@ -273,7 +273,7 @@ async def tablets_scenario(
 
 
 async def upload_paper(base: str, seeded: dict[str, Any], pages: int, image: int) -> dict[str, Any]:
-    from meetings.papers.sample import sample_pdf
+    from meetings.sessions.papers.sample import sample_pdf
 
     data = sample_pdf(pages, image_bytes=image)
     form = aiohttp.FormData()

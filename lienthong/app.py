@@ -15,8 +15,8 @@ from documents.http import setup as mount_documents_api
 from lienthong.demo import DEMO_SEEDERS, DemoSeeder
 from lienthong.migrations import MIGRATION_DIRS
 from meetings.briefings.http import setup as mount_briefings_api
-from meetings.papers.api import setup as mount_papers_api
 from meetings.sessions.http import setup as mount_sessions_api
+from meetings.sessions.papers.api import setup as mount_papers_api
 from server.api import ROUTES as PLATFORM_ROUTES
 from server.auth.middleware import auth_middleware
 from server.config import Config

@@ -17,7 +17,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
+from aiortc.exceptions import InternalError, InvalidAccessError, InvalidStateError, OperationError
 
+from meetings.briefings.bodies import BRIEFING_VIEW, BriefingBody, CascadeBody
 from meetings.briefings.cascade_link import run_link
 from meetings.briefings.config import BriefingsConfig
 from meetings.briefings.errors import NotChair
@@ -56,32 +58,22 @@ from meetings.briefings.sfu.room import Room, Rooms
 from meetings.briefings.workers import Seat, WorkerPool
 from server.auth.principal import require_principal
 from server.errors import BadRequest, Forbidden, NotFound, ValidationFailed
-from server.http.jsonio import json_ok, read_json_object
+from server.http.body import read_body
+from server.http.jsonio import json_ok
 from server.http.keys import CONFIG_KEY, DB_KEY
 from server.http.openapi import OPENAPI_KEY, ApiRoutes
 from server.http.params import ID_MAX
 
 log = logging.getLogger(__name__)
 routes = ApiRoutes()
+AIORTC_ERRORS = (InternalError, InvalidAccessError, InvalidStateError, OperationError)
+"""What aiortc raises when it cannot take an offer in the peer's state."""
 ROOMS_KEY = web.AppKey("briefing_rooms", Rooms)
 BRIEFINGS_CONFIG_KEY = web.AppKey("briefings_config", BriefingsConfig)
 POOL_KEY = web.AppKey("briefing_workers", WorkerPool)
 """The media workers, when there are more than one (``LIENTHONG_BRIEFINGS_WORKERS``)."""
 SEND_QUEUE = 256
 """Frames waiting for a slow client before its socket is dropped."""
-
-BRIEFING = {
-    "type": "object",
-    "properties": {
-        "title": {"type": "string", "maxLength": 300},
-        "starts_at": {"type": ["string", "null"], "format": "date-time"},
-        "chair": {"type": "string"},
-        "endpoints": {"type": "array", "items": {"type": "string"}},
-        "officials": {"type": "array", "items": {"type": "string"}},
-        "meeting_ref": {"type": "string"},
-    },
-    "required": ["title"],
-}
 
 
 def _briefing_id(request: web.Request) -> int:
@@ -96,7 +88,7 @@ def _briefing_id(request: web.Request) -> int:
     "/api/v1/briefings",
     summary="Briefings the caller chairs, organised or is invited to",
     tags=("briefings",),
-    response={"type": "array", "items": BRIEFING},
+    response={"type": "array", "items": BRIEFING_VIEW},
 )
 async def list_handler(request: web.Request) -> web.Response:
     p = require_principal(request)
@@ -109,12 +101,12 @@ async def list_handler(request: web.Request) -> web.Response:
     "/api/v1/briefings",
     summary="Create a briefing, scheduled (starts_at) or ad hoc (organisers)",
     tags=("briefings",),
-    body=BRIEFING,
-    response=BRIEFING,
+    body=BriefingBody,
+    response=BRIEFING_VIEW,
 )
 async def create_handler(request: web.Request) -> web.Response:
     p = require_principal(request)
-    new = NewBriefing.from_json(await read_json_object(request), default_chair=p.login)
+    new = NewBriefing.from_body(await read_body(request, BriefingBody), default_chair=p.login)
     view = await create_briefing(request.app[DB_KEY], p, new)
     return json_ok(view.to_json(), status=201)
 
@@ -124,7 +116,7 @@ async def create_handler(request: web.Request) -> web.Response:
     "/api/v1/briefings/{briefing_id}",
     summary="One briefing (chair and invited only)",
     tags=("briefings",),
-    response=BRIEFING,
+    response=BRIEFING_VIEW,
 )
 async def show_handler(request: web.Request) -> web.Response:
     p = require_principal(request)
@@ -226,48 +218,30 @@ async def _end(app: web.Application, admission: Admission) -> None:
         pool.cluster.notify(admission.briefing.id)
 
 
-CASCADE = {
-    "type": "object",
-    "properties": {
-        "upstream": {"type": "string", "description": "base URL of a configured upstream node"},
-        "briefing": {"type": "integer", "description": "the briefing's id on that node"},
-        "token": {"type": "string", "description": "API token of this hall, invited there"},
-    },
-    "required": ["upstream", "briefing", "token"],
-}
-
-
 @routes.route(
     "POST",
     "/api/v1/briefings/{briefing_id}/cascade",
     summary="Relay a briefing of the node above (province→district) into this one (chair)",
     tags=("briefings",),
-    body=CASCADE,
+    body=CascadeBody,
 )
 async def cascade_handler(request: web.Request) -> web.Response:
     p = require_principal(request)
     admission = await admit(request.app[DB_KEY], p, _briefing_id(request))
     if not admission.is_chair:
         raise NotChair()
-    data = await read_json_object(request)
-    upstream, upstream_id = data.get("upstream"), data.get("briefing")
-    token = data.get("token")
-    config = request.app[BRIEFINGS_CONFIG_KEY]
-    if not isinstance(upstream, str) or not config.upstream_allowed(upstream):
+    link = await read_body(request, CascadeBody)
+    if not request.app[BRIEFINGS_CONFIG_KEY].upstream_allowed(link.upstream):
         raise ValidationFailed(
             "upstream is not a configured upstream node.",
             detail_vi="Máy chủ cấp trên không có trong cấu hình.",
             extra={"field": "upstream"},
         )
-    if not isinstance(upstream_id, int) or isinstance(upstream_id, bool) or upstream_id < 1:
-        raise ValidationFailed("briefing must be an id.", detail_vi="Mã cuộc họp cấp trên sai.")
-    if not isinstance(token, str) or not 8 <= len(token) <= 200:
-        raise ValidationFailed("token is required.", detail_vi="Thiếu mã truy cập của điểm cầu.")
     rooms = request.app[ROOMS_KEY]
     room = rooms.get(admission.briefing.id, admission.briefing.title)
     rooms.stop_link(admission.briefing.id)
     rooms.links[admission.briefing.id] = asyncio.ensure_future(
-        run_link(room, upstream, upstream_id, token, "Hội trường cấp trên")
+        run_link(room, link.upstream, link.briefing, link.token, "Hội trường cấp trên")
     )
     return json_ok({"linked": True}, status=202)
 
@@ -407,7 +381,7 @@ async def _handle(
             answer = await room.negotiate(me, m.sdp)
         except (OfferRefused, ValueError) as exc:
             raise BadMessage("sdp.refused", str(exc)[:200], "Không chấp nhận được SDP.") from None
-        except Exception as exc:  # aiortc's InvalidStateError, OperationError…
+        except AIORTC_ERRORS as exc:  # anything else is ours: it ends the socket, logged
             log.info("offer from %s refused: %r", me.id, exc)
             raise BadMessage("sdp.refused", "The offer was refused.", "SDP bị từ chối.") from None
         me.send(server_frame("answer", sdp=answer))

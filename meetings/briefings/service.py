@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from meetings.briefings.bodies import BriefingBody
 from meetings.briefings.errors import BadBriefing, BriefingEnded, NotChair, NotInvited
 from meetings.briefings.models import BriefingStatus
 from meetings.briefings.repository import (
@@ -22,26 +24,15 @@ from meetings.briefings.repository import (
 from server.audit.log import append_txn
 from server.auth.principal import Principal, Role
 from server.db import Database
+from server.http.body import body_error
 
 ORGANISERS = (Role.LEADER, Role.SECRETARIAT, Role.CLERK, Role.ADMIN)
 """Who may create a briefing (lãnh đạo, thư ký, văn thư)."""
-MAX_INVITES = 500
-
-
-def _str_list(data: dict[str, Any], key: str) -> list[str]:
-    value = data.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise BadBriefing(
-            key, f"{key} must be a list of strings.", f"{key} phải là danh sách chuỗi."
-        )
-    if len(value) > MAX_INVITES:
-        raise BadBriefing(key, f"At most {MAX_INVITES} in {key}.", f"Tối đa {MAX_INVITES} mục.")
-    return list(value)
 
 
 @dataclass(frozen=True, slots=True)
 class NewBriefing:
-    """A briefing to create, checked when built."""
+    """A briefing to create, its shape checked by :class:`BriefingBody`."""
 
     title: str
     starts_at: datetime | None
@@ -53,44 +44,28 @@ class NewBriefing:
     """Logins of officials invited by name."""
     meeting_ref: str = ""
 
-    def __post_init__(self) -> None:
-        if not self.title.strip() or len(self.title) > 300:
-            raise BadBriefing(
-                "title", "title must be 1–300 characters.", "Tiêu đề dài 1–300 ký tự."
-            )
-        if self.starts_at is not None and self.starts_at.tzinfo is None:
-            raise BadBriefing(
-                "starts_at", "starts_at needs a time zone.", "Thời gian bắt đầu cần múi giờ."
-            )
-        if len(self.meeting_ref) > 100:
-            raise BadBriefing("meeting_ref", "meeting_ref is too long.", "Mã cuộc họp quá dài.")
+    @classmethod
+    def from_body(cls, body: BriefingBody, default_chair: str) -> NewBriefing:
+        """The briefing the API body describes; ``default_chair`` chairs unless it names one."""
+        return cls(
+            title=body.title,
+            starts_at=body.starts_at.astimezone(UTC) if body.starts_at else None,
+            chair_login=body.chair or default_chair,
+            endpoints=list(body.endpoints),
+            officials=list(body.officials),
+            meeting_ref=body.meeting_ref,
+        )
 
     @classmethod
     def from_json(cls, data: dict[str, Any], default_chair: str) -> NewBriefing:
-        title = data.get("title")
-        if not isinstance(title, str):
-            raise BadBriefing("title", "title is required.", "Cần nhập tiêu đề.")
-        raw_start = data.get("starts_at")
-        starts_at: datetime | None = None
-        if raw_start is not None:
-            try:
-                starts_at = datetime.fromisoformat(str(raw_start))
-            except ValueError:
-                raise BadBriefing(
-                    "starts_at", "starts_at is not an ISO 8601 time.", "Thời gian không hợp lệ."
-                ) from None
-        chair = data.get("chair", default_chair)
-        ref = data.get("meeting_ref", "")
-        if not isinstance(chair, str) or not isinstance(ref, str):
-            raise BadBriefing("chair", "chair must be a login.", "Chủ trì phải là tên đăng nhập.")
-        return cls(
-            title=title.strip(),
-            starts_at=starts_at.astimezone(UTC) if starts_at and starts_at.tzinfo else starts_at,
-            chair_login=chair,
-            endpoints=_str_list(data, "endpoints"),
-            officials=_str_list(data, "officials"),
-            meeting_ref=ref,
-        )
+        """The same from already-parsed JSON (the page's form): a wrong field is a
+        :class:`BadBriefing` naming it, as the API's 422 does."""
+        try:
+            body = BriefingBody.model_validate(data)
+        except ValidationError as exc:
+            problem = body_error(exc)
+            raise BadBriefing(problem.extra["field"], problem.detail, problem.detail_vi) from None
+        return cls.from_body(body, default_chair)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,11 +13,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meetings.papers import pdf
-from meetings.papers import repo as papers_repo
-from meetings.papers.sample import sample_pdf
 from meetings.sessions import repo
 from meetings.sessions.models import CouncilSession, Invitation
+from meetings.sessions.papers import pdf
+from meetings.sessions.papers import repo as papers_repo
+from meetings.sessions.papers.sample import sample_pdf
 from server.accounts.models import User
 from server.db import Database
 
@@ -67,42 +67,60 @@ async def seed_demo_session(db: Database, files_dir: Path) -> bool:
         for login, role in PEOPLE.items():
             if login in users:
                 session.add(Invitation(session_id=cs.id, user_id=users[login].id, role=role))
-        sitting = await repo.add_sitting_txn(session, cs.id, "Phiên khai mạc (sáng)")
-        await repo.add_sitting_txn(session, cs.id, "Phiên thảo luận (chiều)")
-        await repo.start_sitting_txn(session, cs.id, sitting.id)
-        opening = await repo.add_item_txn(
-            session, cs.id, title="Khai mạc kỳ họp", description="", parent_id=None
-        )
-        budget = await repo.add_item_txn(
-            session,
-            cs.id,
-            title="Dự toán ngân sách địa phương năm 2027",
-            description="Tờ trình của UBND tỉnh, báo cáo thẩm tra của Ban Kinh tế - Ngân sách",
-            parent_id=None,
-        )
-        await repo.add_item_txn(
-            session, cs.id, title="Thảo luận tại hội trường", description="", parent_id=budget.id
-        )
-        await repo.set_current_item_txn(session, cs.id, opening.id)
-        for checked, title, confidential in (
-            (report, "Tờ trình dự toán ngân sách 2027 (200 trang)", False),
-            (secret, "Báo cáo tình hình an ninh (mật)", True),
-        ):
-            paper = await papers_repo.create_paper_txn(
-                session,
-                session_id=cs.id,
-                item_id=budget.id,
-                title=title,
-                confidential=confidential,
-                allow_download=not confidential,
-                allow_print=not confidential,
-                created_by=secretary,
-            )
-            await papers_repo.add_version_txn(
-                session, paper, checked, filename="to-trinh.pdf", note="", by=secretary
-            )
-            if confidential:
-                await papers_repo.set_readers_txn(session, paper.id, ["daibieu1"])
+        budget = await _agenda_txn(session, cs.id)
+        await _papers_txn(session, cs.id, budget, secretary, report, secret)
         return True
 
     return await db.write("demo_session", run)
+
+
+async def _agenda_txn(session: AsyncSession, session_id: int) -> int:
+    """Two sittings (the first held), the agenda tree; the budget item's id."""
+    sitting = await repo.add_sitting_txn(session, session_id, "Phiên khai mạc (sáng)")
+    await repo.add_sitting_txn(session, session_id, "Phiên thảo luận (chiều)")
+    await repo.start_sitting_txn(session, session_id, sitting.id)
+    opening = await repo.add_item_txn(
+        session, session_id, title="Khai mạc kỳ họp", description="", parent_id=None
+    )
+    budget = await repo.add_item_txn(
+        session,
+        session_id,
+        title="Dự toán ngân sách địa phương năm 2027",
+        description="Tờ trình của UBND tỉnh, báo cáo thẩm tra của Ban Kinh tế - Ngân sách",
+        parent_id=None,
+    )
+    await repo.add_item_txn(
+        session, session_id, title="Thảo luận tại hội trường", description="", parent_id=budget.id
+    )
+    await repo.set_current_item_txn(session, session_id, opening.id)
+    return budget.id
+
+
+async def _papers_txn(
+    session: AsyncSession,
+    session_id: int,
+    item_id: int,
+    secretary: int,
+    report: pdf.CheckedPdf,
+    secret: pdf.CheckedPdf,
+) -> None:
+    """The 200-page report for everyone, the confidential paper for the chair only."""
+    for checked, title, confidential in (
+        (report, "Tờ trình dự toán ngân sách 2027 (200 trang)", False),
+        (secret, "Báo cáo tình hình an ninh (mật)", True),
+    ):
+        paper = await papers_repo.create_paper_txn(
+            session,
+            session_id=session_id,
+            item_id=item_id,
+            title=title,
+            confidential=confidential,
+            allow_download=not confidential,
+            allow_print=not confidential,
+            created_by=secretary,
+        )
+        await papers_repo.add_version_txn(
+            session, paper, checked, filename="to-trinh.pdf", note="", by=secretary
+        )
+        if confidential:
+            await papers_repo.set_readers_txn(session, paper.id, ["daibieu1"])

@@ -14,12 +14,18 @@ import asyncio
 
 from aiohttp import web
 
-from meetings.sessions.api import SERVICE_KEY, TAGS
+from meetings.sessions.actions.minutes import (
+    accept_signed_minutes,
+    minutes_data,
+    require_secretariat,
+)
+from meetings.sessions.api import TAGS
 from meetings.sessions.minutes import render_minutes
+from meetings.sessions.service import SERVICE_KEY
 from server.auth.principal import require_principal
 from server.http.jsonio import json_ok, read_json_object
 from server.http.openapi import ApiRoutes
-from server.http.params import path_int as _int
+from server.http.params import path_int
 from signing.http import remote_owner, sign_options
 from signing.remote import REMOTE_KEY, parse_signature, parse_signer, prepared_dict
 
@@ -46,11 +52,11 @@ def _context(session_id: int) -> str:
 )
 async def prepare_minutes(request: web.Request) -> web.Response:
     p = require_principal(request)
-    sid = _int(request, "sid")
+    sid = path_int(request, "sid")
     svc = request.app[SERVICE_KEY]
-    await svc.require_secretariat(p, sid)
+    await require_secretariat(svc, p, sid)
     cert, chain = parse_signer(await read_json_object(request))
-    data = await svc.minutes_data(p, sid)
+    data = await minutes_data(svc, p, sid)
     pdf = await asyncio.get_running_loop().run_in_executor(None, render_minutes, data)
     remote = request.app[REMOTE_KEY]
     prepared = await remote.prepare(
@@ -77,10 +83,10 @@ async def prepare_minutes(request: web.Request) -> web.Response:
 )
 async def finish_minutes(request: web.Request) -> web.Response:
     p = require_principal(request)
-    sid = _int(request, "sid")
+    sid = path_int(request, "sid")
     request_id, signature = parse_signature(await read_json_object(request))
     signed = await request.app[REMOTE_KEY].finish(
         request_id, signature, owner=remote_owner(p), context=_context(sid)
     )
-    result = await request.app[SERVICE_KEY].accept_signed_minutes(p, sid, signed)
+    result = await accept_signed_minutes(request.app[SERVICE_KEY], p, sid, signed)
     return json_ok(result, status=201)

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, case, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meetings.sessions import repo
@@ -133,6 +134,25 @@ async def get_poll_txn(session: AsyncSession, session_id: int, poll_id: int) -> 
     if row is None or row.session_id != session_id:
         raise SessionNotFound("vote")
     return row
+
+
+async def find_poll_txn(session: AsyncSession, session_id: int, poll_id: int) -> Poll:
+    """The vote, unlocked (for reading); 404 unless it belongs to ``session_id``."""
+    row = await session.get(Poll, poll_id)
+    if row is None or row.session_id != session_id:
+        raise SessionNotFound("vote")
+    return row
+
+
+async def voted_txn(session: AsyncSession, all_polls: list[Poll], user_id: int) -> list[int]:
+    """Which of ``all_polls`` (opened ones) ``user_id`` has voted in."""
+    ids = [x.id for x in all_polls if x.status != "draft"]
+    if not ids:
+        return []
+    rows = await session.scalars(
+        select(PollVote.poll_id).where(PollVote.poll_id.in_(ids), PollVote.user_id == user_id)
+    )
+    return sorted(rows)
 
 
 async def polls_txn(session: AsyncSession, session_id: int) -> list[Poll]:
@@ -405,5 +425,5 @@ async def forget_wal(db: Database) -> None:
                 await conn.exec_driver_sql("PRAGMA busy_timeout=30000")
         if busy is not None and busy[0]:
             log.info("write-ahead log not truncated after a secret vote: readers were busy")
-    except Exception as exc:  # the vote is closed and published; this is hygiene only
+    except (SQLAlchemyError, OSError) as exc:  # the vote is closed and published already
         log.warning("truncating the write-ahead log failed: %s", exc.__class__.__name__)

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from meetings.sessions.actions.votes import cast
 from meetings.sessions.rules import Choice
 from meetings.sessions.service import SessionsService, is_desk
 from server.auth.principal import Principal
@@ -59,7 +60,7 @@ def make_channel_rule(svc: SessionsService) -> ChannelCheck:
 def make_vote_handler(svc: SessionsService) -> MessageHandler:
     async def on_vote(principal: Principal, message: Mapping[str, Any]) -> Mapping[str, Any]:
         vote = VoteMessage.parse(message)
-        outcome = await svc.cast(principal, vote.poll, vote.choice)
+        outcome = await cast(svc, principal, vote.poll, vote.choice)
         return {"op": "vote.ack", "poll": vote.poll, "status": outcome.status}
 
     return on_vote

@@ -1,22 +1,21 @@
-"""SQL for sessions, sittings, agenda, invitations, attendance and speakers (``*_txn``)."""
+"""SQL for sessions, sittings, agenda, invitations and attendance (``*_txn``); speakers are in
+``speakers_repo``, votes in ``polls``."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meetings.sessions.errors import BadInput, SessionNotFound, StateConflict
+from meetings.sessions.errors import BadInput, SessionNotFound
 from meetings.sessions.models import (
     AgendaItem,
     Attendance,
     CouncilSession,
     Invitation,
     Sitting,
-    Speaker,
 )
 from meetings.sessions.rules import VOTING_ROLES, Quorum
 from server.accounts.models import Agency, User
@@ -67,6 +66,50 @@ async def sessions_of_txn(session: AsyncSession, user_id: int) -> list[tuple[Cou
     return [(s, r) for s, r in rows]
 
 
+async def find_session_txn(session: AsyncSession, session_id: int) -> CouncilSession | None:
+    return await session.get(CouncilSession, session_id)
+
+
+async def copy_session_txn(
+    session: AsyncSession, source_id: int, target_id: int, *, skip_user: int
+) -> None:
+    """Copy the invitations (but ``skip_user``'s, invited already) and the agenda tree of
+    ``source_id`` into the new session ``target_id``."""
+    for inv in await session.scalars(select(Invitation).where(Invitation.session_id == source_id)):
+        if inv.user_id != skip_user:
+            session.add(Invitation(session_id=target_id, user_id=inv.user_id, role=inv.role))
+    items = list(
+        await session.scalars(
+            select(AgendaItem).where(AgendaItem.session_id == source_id).order_by(AgendaItem.id)
+        )
+    )
+    new_ids: dict[int, int] = {}
+    for item in items:  # ids grow with creation, so a parent comes before its children
+        copy = AgendaItem(
+            session_id=target_id,
+            parent_id=new_ids.get(item.parent_id) if item.parent_id else None,
+            position=item.position,
+            title=item.title,
+            description=item.description,
+        )
+        session.add(copy)
+        await session.flush()
+        new_ids[item.id] = copy.id
+
+
+async def set_conclusions_txn(session: AsyncSession, cs: CouncilSession, text: str) -> None:
+    cs.conclusions = text
+    await session.flush()
+
+
+async def set_signed_minutes_txn(
+    session: AsyncSession, cs: CouncilSession, sha256: str, signer: str
+) -> None:
+    """Remember the signed minutes kept under ``sha256`` and who signed them."""
+    cs.minutes_sha256, cs.minutes_signer, cs.minutes_at = sha256, signer, utcnow()
+    await session.flush()
+
+
 async def set_status_txn(session: AsyncSession, session_id: int, status: str) -> None:
     await session.execute(
         update(CouncilSession).where(CouncilSession.id == session_id).values(status=status)
@@ -93,6 +136,10 @@ async def roles_txn(session: AsyncSession, session_id: int) -> dict[int, str]:
         select(Invitation.user_id, Invitation.role).where(Invitation.session_id == session_id)
     )
     return {uid: role for uid, role in rows}
+
+
+async def user_by_login_txn(session: AsyncSession, login: str) -> User | None:
+    return (await session.scalars(select(User).where(User.login == login))).first()
 
 
 async def invite_txn(session: AsyncSession, session_id: int, login: str, role: str) -> User:
@@ -313,116 +360,3 @@ async def quorum_txn(session: AsyncSession, session_id: int, sitting_id: int | N
 async def attendance_txn(session: AsyncSession, sitting_id: int) -> dict[int, dict[str, str]]:
     rows = await session.scalars(select(Attendance).where(Attendance.sitting_id == sitting_id))
     return {a.user_id: {"status": a.status, "reason": a.reason} for a in rows}
-
-
-# -- speakers ------------------------------------------------------------------------------------
-
-
-async def register_speaker_txn(
-    session: AsyncSession, session_id: int, item_id: int, user_id: int, kind: str
-) -> Speaker:
-    await get_item_txn(session, session_id, item_id)
-    waiting = await session.scalar(
-        select(func.count())
-        .select_from(Speaker)
-        .where(
-            Speaker.item_id == item_id,
-            Speaker.user_id == user_id,
-            Speaker.status.in_(("waiting", "speaking")),
-        )
-    )
-    if waiting:
-        raise StateConflict(
-            "You are already in the queue for this item.",
-            detail_vi="Bạn đã đăng ký phát biểu ở nội dung này.",
-        )
-    last = await session.scalar(
-        select(func.max(Speaker.position)).where(Speaker.item_id == item_id)
-    )
-    row = Speaker(
-        session_id=session_id,
-        item_id=item_id,
-        user_id=user_id,
-        kind=kind,
-        position=int(last or 0) + 1,
-    )
-    session.add(row)
-    await session.flush()
-    return row
-
-
-async def get_speaker_txn(session: AsyncSession, session_id: int, speaker_id: int) -> Speaker:
-    row = await session.get(Speaker, speaker_id)
-    if row is None or row.session_id != session_id:
-        raise SessionNotFound("speaker")
-    return row
-
-
-async def queue_txn(session: AsyncSession, item_id: int) -> list[dict[str, Any]]:
-    rows = await session.execute(
-        select(Speaker, User.full_name)
-        .join(User, User.id == Speaker.user_id)
-        .where(Speaker.item_id == item_id, Speaker.status.in_(("waiting", "speaking")))
-        .order_by(Speaker.position, Speaker.id)
-    )
-    return [speaker_json(s, name) for s, name in rows]
-
-
-def speaker_json(s: Speaker, name: str) -> dict[str, Any]:
-    return {
-        "id": s.id,
-        "item_id": s.item_id,
-        "user_id": s.user_id,
-        "full_name": name,
-        "kind": s.kind,
-        "position": s.position,
-        "status": s.status,
-        "limit_s": s.limit_s,
-        "started_at": s.started_at.isoformat() if s.started_at else None,
-    }
-
-
-async def order_queue_txn(session: AsyncSession, item_id: int, speaker_ids: Sequence[int]) -> None:
-    """Put the waiting speakers of ``item_id`` in the order given (others keep theirs, after)."""
-    rows = {
-        s.id: s
-        for s in await session.scalars(
-            select(Speaker).where(Speaker.item_id == item_id, Speaker.status == "waiting")
-        )
-    }
-    unknown = [i for i in speaker_ids if i not in rows]
-    if unknown:
-        raise BadInput(
-            f"Not waiting on this item: {unknown}.",
-            detail_vi="Danh sách có người không chờ phát biểu ở nội dung này.",
-            extra={"field": "order"},
-        )
-    rest = sorted((s for i, s in rows.items() if i not in speaker_ids), key=lambda s: s.position)
-    for position, speaker in enumerate([*(rows[i] for i in speaker_ids), *rest], start=1):
-        speaker.position = position
-    await session.flush()
-
-
-async def start_speaker_txn(session: AsyncSession, speaker: Speaker, limit_s: int) -> None:
-    """Start the timer for ``speaker``; whoever was speaking on the item is done."""
-    now = utcnow()
-    await session.execute(
-        update(Speaker)
-        .where(Speaker.item_id == speaker.item_id, Speaker.status == "speaking")
-        .values(status="done", ended_at=now)
-    )
-    speaker.status, speaker.started_at, speaker.limit_s = "speaking", now, limit_s
-    await session.flush()
-
-
-async def current_speaker_txn(session: AsyncSession, session_id: int) -> dict[str, Any] | None:
-    row = (
-        await session.execute(
-            select(Speaker, User.full_name)
-            .join(User, User.id == Speaker.user_id)
-            .where(Speaker.session_id == session_id, Speaker.status == "speaking")
-            .order_by(Speaker.started_at.desc())
-            .limit(1)
-        )
-    ).first()
-    return speaker_json(row[0], row[1]) if row else None

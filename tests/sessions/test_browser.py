@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from meetings.papers.sample import sample_pdf
+from meetings.sessions.papers.sample import sample_pdf
 from server.demo import DEMO_PASSWORD
 from tests.live import TABLET, LiveServer, chromium, live_server
 

@@ -13,7 +13,7 @@ from asn1crypto import pem
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from meetings.papers.sample import sample_pdf
+from meetings.sessions.papers.sample import sample_pdf
 from server.auth.principal import Role
 from server.http.keys import CONFIG_KEY
 from server.realtime import user_channel

@@ -10,8 +10,9 @@ from pypdf import PdfReader
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meetings.sessions.api import SERVICE_KEY
+from meetings.sessions.actions.votes import close_expired_opinions
 from meetings.sessions.models import Poll
+from meetings.sessions.service import SERVICE_KEY
 from server.db import Database
 from server.realtime import user_channel
 from tests.conftest import People
@@ -57,7 +58,7 @@ async def test_opinion_collection_deadline_and_reminders(
 
     await database.write("expire", expire)
     assert (await vote(db2, poll["id"], "yes"))["code"] == "votes.not_open"
-    assert await client.app[SERVICE_KEY].close_expired_opinions() == 1
+    assert await close_expired_opinions(client.app[SERVICE_KEY]) == 1
     detail = await c.call("GET", f"/polls/{poll['id']}", "db3", status=200)
     assert detail["status"] == "closed" and detail["no"] == 1 and detail["present"] == 1
     await ws.close()

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meetings.papers.api import PAPERS_KEY
-from meetings.papers.models import Annotation
-from meetings.papers.sample import sample_pdf
 from meetings.sessions.errors import BadInput
+from meetings.sessions.papers.api import PAPERS_KEY
+from meetings.sessions.papers.models import Annotation
+from meetings.sessions.papers.sample import sample_pdf
 from server.accounts.users import get_user_txn
 from server.auth.principal import Principal, Role
 from server.db import Database

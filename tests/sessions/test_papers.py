@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import pikepdf
 from aiohttp import FormData
 from pypdf import PdfReader
 
-from meetings.papers.sample import encrypted_pdf, sample_pdf
+from meetings.sessions.papers.sample import encrypted_pdf, sample_pdf
 from server.http.keys import CONFIG_KEY
 from server.realtime import user_channel
 from server.secret import Secret
@@ -183,3 +184,58 @@ async def test_signed_paper_is_kept_as_uploaded_and_checked(
     (trust / "root.pem").unlink()
     other = await upload(c, signed, title="Bản sao")
     assert other["signature"]["status"] == "invalid" and other["signature"]["summary"]
+
+
+def _with_signature_field(data: bytes, *, broken_form: bool) -> bytes:
+    """``data`` with a signature field whose dictionary pypdf cannot read: its ``/Parent`` is a
+    number (``broken_form=False``), or the form itself is not a dictionary (``True``)."""
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        value = pikepdf.Dictionary(
+            Type=pikepdf.Name.Sig,
+            Filter=pikepdf.Name("/Adobe.PPKLite"),
+            ByteRange=pikepdf.Array([0, 10, 20, 30]),
+            Contents=b"\x30\x80" + b"\x00" * 30,
+        )
+        field = pdf.make_indirect(
+            pikepdf.Dictionary(
+                FT=pikepdf.Name.Sig, T="Chu ky", Parent=5, V=pdf.make_indirect(value)
+            )
+        )
+        if broken_form:
+            pdf.Root.AcroForm = 5
+            pdf.Root.LtSignature = field  # still in the file, out of the form's reach
+        else:
+            pdf.Root.AcroForm = pikepdf.Dictionary(Fields=pikepdf.Array([field]))
+        out = io.BytesIO()
+        pdf.save(out)
+        return out.getvalue()
+
+
+async def test_unreadable_signature_is_refused_never_rewritten(client: Any, people: People) -> None:
+    """A signature the check cannot read is not taken for "unsigned": rewriting the file would
+    destroy it.  The upload is refused in Vietnamese and nothing is stored."""
+    c = await make_council(client, people)
+    stored = client.app[CONFIG_KEY].files_dir / "papers"
+    before = sorted(stored.rglob("*.pdf")) if stored.exists() else []
+    for broken_form in (False, True):
+        data = _with_signature_field(sample_pdf(2), broken_form=broken_form)
+        resp = await c.client.post(
+            f"/api/v1/sessions/{c.sid}/papers",
+            data=_form(data, c.item),
+            headers=c.h("thuky"),
+        )
+        body = await resp.json()
+        assert resp.status == 422, body
+        assert resp.content_type == "application/problem+json"
+        assert body["reason"] == "signature_unreadable" and "chữ ký số" in body["detail_vi"]
+    after = sorted(stored.rglob("*.pdf")) if stored.exists() else []
+    assert after == before  # neither stored nor rewritten
+    listed = await client.get(f"/api/v1/sessions/{c.sid}/papers", headers=c.h("thuky"))
+    assert await listed.json() == []
+
+
+def _form(data: bytes, item: int) -> FormData:
+    form = FormData()
+    form.add_field("file", data, filename="da-ky.pdf", content_type="application/pdf")
+    form.add_field("item_id", str(item))
+    return form

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from meetings.sessions.api import SERVICE_KEY
+from meetings.sessions.service import SERVICE_KEY
 from server.db import Database
 from tests.conftest import People
 from tests.sessions.helpers import MEMBERS, Client, make_council, next_op

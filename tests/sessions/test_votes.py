@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meetings.sessions.api import SERVICE_KEY
 from meetings.sessions.models import PollVote
 from meetings.sessions.rules import Quorum, Threshold, passes
+from meetings.sessions.service import SERVICE_KEY
 from server.audit.models import AuditEntry
 from server.db import Database
 from tests.conftest import People

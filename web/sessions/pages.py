@@ -11,8 +11,10 @@ from pathlib import Path
 
 from aiohttp import web
 
-from meetings.papers.api import PAPERS_KEY
-from meetings.sessions.api import SERVICE_KEY
+from meetings.sessions.actions.sessions import list_sessions
+from meetings.sessions.actions.state import session_state
+from meetings.sessions.papers.api import PAPERS_KEY
+from meetings.sessions.service import SERVICE_KEY
 from server.auth.principal import Role, require_principal
 from server.http.params import path_int as _int
 from web.sessions.texts import texts_for
@@ -21,7 +23,7 @@ from web.shell.render import render
 
 async def sessions_list(request: web.Request) -> web.StreamResponse:
     p = require_principal(request)
-    sessions = await request.app[SERVICE_KEY].list_sessions(p)
+    sessions = await list_sessions(request.app[SERVICE_KEY], p)
     return render(
         request,
         "sessions/list.html",
@@ -32,7 +34,7 @@ async def sessions_list(request: web.Request) -> web.StreamResponse:
 async def session_page(request: web.Request) -> web.StreamResponse:
     p = require_principal(request)
     sid = _int(request, "sid")
-    state = await request.app[SERVICE_KEY].state(p, sid)  # 404 when not invited
+    state = await session_state(request.app[SERVICE_KEY], p, sid)  # 404 when not invited
     return render(
         request, "sessions/session.html", {"t": texts_for(request), "s": state["session"]}
     )
@@ -51,7 +53,7 @@ async def invitations_page(request: web.Request) -> web.StreamResponse:
     """The secretariat's invitation screen: who is invited as what, and a search to invite more."""
     p = require_principal(request)
     sid = _int(request, "sid")
-    state = await request.app[SERVICE_KEY].state(p, sid)  # 404 when not invited
+    state = await session_state(request.app[SERVICE_KEY], p, sid)  # 404 when not invited
     if state["session"]["role"] != "secretariat" or not p.has(Role.SECRETARIAT):
         raise web.HTTPForbidden()
     return render(
@@ -62,7 +64,7 @@ async def invitations_page(request: web.Request) -> web.StreamResponse:
 async def wall_page(request: web.Request) -> web.StreamResponse:
     p = require_principal(request)
     sid = _int(request, "sid")
-    state = await request.app[SERVICE_KEY].state(p, sid)
+    state = await session_state(request.app[SERVICE_KEY], p, sid)
     return render(request, "sessions/wall.html", {"t": texts_for(request), "s": state["session"]})
 
 

@@ -6,13 +6,15 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from meetings.papers.service import PapersService
 from meetings.sessions.errors import BadInput
+from meetings.sessions.papers.notes import AnnotationBody
+from meetings.sessions.papers.service import NewPaper, PapersService
 from server.auth.principal import require_principal
 from server.errors import PayloadTooLarge
-from server.http.jsonio import field_str, json_ok, read_json_object
+from server.http.body import read_body
+from server.http.jsonio import field_str, json_ok
 from server.http.openapi import OPENAPI_KEY, ApiRoutes
-from server.http.params import path_int as _int
+from server.http.params import path_int
 from server.realtime import HUB_KEY
 
 routes = ApiRoutes()
@@ -87,6 +89,13 @@ def _flag(fields: dict[str, str], key: str, default: bool) -> bool:
 async def upload(request: web.Request) -> web.Response:
     p = require_principal(request)
     fields, data, filename = await _form(request)
+    new = _new_paper(fields, filename)
+    paper = await _svc(request).upload(p, path_int(request, "sid"), new, data)
+    return json_ok(paper, status=201)
+
+
+def _new_paper(fields: dict[str, str], filename: str) -> NewPaper:
+    """The upload form's fields (``UPLOAD``) as a :class:`NewPaper`."""
     try:
         item_id = int(fields.get("item_id", ""))
     except ValueError:
@@ -96,32 +105,29 @@ async def upload(request: web.Request) -> web.Response:
             extra={"field": "item_id"},
         ) from None
     title = fields.get("title", "").strip() or filename
-    readers = [x.strip() for x in fields.get("readers", "").split(",") if x.strip()]
-    paper = await _svc(request).upload(
-        p,
-        _int(request, "sid"),
+    return NewPaper(
         item_id=item_id,
         title=title[:500],
-        data=data,
         filename=filename,
         confidential=_flag(fields, "confidential", False),
-        readers=readers,
+        readers=[x.strip() for x in fields.get("readers", "").split(",") if x.strip()],
         allow_download=_flag(fields, "allow_download", True),
         allow_print=_flag(fields, "allow_print", True),
     )
-    return json_ok(paper, status=201)
 
 
 @routes.route("GET", BASE, summary="Papers I may read, with what is new", tags=TAGS)
 async def list_papers(request: web.Request) -> web.Response:
     p = require_principal(request)
-    return json_ok(await _svc(request).papers(p, _int(request, "sid")))
+    return json_ok(await _svc(request).papers(p, path_int(request, "sid")))
 
 
 @routes.route("GET", BASE + "/{pid}", summary="A paper and its versions", tags=TAGS)
 async def detail(request: web.Request) -> web.Response:
     p = require_principal(request)
-    return json_ok(await _svc(request).detail(p, _int(request, "sid"), _int(request, "pid")))
+    return json_ok(
+        await _svc(request).detail(p, path_int(request, "sid"), path_int(request, "pid"))
+    )
 
 
 @routes.route(
@@ -136,7 +142,12 @@ async def replace(request: web.Request) -> web.Response:
     p = require_principal(request)
     fields, data, filename = await _form(request)
     paper = await _svc(request).replace(
-        p, _int(request, "sid"), _int(request, "pid"), data, filename, fields.get("note", "")[:500]
+        p,
+        path_int(request, "sid"),
+        path_int(request, "pid"),
+        data,
+        filename,
+        fields.get("note", "")[:500],
     )
     return json_ok(paper, status=201)
 
@@ -144,7 +155,7 @@ async def replace(request: web.Request) -> web.Response:
 @routes.route("POST", BASE + "/{pid}/withdraw", summary="Withdraw a paper", tags=TAGS)
 async def withdraw(request: web.Request) -> web.Response:
     p = require_principal(request)
-    await _svc(request).withdraw(p, _int(request, "sid"), _int(request, "pid"))
+    await _svc(request).withdraw(p, path_int(request, "sid"), path_int(request, "pid"))
     return json_ok({"ok": True})
 
 
@@ -154,7 +165,7 @@ async def search(request: web.Request) -> web.Response:
     query = request.query.get("q", "").strip()
     if not 2 <= len(query) <= 200:
         raise BadInput("q is 2 to 200 characters.", detail_vi="Từ khoá từ 2 đến 200 ký tự.")
-    hits = await _svc(request).search(p, _int(request, "sid"), _int(request, "pid"), query)
+    hits = await _svc(request).search(p, path_int(request, "sid"), path_int(request, "pid"), query)
     return json_ok(hits)
 
 
@@ -166,7 +177,7 @@ async def search_session(request: web.Request) -> web.Response:
     query = request.query.get("q", "").strip()
     if not 2 <= len(query) <= 200:
         raise BadInput("q is 2 to 200 characters.", detail_vi="Từ khoá từ 2 đến 200 ký tự.")
-    return json_ok(await _svc(request).search_session(p, _int(request, "sid"), query))
+    return json_ok(await _svc(request).search_session(p, path_int(request, "sid"), query))
 
 
 async def _serve(request: web.Request, *, download: bool) -> web.StreamResponse:
@@ -174,7 +185,7 @@ async def _serve(request: web.Request, *, download: bool) -> web.StreamResponse:
     version = request.query.get("v")
     number = int(version) if version and version.isdigit() else None
     found, marked = await _svc(request).file(
-        p, _int(request, "sid"), _int(request, "pid"), number, download=download
+        p, path_int(request, "sid"), path_int(request, "pid"), number, download=download
     )
     headers = {
         # never transformed or compressed on the way: gzip would turn range requests off
@@ -209,22 +220,19 @@ async def download_file(request: web.Request) -> web.StreamResponse:
 @routes.route("GET", BASE + "/{pid}/annotations", summary="My and shared annotations", tags=TAGS)
 async def list_annotations(request: web.Request) -> web.Response:
     p = require_principal(request)
-    return json_ok(await _svc(request).annotations(p, _int(request, "sid"), _int(request, "pid")))
-
-
-ANNOTATION = {
-    "type": "object",
-    "description": "W3C Web Annotation; lt:page the page, lt:audience logins it is shared with",
-}
+    return json_ok(
+        await _svc(request).annotations(p, path_int(request, "sid"), path_int(request, "pid"))
+    )
 
 
 @routes.route(
-    "POST", BASE + "/{pid}/annotations", summary="Add an annotation", tags=TAGS, body=ANNOTATION
+    "POST", BASE + "/{pid}/annotations", summary="Add an annotation", tags=TAGS, body=AnnotationBody
 )
 async def add_annotation(request: web.Request) -> web.Response:
     p = require_principal(request)
-    body = await read_json_object(request)
-    saved = await _svc(request).save_annotation(p, _int(request, "sid"), _int(request, "pid"), body)
+    note = await read_body(request, AnnotationBody)
+    sid, pid = path_int(request, "sid"), path_int(request, "pid")
+    saved = await _svc(request).save_annotation(p, sid, pid, note.document())
     return json_ok(saved, status=201)
 
 
@@ -233,15 +241,14 @@ async def add_annotation(request: web.Request) -> web.Response:
     BASE + "/{pid}/annotations/{aid}",
     summary="Change my annotation",
     tags=TAGS,
-    body=ANNOTATION,
+    body=AnnotationBody,
 )
 async def put_annotation(request: web.Request) -> web.Response:
     p = require_principal(request)
-    body = await read_json_object(request)
+    note = await read_body(request, AnnotationBody)
     aid = field_str({"aid": request.match_info["aid"]}, "aid", max_len=36)
-    saved = await _svc(request).save_annotation(
-        p, _int(request, "sid"), _int(request, "pid"), body, aid
-    )
+    sid, pid = path_int(request, "sid"), path_int(request, "pid")
+    saved = await _svc(request).save_annotation(p, sid, pid, note.document(), aid)
     return json_ok(saved)
 
 
@@ -251,7 +258,7 @@ async def put_annotation(request: web.Request) -> web.Response:
 async def delete_annotation(request: web.Request) -> web.Response:
     p = require_principal(request)
     aid = field_str({"aid": request.match_info["aid"]}, "aid", max_len=36)
-    await _svc(request).delete_annotation(p, _int(request, "sid"), aid)
+    await _svc(request).delete_annotation(p, path_int(request, "sid"), aid)
     return json_ok({"ok": True})
 
 

@@ -13,10 +13,13 @@ import json
 import logging
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
-from meetings.papers.ink import MAX_DEPTH, MAX_INK_BYTES, check_ink, has_ink
+from pydantic import ConfigDict, Field, StrictInt
+
 from meetings.sessions.errors import BadInput
+from meetings.sessions.papers.ink import MAX_DEPTH, MAX_INK_BYTES, check_ink, has_ink
+from server.http.body import Body
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +27,25 @@ MAX_ANNOTATION_BYTES = 16 * 1024
 MAX_NUMBER = 2**53 - 1
 """The largest magnitude a browser holds exactly; every coordinate and offset is far below."""
 MAX_AUDIENCE = 200
+
+
+class AnnotationBody(Body):
+    """A W3C Web Annotation as a tablet sends it: ``lt:page`` its page, ``lt:audience`` the logins
+    it is shared with.  Its other members are the W3C model's (``target``, ``body``, ink in an
+    ``SvgSelector``…), kept as sent and checked by :func:`check_annotation` before anything is
+    written."""
+
+    model_config = ConfigDict(frozen=True, extra="allow", allow_inf_nan=False)
+
+    page: Annotated[StrictInt, Field(alias="lt:page", ge=1)]
+    audience: Annotated[
+        list[str], Field(alias="lt:audience", max_length=MAX_AUDIENCE, default_factory=list)
+    ]
+
+    def document(self) -> dict[str, Any]:
+        """The annotation as JSON, exactly the members that were sent."""
+        document: dict[str, Any] = self.model_dump(by_alias=True, exclude_unset=True)
+        return document
 
 
 def dumps(value: Any) -> str:

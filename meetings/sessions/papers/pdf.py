@@ -16,13 +16,25 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from meetings.papers.errors import PaperRefused
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
+
+from meetings.sessions.papers.errors import PaperRefused
+
+log = logging.getLogger(__name__)
 
 MAX_TEXT_PER_PAGE = 20_000
+SIGNATURE_MARK = b"/ByteRange"
+"""Every PDF signature dictionary carries one; a file holding it is treated as signed."""
+
+MALFORMED = (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError)
+"""What pypdf raises on a file it cannot make sense of: its own errors, and the built-in ones its
+parser lets through on hostile structure.  Anything else is not the file's fault and propagates."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,9 +53,6 @@ class CheckedPdf:
 
 def check_and_prepare(data: bytes) -> CheckedPdf:
     """Check ``data`` and prepare it for fast reading; :class:`PaperRefused` says why not."""
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
     if not data.startswith(b"%PDF-"):
         raise PaperRefused("not_pdf", "The file is not a PDF.", "Tệp không phải định dạng PDF.")
     try:
@@ -59,11 +68,12 @@ def check_and_prepare(data: bytes) -> CheckedPdf:
         for page in reader.pages:
             try:
                 texts.append((page.extract_text() or "")[:MAX_TEXT_PER_PAGE])
-            except Exception:  # a page whose text cannot be read is still a page
+            except MALFORMED as exc:  # a page whose text cannot be read is still a page
+                log.info("page text not extracted: %s", exc.__class__.__name__)
                 texts.append("")
     except PaperRefused:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+    except MALFORMED as exc:
         raise PaperRefused(
             "malformed",
             f"The PDF cannot be read: {exc.__class__.__name__}: {str(exc)[:200]}",
@@ -71,7 +81,7 @@ def check_and_prepare(data: bytes) -> CheckedPdf:
         ) from None
     if pages == 0:
         raise PaperRefused("no_pages", "The PDF has no pages.", "Tệp PDF không có trang nào.")
-    signed = _has_signatures(reader)
+    signed = _has_signatures(reader, data)
     stored = data if signed else rewrite_with_object_streams(data)
     return CheckedPdf(
         data=stored,
@@ -83,13 +93,31 @@ def check_and_prepare(data: bytes) -> CheckedPdf:
     )
 
 
-def _has_signatures(reader: Any) -> bool:
-    """True when a signature field of the document holds a signature value."""
+def _has_signatures(reader: PdfReader, data: bytes) -> bool:
+    """True when a signature field of the document holds a signature value.
+
+    A signed file must be kept byte for byte, so doubt counts as signed or refuses: a form that
+    pypdf cannot read is refused (never taken for "not signed" and rewritten, which would destroy
+    a signature it failed to see), and so is a file with a signature's byte range but no readable
+    signature field."""
     try:
         fields = reader.get_fields() or {}
-    except Exception:
-        return False
-    return any(f.get("/FT") == "/Sig" and f.get("/V") is not None for f in fields.values())
+        signed = any(f.get("/FT") == "/Sig" and f.get("/V") is not None for f in fields.values())
+    except MALFORMED as exc:
+        log.info("signature fields unreadable: %s: %s", exc.__class__.__name__, str(exc)[:200])
+        raise _unreadable_signatures() from None
+    if not signed and SIGNATURE_MARK in data:
+        raise _unreadable_signatures()
+    return signed
+
+
+def _unreadable_signatures() -> PaperRefused:
+    return PaperRefused(
+        "signature_unreadable",
+        "The PDF's signature fields cannot be read; the file was neither stored nor changed.",
+        "Không đọc được chữ ký số trong tệp PDF; tệp không được lưu và không bị thay đổi. "
+        "Hãy kiểm tra lại bản đã ký.",
+    )
 
 
 def rewrite_with_object_streams(data: bytes) -> bytes:
@@ -106,7 +134,7 @@ def rewrite_with_object_streams(data: bytes) -> bytes:
                 linearize=False,
             )
             return out.getvalue()
-    except Exception as exc:
+    except pikepdf.PdfError as exc:  # qpdf's own refusal; anything else is not the file's fault
         raise PaperRefused(
             "malformed",
             f"The PDF cannot be rewritten: {exc.__class__.__name__}",

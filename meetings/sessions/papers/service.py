@@ -11,22 +11,20 @@ import asyncio
 import os
 import tempfile
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meetings.papers import pdf, repo
-from meetings.papers.errors import DownloadForbidden, PaperNotFound
-from meetings.papers.models import Paper, PaperVersion
-from meetings.papers.notes import check_annotation, check_page, refuse_audience
+from meetings.sessions.papers import pdf, repo
+from meetings.sessions.papers.errors import DownloadForbidden, PaperNotFound
+from meetings.sessions.papers.models import Paper, PaperVersion
+from meetings.sessions.papers.notes import check_annotation, check_page, refuse_audience
 from meetings.sessions.repo import get_item_txn
-from meetings.sessions.service import channel, guard_txn
-from server.accounts.models import Agency
+from meetings.sessions.service import actor, channel, guard_txn
 from server.audit.log import append_txn
 from server.auth.principal import Principal
 from server.db import Database
@@ -37,6 +35,20 @@ from signing.trust import TrustStore
 from signing.validate import Verifier
 
 VN_TIME = timezone(timedelta(hours=7))
+
+
+@dataclass(frozen=True, slots=True)
+class NewPaper:
+    """A paper to upload, as the secretariat described it (the file comes beside it)."""
+
+    item_id: int
+    title: str
+    filename: str
+    confidential: bool = False
+    readers: list[str] = field(default_factory=list)
+    """Logins who may read a confidential paper (the secretariat always may)."""
+    allow_download: bool = True
+    allow_print: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,22 +109,13 @@ class PapersService:
     # -- upload, replace, withdraw ---------------------------------------------------------------
 
     async def upload(
-        self,
-        p: Principal,
-        session_id: int,
-        *,
-        item_id: int,
-        title: str,
-        data: bytes,
-        filename: str,
-        confidential: bool,
-        readers: list[str],
-        allow_download: bool,
-        allow_print: bool,
+        self, p: Principal, session_id: int, new: NewPaper, data: bytes
     ) -> dict[str, Any]:
+        """Check the PDF, keep it (rewritten for fast reading unless signed), and list it."""
+
         async def check(session: AsyncSession) -> None:
             await guard_txn(session, session_id, p, secretariat=True)
-            await get_item_txn(session, session_id, item_id)
+            await get_item_txn(session, session_id, new.item_id)
 
         await self.db.read("paper_check", check)
         checked = await asyncio.get_running_loop().run_in_executor(
@@ -126,31 +129,27 @@ class PapersService:
             paper = await repo.create_paper_txn(
                 session,
                 session_id=session_id,
-                item_id=item_id,
-                title=title,
-                confidential=confidential,
-                allow_download=allow_download,
-                allow_print=allow_print,
+                item_id=new.item_id,
+                title=new.title,
+                confidential=new.confidential,
+                allow_download=new.allow_download,
+                allow_print=new.allow_print,
                 created_by=p.user_id,
             )
             version = await repo.add_version_txn(
                 session,
                 paper,
                 checked,
-                filename=filename,
+                filename=new.filename,
                 note="",
                 by=p.user_id,
                 signature=signature,
             )
-            if confidential:
-                await repo.set_readers_txn(session, paper.id, readers)
+            if new.confidential:
+                await repo.set_readers_txn(session, paper.id, new.readers)
+            details = {"sha256": checked.sha256, "pages": checked.pages, "title": new.title}
             await append_txn(
-                session,
-                "paper.upload",
-                actor=p.login,
-                actor_user_id=p.user_id,
-                target=f"paper:{paper.id}",
-                details={"sha256": checked.sha256, "pages": checked.pages, "title": title},
+                session, "paper.upload", target=f"paper:{paper.id}", details=details, **actor(p)
             )
             return repo.paper_json(paper, version)
 
@@ -178,7 +177,7 @@ class PapersService:
                 by=p.user_id,
                 signature=signature,
             )
-            paper.status = "active"
+            await repo.set_paper_status_txn(session, paper, "active")
             await append_txn(
                 session,
                 "paper.replace",
@@ -198,7 +197,7 @@ class PapersService:
         async def run(session: AsyncSession) -> dict[str, Any]:
             await guard_txn(session, session_id, p, secretariat=True)
             paper = await repo.get_paper_txn(session, session_id, paper_id, p.user_id, desk=True)
-            paper.status = "withdrawn"
+            await repo.set_paper_status_txn(session, paper, "withdrawn")
             await append_txn(
                 session,
                 "paper.withdraw",
@@ -402,7 +401,7 @@ def _desk(role: str) -> bool:
 
 
 async def _reader_line(session: AsyncSession, p: Principal) -> dict[str, str]:
-    agency = await session.scalar(select(Agency.name).where(Agency.id == p.agency_id))
+    agency = await repo.agency_name_txn(session, p.agency_id)
     return {"name": p.full_name, "agency": agency or p.agency_code, "login": p.login}
 
 

@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meetings.papers.errors import PaperNotFound
-from meetings.papers.models import (
+from meetings.sessions.models import Invitation
+from meetings.sessions.papers.errors import PaperNotFound
+from meetings.sessions.papers.models import (
     Annotation,
     Paper,
     PaperPage,
@@ -19,10 +20,9 @@ from meetings.papers.models import (
     PaperSeen,
     PaperVersion,
 )
-from meetings.papers.notes import dumps, loads_stored
-from meetings.papers.pdf import CheckedPdf
-from meetings.sessions.models import Invitation
-from server.accounts.models import User
+from meetings.sessions.papers.notes import dumps, loads_stored
+from meetings.sessions.papers.pdf import CheckedPdf
+from server.accounts.models import Agency, User
 from server.db.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,16 @@ async def add_version_txn(
     )
     await session.flush()
     return version
+
+
+async def set_paper_status_txn(session: AsyncSession, paper: Paper, status: str) -> None:
+    """``active`` (listed) or ``withdrawn``."""
+    paper.status = status
+    await session.flush()
+
+
+async def agency_name_txn(session: AsyncSession, agency_id: int) -> str | None:
+    return await session.scalar(select(Agency.name).where(Agency.id == agency_id))
 
 
 async def set_readers_txn(session: AsyncSession, paper_id: int, logins: Sequence[str]) -> list[int]:
