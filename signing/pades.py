@@ -28,9 +28,10 @@ from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator import errors as cv_errors
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
+from server.files import write_atomic
 from signing import anchor
 from signing.errors import CertificateProblem, InvalidPdf, SigningError, TimestampUnavailable
-from signing.pdfinput import open_for_signing, read_pdf_file, write_atomically
+from signing.pdfinput import open_for_signing, read_pdf_file
 from signing.stamps import Role, StampText, default_image, image_style, iso_vietnam, text_style
 
 
@@ -341,7 +342,7 @@ async def sign_file_async(
     data = await asyncio.to_thread(read_pdf_file, in_path)
     signed, result = await sign_pdf_async(data, signer, options, session=session)
     try:
-        await asyncio.to_thread(write_atomically, out_path, signed)
+        await asyncio.to_thread(write_atomic, out_path, signed)
     except OSError as exc:
         raise SigningError(
             f"cannot write {out_path}: {exc.strerror}",

@@ -3,8 +3,6 @@ truncated, malformed or hostile, with a clear error (never a pyHanko or pypdf tr
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -199,19 +197,3 @@ def open_for_signing(data: bytes, limits: PdfLimits | None = None) -> Incrementa
             f"malformed PDF: {type(exc).__name__}: {exc}", "cấu trúc PDF bị hỏng."
         ) from None
     return writer
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory and a rename,
-    so that a failure never leaves a partial file at ``path``."""
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
