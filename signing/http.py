@@ -33,7 +33,7 @@ from server.errors import ValidationFailed
 from server.http.jsonio import json_ok, read_json_object
 from server.http.keys import CONFIG_KEY, DB_KEY
 from server.http.openapi import OPENAPI_KEY, ApiRoutes, Schema
-from signing.errors import InvalidPdf
+from signing.errors import InvalidPdf, SigningErrorCode
 from signing.pades import Level, Placement, SignOptions
 from signing.remote import (
     REMOTE_KEY,
@@ -307,7 +307,7 @@ async def remote_prepare(request: web.Request) -> web.Response:
         raise ValidationFailed(
             "the file is too large",
             detail_vi=f"Tệp quá lớn: tối đa {services.max_pdf_bytes // (1024 * 1024)} MB.",
-            code="signing.too_large",
+            code=SigningErrorCode.TOO_LARGE,
             status=413,
         )
     cert, chain = parse_signer(body)

@@ -12,7 +12,7 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from signing.errors import InvalidPdf, SigningError
+from signing.errors import InvalidPdf, SigningError, SigningErrorCode
 
 MAX_PDF_BYTES = 200 * 1024 * 1024
 """Largest PDF accepted (official documents are a few MB; scans of annexes tens of MB)."""
@@ -60,7 +60,7 @@ LIMITS = PdfLimits()
 class PdfTooComplex(InvalidPdf):
     """The PDF is over one of the :class:`PdfLimits` (too many pages, objects, levels…)."""
 
-    code = "signing.pdf_too_complex"
+    code = SigningErrorCode.PDF_TOO_COMPLEX
     title = "PDF too complex"
 
     def __init__(self, what: str, what_vi: str, found: int, limit: int) -> None:

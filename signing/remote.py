@@ -47,7 +47,12 @@ from pyhanko.sign.timestamps.aiohttp_client import HTTPTimeStamper
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from server.errors import ConfigError, LienThongError, ValidationFailed
-from signing.errors import CertificateProblem, SigningError, TimestampUnavailable
+from signing.errors import (
+    CertificateProblem,
+    SigningError,
+    SigningErrorCode,
+    TimestampUnavailable,
+)
 from signing.pades import Level, SignOptions, _check_validity_period, plan_appearance
 from signing.pdfinput import open_for_signing
 
@@ -70,7 +75,7 @@ class RequestNotFound(SigningError):
     """No such pending request for this caller (unknown, used, forgotten, or someone else's)."""
 
     status = 404
-    code = "signing.request_not_found"
+    code = SigningErrorCode.REQUEST_NOT_FOUND
     title = "Signing request not found"
 
     def __init__(self) -> None:
@@ -82,7 +87,7 @@ class RequestNotFound(SigningError):
 
 class RequestExpired(SigningError):
     status = 410
-    code = "signing.request_expired"
+    code = SigningErrorCode.REQUEST_EXPIRED
     title = "Signing request expired"
 
     def __init__(self) -> None:
@@ -93,7 +98,7 @@ class RequestExpired(SigningError):
 
 
 class BadSignature(SigningError):
-    code = "signing.bad_signature"
+    code = SigningErrorCode.BAD_SIGNATURE
     title = "Bad signature"
 
     def __init__(self) -> None:
@@ -105,7 +110,7 @@ class BadSignature(SigningError):
 
 class TooManyRequests(LienThongError):
     status = 429
-    code = "signing.too_many_requests"
+    code = SigningErrorCode.TOO_MANY_REQUESTS
     title = "Too many pending signing requests"
 
     def __init__(self) -> None:

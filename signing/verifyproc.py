@@ -25,7 +25,7 @@ from typing import Any
 
 from server.errors import LienThongError
 from signing import speedups
-from signing.errors import SigningError
+from signing.errors import SigningError, SigningErrorCode
 from signing.trust import TrustStore
 from signing.validate import DocumentReport, Verifier
 
@@ -34,7 +34,7 @@ _HEADER = struct.Struct(">Q")
 
 class NoTrustRoots(SigningError):
     status = 503
-    code = "signing.no_trust_roots"
+    code = SigningErrorCode.NO_TRUST_ROOTS
     title = "No trust roots"
 
     def __init__(self) -> None:

@@ -36,7 +36,7 @@ from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
 
-from signing.errors import SigningError
+from signing.errors import SigningError, SigningErrorCode
 from signing.trust import TrustStore
 from signing.validate import DocumentReport
 from signing.verifyproc import NoTrustRoots, child_main, encode, read_frame, rebuild_error
@@ -55,7 +55,7 @@ RETRY_AFTER = 5
 class CheckTooCostly(SigningError):
     """The check ran out of its time budget or its process died: the file is refused."""
 
-    code = "signing.check_too_costly"
+    code = SigningErrorCode.CHECK_TOO_COSTLY
     title = "PDF too costly to check"
 
     def __init__(self, reason: str) -> None:
@@ -68,7 +68,7 @@ class CheckTooCostly(SigningError):
 
 class TooManyChecks(SigningError):
     status = 429
-    code = "signing.too_many_checks"
+    code = SigningErrorCode.TOO_MANY_CHECKS
     title = "Too many signature checks"
 
     def __init__(self, limit: int) -> None:
@@ -82,7 +82,7 @@ class TooManyChecks(SigningError):
 
 class ChecksBusy(SigningError):
     status = 503
-    code = "signing.busy"
+    code = SigningErrorCode.BUSY
     title = "Signature checks busy"
 
     def __init__(self) -> None:
