@@ -1,8 +1,8 @@
 """Exceptions of the signing package, each with a Vietnamese sentence for people (``detail_vi``)
 and a stable code from :class:`SigningErrorCode`.
 
-The library errors of PKCS#11, pyHanko, pyhanko-certvalidator, asn1crypto and pypdf are caught
-where they happen and turned into one of these (a verdict on a signature is not an error: see
+The library errors of PKCS#11, pyHanko, pyhanko-certvalidator, asn1crypto and pypdf
+(:mod:`signing.library_errors`) are caught where they happen and turned into one of these (a verdict on a signature is not an error: see
 :mod:`signing.validate`). Anything else is a bug: it is logged and raised as it is, and the HTTP
 layer answers a generic 500 with an incident id, never a verdict.
 """

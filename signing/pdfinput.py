@@ -13,6 +13,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from signing.errors import InvalidPdf, SigningError, SigningErrorCode
+from signing.library_errors import PDF_READ_ERRORS
 
 MAX_PDF_BYTES = 200 * 1024 * 1024
 """Largest PDF accepted (official documents are a few MB; scans of annexes tens of MB)."""
@@ -173,7 +174,7 @@ def open_reader(data: bytes, limits: PdfLimits | None = None) -> PdfFileReader:
         raise InvalidPdf(
             "the PDF nests objects too deeply", "cấu trúc PDF lồng nhau quá sâu."
         ) from None
-    except Exception as exc:  # every parser error of a hostile file ends here
+    except PDF_READ_ERRORS as exc:  # every parser error of a hostile file ends here
         raise InvalidPdf(
             f"malformed PDF: {type(exc).__name__}: {exc}", "cấu trúc PDF bị hỏng."
         ) from None
@@ -192,7 +193,7 @@ def open_for_signing(data: bytes, limits: PdfLimits | None = None) -> Incrementa
         raise InvalidPdf(
             "the PDF nests objects too deeply", "cấu trúc PDF lồng nhau quá sâu."
         ) from None
-    except Exception as exc:
+    except PDF_READ_ERRORS as exc:
         raise InvalidPdf(
             f"malformed PDF: {type(exc).__name__}: {exc}", "cấu trúc PDF bị hỏng."
         ) from None

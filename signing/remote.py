@@ -53,7 +53,13 @@ from signing.errors import (
     SigningErrorCode,
     TimestampUnavailable,
 )
-from signing.pades import Level, SignOptions, _check_validity_period, plan_appearance
+from signing.pades import (
+    Level,
+    SignOptions,
+    _check_validity_period,
+    plan_appearance,
+    signature_count,
+)
 from signing.pdfinput import open_for_signing
 
 
@@ -281,30 +287,18 @@ class RemoteSigning:
         _check_validity_period(cert, now)
         # parsing and the anchor search are CPU work on possibly large files: off the event loop
         writer = await asyncio.to_thread(open_for_signing, data)
-        existing = sum(1 for _ in fields.enumerate_sig_fields(writer.prev, filled_status=None))
+        existing = signature_count(writer)
         field_name = options.field_name or f"{options.role.value}-{existing + 1}"
         page, box, style, stamp_text = await asyncio.to_thread(
             plan_appearance, data, writer, options, now
         )
+        spec = fields.SigFieldSpec(sig_field_name=field_name, on_page=page or 0, box=cast(Any, box))
         signer = ExternalSigner(
             signing_cert=cert,
             cert_registry=SimpleCertificateStore.from_certs(chain),  # type: ignore[no-untyped-call]
             signature_value=max(256, (cert.public_key.bit_size + 7) // 8),
         )
-        meta = signers.PdfSignatureMetadata(
-            field_name=field_name,
-            md_algorithm="sha256",
-            subfilter=fields.SigSeedSubFilter.PADES,
-            reason=options.reason,
-        )
-        spec = fields.SigFieldSpec(sig_field_name=field_name, on_page=page or 0, box=cast(Any, box))
-        pdf_signer = signers.PdfSigner(meta, signer, stamp_style=style, new_field_spec=spec)
-        prep_digest, _tbs, output = await pdf_signer.async_digest_doc_for_signing(
-            writer,
-            bytes_reserved=32768 if options.level is Level.B_T else 16384,
-            appearance_text_params={"stamp": stamp_text} if stamp_text else None,
-            output=BytesIO(),
-        )
+        prep_digest, output = await _digest(writer, signer, options, spec, (style, stamp_text))
         signed_attrs = await signer.signed_attrs(
             prep_digest.document_digest, "sha256", use_pades=True
         )
@@ -379,6 +373,32 @@ class RemoteSigning:
         output = pending.output
         output.seek(0)
         return output.read()
+
+
+async def _digest(
+    writer: Any,
+    signer: ExternalSigner,
+    options: SignOptions,
+    spec: fields.SigFieldSpec,
+    appearance: tuple[Any, str | None],
+) -> tuple[Any, IO[bytes]]:
+    """The file with the signature field and an empty placeholder, and the digest of its signed
+    byte range (what the signed attributes commit to)."""
+    style, stamp_text = appearance
+    meta = signers.PdfSignatureMetadata(
+        field_name=spec.sig_field_name,
+        md_algorithm="sha256",
+        subfilter=fields.SigSeedSubFilter.PADES,
+        reason=options.reason,
+    )
+    pdf_signer = signers.PdfSigner(meta, signer, stamp_style=style, new_field_spec=spec)
+    prep_digest, _tbs, output = await pdf_signer.async_digest_doc_for_signing(
+        writer,
+        bytes_reserved=32768 if options.level is Level.B_T else 16384,
+        appearance_text_params={"stamp": stamp_text} if stamp_text else None,
+        output=BytesIO(),
+    )
+    return prep_digest, output
 
 
 REMOTE_KEY = web.AppKey("remote_signing", RemoteSigning)

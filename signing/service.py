@@ -25,8 +25,8 @@ from server.auth.principal import Principal, require_principal
 from server.db import Database
 from server.errors import BadRequest, LienThongError, NotFound, PayloadTooLarge
 from signing.errors import InvalidPdf, SigningError, SigningErrorCode, TrustStoreError
+from signing.report import DocumentReport
 from signing.trust import TrustRoot, TrustStore, fingerprint, load_certs
-from signing.validate import DocumentReport
 from signing.worker import VerificationWorker
 
 MAX_VERIFY_BYTES = 50 * 1024 * 1024
