@@ -156,6 +156,7 @@ def test_a_crash_in_the_checking_process_carries_its_traceback(
 
 
 def test_codes_are_one_enum_with_the_old_strings() -> None:
-    assert SigningError.code == SigningErrorCode.FAILED == "signing.failed"
+    assert SigningError.code is SigningErrorCode.FAILED
+    assert str(SigningErrorCode.FAILED) == "signing.failed"
     assert SigningErrorCode("signing.wrong_pin") is SigningErrorCode.WRONG_PIN
     assert f"urn:lienthong:problem:{SigningErrorCode.INVALID_PDF}".endswith(":signing.invalid_pdf")
