@@ -46,7 +46,7 @@ from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
 from pyhanko.sign.timestamps.aiohttp_client import HTTPTimeStamper
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from server.errors import ConfigError, LienThongError, ValidationFailed
+from server.errors import ConfigError, LienThongError
 from signing.errors import (
     CertificateProblem,
     SigningError,
@@ -403,66 +403,6 @@ async def _digest(
 
 REMOTE_KEY = web.AppKey("remote_signing", RemoteSigning)
 """The app's one :class:`RemoteSigning` (mounted by :func:`signing.http.setup`)."""
-
-MAX_CHAIN = 10
-
-
-def _b64(value: Any, field: str, what_vi: str, limit: int = 64 * 1024) -> bytes:
-    if not isinstance(value, str) or not value or len(value) > limit:
-        raise ValidationFailed(
-            f"{field} must be base64 text",
-            detail_vi=f"Thiếu hoặc sai {what_vi} (cần chuỗi base64).",
-            extra={"field": field},
-        )
-    try:
-        return base64.b64decode(value, validate=True)
-    except ValueError:
-        raise ValidationFailed(
-            f"{field} is not base64",
-            detail_vi=f"{what_vi.capitalize()} không phải chuỗi base64 hợp lệ.",
-            extra={"field": field},
-        ) from None
-
-
-def parse_signer(
-    body: dict[str, Any],
-) -> tuple[asn1_x509.Certificate, list[asn1_x509.Certificate]]:
-    """The signer's certificate (``certificate_b64``, DER) and the CA certificates of its chain
-    (``chain_b64``, a list), as the agent's ``/certificates`` gives them."""
-    cert = load_certificate(_b64(body.get("certificate_b64"), "certificate_b64", "chứng thư số"))
-    if cert.ca:
-        raise CertificateProblem(
-            "a CA certificate cannot sign documents", "đây là chứng thư của tổ chức cấp (CA)."
-        )
-    raw_chain = body.get("chain_b64") or []
-    if not isinstance(raw_chain, list) or len(raw_chain) > MAX_CHAIN:
-        raise ValidationFailed(
-            "chain_b64 must be a list of base64 certificates",
-            detail_vi="Chuỗi chứng thư (chain_b64) phải là danh sách chứng thư base64.",
-            extra={"field": "chain_b64"},
-        )
-    chain = [load_certificate(_b64(c, "chain_b64", "chuỗi chứng thư")) for c in raw_chain]
-    return cert, chain
-
-
-def parse_signature(body: dict[str, Any]) -> tuple[str, bytes]:
-    """``request_id`` and the raw ``signature_b64`` the agent returned."""
-    request_id = body.get("request_id")
-    if not isinstance(request_id, str) or not 0 < len(request_id) <= 64:
-        raise RequestNotFound()
-    return request_id, _b64(body.get("signature_b64"), "signature_b64", "chữ ký", 8192)
-
-
-def prepared_dict(prepared: PreparedSignature, ttl: float) -> dict[str, Any]:
-    """The answer to a prepare request: what the page passes on to the agent's ``/sign``."""
-    return {
-        "request_id": prepared.request_id,
-        "to_sign_b64": prepared.to_sign_b64,
-        "message_digest": prepared.message_digest,
-        "document_sha256": prepared.document_sha256,
-        "field_name": prepared.field_name,
-        "expires_in": int(ttl),
-    }
 
 
 def tsa_url_from_env(env: Mapping[str, str]) -> str | None:
