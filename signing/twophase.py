@@ -73,32 +73,29 @@ class Prepared(BaseModel):
     expires_in: int = Field(description="seconds")
 
 
+_STEPS: dict[str, type[Body]] = {"prepare": PrepareBody, "finish": FinishBody}
+
+
+def _step_route(
+    routes: ApiRoutes, step: str, base: str, text: tuple[str, tuple[str, ...]], response: Any
+) -> Callable[[Handler], Handler]:
+    summary, tags = text
+    path, body = f"{base}/sign/{step}", _STEPS[step]
+    return routes.route("POST", path, summary=summary, tags=tags, body=body, response=response)
+
+
 def prepare_route(
     routes: ApiRoutes, base: str, summary: str, tags: tuple[str, ...], response: type[Prepared]
 ) -> Callable[[Handler], Handler]:
     """Declare ``POST {base}/sign/prepare`` (body :class:`PrepareBody`) in ``routes``."""
-    return routes.route(
-        "POST",
-        f"{base}/sign/prepare",
-        summary=summary,
-        tags=tags,
-        body=PrepareBody,
-        response=response,
-    )
+    return _step_route(routes, "prepare", base, (summary, tags), response)
 
 
 def finish_route(
     routes: ApiRoutes, base: str, summary: str, tags: tuple[str, ...], response: Schema | None
 ) -> Callable[[Handler], Handler]:
     """Declare ``POST {base}/sign/finish`` (body :class:`FinishBody`) in ``routes``."""
-    return routes.route(
-        "POST",
-        f"{base}/sign/finish",
-        summary=summary,
-        tags=tags,
-        body=FinishBody,
-        response=response,
-    )
+    return _step_route(routes, "finish", base, (summary, tags), response)
 
 
 def remote_owner(p: Principal) -> str:
