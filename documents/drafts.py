@@ -31,8 +31,9 @@ from server.auth.principal import Principal, Role
 from server.db.base import utcnow
 from server.errors import Conflict, Forbidden
 from signing.pades import Level, SignOptions
-from signing.remote import RemoteSigning, parse_signature, parse_signer, prepared_dict
+from signing.remote import RemoteSigning
 from signing.stamps import Role as StampRole
+from signing.twophase import FinishBody, PrepareBody, finish_for, prepare_for
 
 STATE_VI = {
     "draft": "Dự thảo — chờ lãnh đạo ký",
@@ -52,10 +53,6 @@ class DraftConflict(Conflict):
             detail_vi=f"{detail_vi} (trạng thái hiện tại: {STATE_VI.get(state, state)}).",
             extra={"state": state},
         )
-
-
-def remote_owner(p: Principal) -> str:
-    return f"user:{p.user_id}"
 
 
 def sees_draft(p: Principal, draft: Draft) -> bool:
@@ -200,7 +197,7 @@ def _require_clerk(p: Principal, draft: Draft) -> None:
 
 
 async def prepare_leader_signature(
-    svc: Services, remote: RemoteSigning, p: Principal, public_id: str, body: dict[str, Any]
+    svc: Services, remote: RemoteSigning, p: Principal, public_id: str, body: PrepareBody
 ) -> dict[str, Any]:
     """Step 1 of the leader's signature: the signed attributes for the agent, with what the
     agent shows the leader (number, subject)."""
@@ -208,9 +205,7 @@ async def prepare_leader_signature(
     _require_leader(p, draft)
     if draft.state != "draft":
         raise DraftConflict(draft.state, "Văn bản đã được ký")
-    cert, chain = parse_signer(body)
     fields = json.loads(draft.fields)
-    data = await svc.store.get(draft.main_sha256)
     options = SignOptions(
         level=Level.B_T if remote.tsa_url else Level.B_B,
         tsa_url=remote.tsa_url,
@@ -218,30 +213,27 @@ async def prepare_leader_signature(
         anchor_text=anchor_of(fields),
         reason="Ký ban hành văn bản",
     )
-    prepared = await remote.prepare(
-        data, cert, chain, options, owner=remote_owner(p), context=_context(draft)
+
+    async def main_pdf() -> bytes:
+        return await svc.store.get(draft.main_sha256)
+
+    prepared = await prepare_for(
+        remote, body, main_pdf, principal=p, context=_context(draft), options=options
     )
     number = str(fields.get("number", ""))
     if fields.get("notation"):
         number += f"/{fields['notation']}"
-    return {
-        **prepared_dict(prepared, remote.ttl),
-        "document_number": number,
-        "subject": str(fields.get("subject", "")),
-    }
+    return {**prepared, "document_number": number, "subject": str(fields.get("subject", ""))}
 
 
 async def finish_leader_signature(
-    svc: Services, remote: RemoteSigning, p: Principal, public_id: str, body: dict[str, Any]
+    svc: Services, remote: RemoteSigning, p: Principal, public_id: str, body: FinishBody
 ) -> dict[str, Any]:
     """Step 2: embed the agent's signature, validate the result (trusted, not revoked: a
     certificate the server does not trust is refused here, not at sending), keep it."""
     draft = await _load(svc, p, public_id)
     _require_leader(p, draft)
-    request_id, signature = parse_signature(body)
-    signed = await remote.finish(
-        request_id, signature, owner=remote_owner(p), context=_context(draft)
-    )
+    signed = await finish_for(remote, body, principal=p, context=_context(draft))
     report = await svc.checker.check(signed)
     if not (report.ok and report.signatures):
         raise SignatureRejected(

@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
+from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from documents import drafts
@@ -28,14 +29,17 @@ from documents.http import read_upload_form, services
 from documents.inputs import Upload
 from documents.sealing import Seals, load_seals
 from server.auth.principal import Role, require_principal
-from server.http.jsonio import json_ok, read_json_object
+from server.http.body import read_body
+from server.http.jsonio import json_ok
 from server.http.keys import CONFIG_KEY, DB_KEY
 from server.http.openapi import OPENAPI_KEY, ApiRoutes, Schema
 from signing.remote import REMOTE_KEY, RemoteSigning
+from signing.twophase import FinishBody, PrepareBody, Prepared, finish_route, prepare_route
 
 routes = ApiRoutes()
 TAGS = ("documents",)
 SEALS_KEY = web.AppKey("documents_seals", Seals)
+DRAFT = "/api/v1/documents/drafts/{id}"
 
 _DRAFT: Schema = {
     "type": "object",
@@ -53,17 +57,13 @@ _DRAFT: Schema = {
         "document_id": {"type": ["string", "null"]},
     },
 }
-_PREPARED: Schema = {
-    "type": "object",
-    "properties": {
-        "request_id": {"type": "string"},
-        "to_sign_b64": {"type": "string"},
-        "message_digest": {"type": "string"},
-        "document_number": {"type": "string"},
-        "subject": {"type": "string"},
-        "expires_in": {"type": "integer"},
-    },
-}
+
+
+class DraftPrepared(Prepared):
+    """What the agent signs for a draft, with what it shows the leader."""
+
+    document_number: str = Field(description="number/notation of the draft")
+    subject: str
 
 
 def _remote(request: web.Request) -> RemoteSigning:
@@ -156,24 +156,12 @@ async def current_file(request: web.Request) -> web.StreamResponse:
     )
 
 
-@routes.route(
-    "POST",
-    "/api/v1/documents/drafts/{id}/sign/prepare",
-    summary="The leader's signature, step 1: certificate from the agent → data to sign",
-    tags=TAGS,
-    body={
-        "type": "object",
-        "properties": {
-            "certificate_b64": {"type": "string"},
-            "chain_b64": {"type": "array", "items": {"type": "string"}},
-        },
-        "required": ["certificate_b64"],
-    },
-    response=_PREPARED,
+@prepare_route(
+    routes, DRAFT, "The leader's signature, 1: certificate → data to sign", TAGS, DraftPrepared
 )
 async def sign_prepare(request: web.Request) -> web.Response:
     p = require_principal(request, Role.LEADER)
-    body = await read_json_object(request)
+    body = await read_body(request, PrepareBody)
     return json_ok(
         await drafts.prepare_leader_signature(
             services(request), _remote(request), p, request.match_info["id"], body
@@ -181,21 +169,12 @@ async def sign_prepare(request: web.Request) -> web.Response:
     )
 
 
-@routes.route(
-    "POST",
-    "/api/v1/documents/drafts/{id}/sign/finish",
-    summary="The leader's signature, step 2: the agent's signature → the signed draft",
-    tags=TAGS,
-    body={
-        "type": "object",
-        "properties": {"request_id": {"type": "string"}, "signature_b64": {"type": "string"}},
-        "required": ["request_id", "signature_b64"],
-    },
-    response=_DRAFT,
+@finish_route(
+    routes, DRAFT, "The leader's signature, 2: signature → the signed draft", TAGS, _DRAFT
 )
 async def sign_finish(request: web.Request) -> web.Response:
     p = require_principal(request, Role.LEADER)
-    body = await read_json_object(request)
+    body = await read_body(request, FinishBody)
     return json_ok(
         await drafts.finish_leader_signature(
             services(request), _remote(request), p, request.match_info["id"], body

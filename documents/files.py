@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Protocol
 
 from documents.errors import DocumentError
+from server.files import write_atomic
 
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 
@@ -73,16 +72,7 @@ class LocalFileStore:
         if path.is_file() and path.stat().st_size == len(data):
             return
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(path, data)
 
     async def put(self, data: bytes, *, sha256: str | None = None) -> str:
         digest = sha256 or sha256_of(data)

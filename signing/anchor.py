@@ -15,6 +15,7 @@ from typing import Any
 from pypdf import PdfReader
 
 from signing.errors import AnchorNotFound, InvalidPdf
+from signing.library_errors import PYPDF_ERRORS
 
 Box = tuple[float, float, float, float]
 
@@ -54,7 +55,7 @@ def find_text(pdf: bytes, anchor: str) -> TextHit:
     try:
         reader = PdfReader(BytesIO(pdf))
         pages = list(reader.pages)
-    except Exception as exc:  # pypdf raises many kinds on hostile input
+    except PYPDF_ERRORS as exc:  # pypdf raises many kinds on hostile input
         raise InvalidPdf(f"cannot read pages: {exc}", "không đọc được các trang.") from None
     for index in range(len(pages) - 1, -1, -1):
         hits: list[TextHit] = []
@@ -83,7 +84,7 @@ def find_text(pdf: bytes, anchor: str) -> TextHit:
 
         try:
             pages[index].extract_text(visitor_text=visit)
-        except Exception as exc:
+        except PYPDF_ERRORS as exc:
             raise InvalidPdf(
                 f"cannot extract text of page {index + 1}: {exc}",
                 f"không trích được chữ ở trang {index + 1}.",

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -22,9 +20,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from signing.devtokens import SOFTHSM_LIB as SOFTHSM_LIB
+from signing.devtokens import create_tokens
 from signing.errors import SigningError
 
-SOFTHSM_LIB = "/usr/lib/softhsm/libsofthsm2.so"
 DEV_TOKEN = "LienThong Dev"
 """Label of the token holding every dev key."""
 LOCK_TOKEN = "LienThong Lock"
@@ -281,14 +280,35 @@ def create_dev_pki(out: Path, port: int = DEFAULT_PORT, *, with_token: bool = Tr
         (out / sub).mkdir(exist_ok=True)
     base_url = f"http://127.0.0.1:{port}"
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    far = now + dt.timedelta(days=3650)
+    (root, root_key), (inter, inter_key) = _make_cas(out, base_url, now)
+    revoked: list[int] = []
+    names: list[str] = []
+    for ident in (*IDENTITIES, Identity("tsa", "Liên Thông Dev TSA")):
+        cert = _make_leaf(out, base_url, now, ident, (inter, inter_key), root)
+        if ident.revoked:
+            revoked.append(cert.serial_number)
+        names.append(ident.name)
+    (out / "crl" / "root.crl").write_bytes(_crl(root, root_key, [], now))
+    (out / "crl" / "intermediate.crl").write_bytes(_crl(inter, inter_key, revoked, now))
+    pki = DevPki(dir=out.resolve(), port=port, revoked_serials=tuple(revoked))
+    pki.save()
+    _write_demo_images(out)
+    if with_token:
+        create_tokens(pki, [name for name in names if name != "tsa"])
+    return pki
 
+
+_Issuer = tuple[x509.Certificate, rsa.RSAPrivateKey]
+
+
+def _make_cas(out: Path, base_url: str, now: dt.datetime) -> tuple[_Issuer, _Issuer]:
+    """The root CA and the issuing CA under it, written to ``out`` with their keys."""
+    far = now + dt.timedelta(days=3650)
     root_key = _key()
     root_name = _name("Liên Thông Dev Root CA")
     root = _ca_extensions(
         _builder(root_name, root_name, root_key, root_key, now - dt.timedelta(days=30), far), 1
     ).sign(root_key, hashes.SHA256())
-
     inter_key = _key()
     inter_builder = _ca_extensions(
         _builder(
@@ -305,57 +325,54 @@ def create_dev_pki(out: Path, port: int = DEFAULT_PORT, *, with_token: bool = Tr
     for ext in _revocation_pointers(base_url, "root", ocsp=False):
         inter_builder = inter_builder.add_extension(ext, critical=False)
     inter = inter_builder.sign(root_key, hashes.SHA256())
-
     (out / "root.pem").write_bytes(_pem(root))
     (out / "keys" / "root.key.pem").write_bytes(_key_pem(root_key))
     (out / "intermediate.pem").write_bytes(_pem(inter))
     (out / "keys" / "intermediate.key.pem").write_bytes(_key_pem(inter_key))
+    return (root, root_key), (inter, inter_key)
 
-    revoked: list[int] = []
-    leaf_keys: dict[str, tuple[rsa.RSAPrivateKey, x509.Certificate]] = {}
-    for ident in (*IDENTITIES, Identity("tsa", "Liên Thông Dev TSA")):
-        key = _key()
-        tsa = ident.name == "tsa"
-        if ident.expired:
-            start, end = now - dt.timedelta(days=400), now - dt.timedelta(days=2)
-        else:
-            start, end = now - dt.timedelta(days=1), now + dt.timedelta(days=730)
-        builder = _builder(
-            _name(ident.common_name, ident.title), inter.subject, key, inter_key, start, end
-        )
+
+def _make_leaf(
+    out: Path,
+    base_url: str,
+    now: dt.datetime,
+    ident: Identity,
+    issuer: _Issuer,
+    root: x509.Certificate,
+) -> x509.Certificate:
+    """One holder's certificate, key and PKCS#12 file, issued by the issuing CA."""
+    inter, inter_key = issuer
+    key = _key()
+    tsa = ident.name == "tsa"
+    if ident.expired:
+        start, end = now - dt.timedelta(days=400), now - dt.timedelta(days=2)
+    else:
+        start, end = now - dt.timedelta(days=1), now + dt.timedelta(days=730)
+    builder = _builder(
+        _name(ident.common_name, ident.title), inter.subject, key, inter_key, start, end
+    )
+    builder = builder.add_extension(
+        x509.BasicConstraints(ca=False, path_length=None), critical=True
+    ).add_extension(_leaf_usage(tsa), critical=True)
+    if tsa:
         builder = builder.add_extension(
-            x509.BasicConstraints(ca=False, path_length=None), critical=True
-        ).add_extension(_leaf_usage(tsa), critical=True)
-        if tsa:
-            builder = builder.add_extension(
-                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True
-            )
-        for ext in _revocation_pointers(base_url, "intermediate"):
-            builder = builder.add_extension(ext, critical=False)
-        cert = builder.sign(inter_key, hashes.SHA256())
-        if ident.revoked:
-            revoked.append(cert.serial_number)
-        leaf_keys[ident.name] = (key, cert)
-        (out / "certs" / f"{ident.name}.pem").write_bytes(_pem(cert))
-        (out / "keys" / f"{ident.name}.key.pem").write_bytes(_key_pem(key))
-        (out / "p12" / f"{ident.name}.p12").write_bytes(
-            pkcs12.serialize_key_and_certificates(
-                ident.name.encode(),
-                key,
-                cert,
-                [inter, root],
-                serialization.BestAvailableEncryption(DEV_P12_PASSWORD.encode()),
-            )
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True
         )
-
-    (out / "crl" / "root.crl").write_bytes(_crl(root, root_key, [], now))
-    (out / "crl" / "intermediate.crl").write_bytes(_crl(inter, inter_key, revoked, now))
-    pki = DevPki(dir=out.resolve(), port=port, revoked_serials=tuple(revoked))
-    pki.save()
-    _write_demo_images(out)
-    if with_token:
-        create_tokens(pki, {name: pair for name, pair in leaf_keys.items() if name != "tsa"})
-    return pki
+    for ext in _revocation_pointers(base_url, "intermediate"):
+        builder = builder.add_extension(ext, critical=False)
+    cert = builder.sign(inter_key, hashes.SHA256())
+    (out / "certs" / f"{ident.name}.pem").write_bytes(_pem(cert))
+    (out / "keys" / f"{ident.name}.key.pem").write_bytes(_key_pem(key))
+    (out / "p12" / f"{ident.name}.p12").write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            ident.name.encode(),
+            key,
+            cert,
+            [inter, root],
+            serialization.BestAvailableEncryption(DEV_P12_PASSWORD.encode()),
+        )
+    )
+    return cert
 
 
 def issue_signer(
@@ -396,123 +413,3 @@ def _write_demo_images(out: Path) -> None:
     from signing.assets import write_demo_images
 
     write_demo_images(out / "images")
-
-
-def softhsm_env(pki: DevPki) -> dict[str, str]:
-    """The environment a process needs to see this PKI's tokens (and only them)."""
-    env = dict(os.environ)
-    env["SOFTHSM2_CONF"] = str(pki.softhsm_conf)
-    return env
-
-
-def create_tokens(pki: DevPki, keys: dict[str, tuple[rsa.RSAPrivateKey, x509.Certificate]]) -> None:
-    """Initialise the SoftHSM2 tokens in ``pki.dir/tokens`` and import keys and certificates."""
-    tokendir = pki.dir / "tokens"
-    tokendir.mkdir(exist_ok=True)
-    pki.softhsm_conf.write_text(
-        f"directories.tokendir = {tokendir}\nobjectstore.backend = file\nlog.level = ERROR\n",
-        encoding="utf-8",
-    )
-    env = softhsm_env(pki)
-
-    def util(*args: str) -> None:
-        done = subprocess.run(
-            ["softhsm2-util", *args], env=env, capture_output=True, text=True, check=False
-        )
-        if done.returncode != 0:
-            raise SigningError(
-                f"softhsm2-util {args[0]} failed: {done.stderr.strip() or done.stdout.strip()}",
-                detail_vi="Không tạo được token SoftHSM2 thử nghiệm.",
-            )
-
-    for label in (pki.token_label, pki.lock_token_label):
-        util(
-            "--init-token",
-            "--free",
-            "--label",
-            label,
-            "--so-pin",
-            pki.so_pin,
-            "--pin",
-            pki.user_pin,
-        )
-    for index, (name, (_key, _cert)) in enumerate(sorted(keys.items()), start=1):
-        tokens = [pki.token_label] + ([pki.lock_token_label] if name == "clerk" else [])
-        for token in tokens:
-            util(
-                "--import",
-                str(pki.key(name)),
-                "--token",
-                token,
-                "--label",
-                name,
-                "--id",
-                f"{index:02x}",
-                "--pin",
-                pki.user_pin,
-            )
-    # softhsm2-util cannot import certificates; a short child process does it with python-pkcs11
-    # so that this process never initialises the PKCS#11 library with this configuration.
-    script = (
-        "import sys, json, pkcs11\n"
-        "from pkcs11 import Attribute, ObjectClass, CertificateType\n"
-        "from cryptography import x509\n"
-        "spec = json.loads(sys.argv[1])\n"
-        "lib = pkcs11.lib(spec['lib'])\n"
-        "for token_label, items in spec['tokens'].items():\n"
-        "    tok = lib.get_token(token_label=token_label)\n"
-        "    with tok.open(rw=True, user_pin=spec['pin']) as s:\n"
-        "        for label, kid, path in items:\n"
-        "            c = x509.load_pem_x509_certificate(open(path, 'rb').read())\n"
-        "            from cryptography.hazmat.primitives.serialization import Encoding\n"
-        "            s.create_object({\n"
-        "                Attribute.CLASS: ObjectClass.CERTIFICATE,\n"
-        "                Attribute.CERTIFICATE_TYPE: CertificateType.X_509,\n"
-        "                Attribute.TOKEN: True, Attribute.LABEL: label,\n"
-        "                Attribute.ID: bytes.fromhex(kid),\n"
-        "                Attribute.SUBJECT: c.subject.public_bytes(),\n"
-        "                Attribute.ISSUER: c.issuer.public_bytes(),\n"
-        "                Attribute.SERIAL_NUMBER: c.serial_number.to_bytes(20, 'big').lstrip(b'\\0'),\n"
-        "                Attribute.VALUE: c.public_bytes(Encoding.DER)})\n"
-        "        for label, path in spec['ca']:\n"
-        "            c = x509.load_pem_x509_certificate(open(path, 'rb').read())\n"
-        "            s.create_object({\n"
-        "                Attribute.CLASS: ObjectClass.CERTIFICATE,\n"
-        "                Attribute.CERTIFICATE_TYPE: CertificateType.X_509,\n"
-        "                Attribute.TOKEN: True, Attribute.LABEL: label,\n"
-        "                Attribute.SUBJECT: c.subject.public_bytes(),\n"
-        "                Attribute.VALUE: c.public_bytes(Encoding.DER)})\n"
-    )
-    spec: dict[str, object] = {
-        "lib": SOFTHSM_LIB,
-        "pin": pki.user_pin,
-        "ca": [
-            ["ca-intermediate", str(pki.dir / "intermediate.pem")],
-            ["ca-root", str(pki.dir / "root.pem")],
-        ],
-        "tokens": {
-            pki.token_label: [
-                [name, f"{i:02x}", str(pki.cert(name))]
-                for i, name in enumerate(sorted(keys), start=1)
-            ],
-            pki.lock_token_label: [
-                [name, f"{i:02x}", str(pki.cert(name))]
-                for i, name in enumerate(sorted(keys), start=1)
-                if name == "clerk"
-            ],
-        },
-    }
-    import sys
-
-    done = subprocess.run(
-        [sys.executable, "-c", script, json.dumps(spec)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise SigningError(
-            f"importing certificates into SoftHSM2 failed: {done.stderr.strip()[-500:]}",
-            detail_vi="Không nạp được chứng thư số vào token SoftHSM2 thử nghiệm.",
-        )

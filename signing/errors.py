@@ -1,21 +1,59 @@
-"""Exceptions of the signing package, each with a Vietnamese sentence for people (``detail_vi``).
+"""Exceptions of the signing package, each with a Vietnamese sentence for people (``detail_vi``)
+and a stable code from :class:`SigningErrorCode`.
 
-No builtin exception escapes a public entry point of :mod:`signing`: PKCS#11, pyHanko and pypdf
-errors are caught at the edge and turned into one of these.
+The library errors of PKCS#11, pyHanko, pyhanko-certvalidator, asn1crypto and pypdf
+(:mod:`signing.library_errors`) are caught where they happen and turned into one of these (a verdict on a signature is not an error: see
+:mod:`signing.validate`). Anything else is a bug: it is logged and raised as it is, and the HTTP
+layer answers a generic 500 with an incident id, never a verdict.
 """
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
 from server.errors import LienThongError
+
+
+class SigningErrorCode(enum.StrEnum):
+    """The codes of signing's errors, as clients read them in ``code`` (and the problem ``type``
+    ``urn:lienthong:problem:<code>``). The strings never change: pages and agents switch on them."""
+
+    FAILED = "signing.failed"
+    TOKEN = "signing.token"
+    TOKEN_NOT_FOUND = "signing.token_not_found"
+    KEY_NOT_FOUND = "signing.key_not_found"
+    WRONG_PIN = "signing.wrong_pin"
+    PIN_LOCKED = "signing.pin_locked"
+    INVALID_PDF = "signing.invalid_pdf"
+    PDF_TOO_COMPLEX = "signing.pdf_too_complex"
+    CERTIFICATE = "signing.certificate"
+    TSA_UNAVAILABLE = "signing.tsa_unavailable"
+    ANCHOR_NOT_FOUND = "signing.anchor_not_found"
+    TRUST_STORE = "signing.trust_store"
+    TRUST_ROOT_NOT_FOUND = "signing.trust_root_not_found"
+    NO_TRUST_ROOTS = "signing.no_trust_roots"
+    AGENT = "signing.agent"
+    CHECK_TOO_COSTLY = "signing.check_too_costly"
+    TOO_MANY_CHECKS = "signing.too_many_checks"
+    BUSY = "signing.busy"
+    UNSUPPORTED_MEDIA_TYPE = "signing.unsupported_media_type"
+    TOO_LARGE = "signing.too_large"
+    NO_FILE = "signing.no_file"
+    CLIENT_GONE = "signing.client_gone"
+    REQUEST_NOT_FOUND = "signing.request_not_found"
+    REQUEST_EXPIRED = "signing.request_expired"
+    BAD_SIGNATURE = "signing.bad_signature"
+    TOO_MANY_REQUESTS = "signing.too_many_requests"
 
 
 class SigningError(LienThongError):
     """Base of every signing failure."""
 
     status = 422
-    code = "signing.failed"
+    code: str = SigningErrorCode.FAILED
+    """One of :class:`SigningErrorCode` for signing's own errors; a package building on signing
+    (``documents.sealing``) may name its own."""
     title = "Signing failed"
 
 
@@ -23,12 +61,12 @@ class TokenError(SigningError):
     """A PKCS#11 token could not be used."""
 
     status = 503
-    code = "signing.token"
+    code = SigningErrorCode.TOKEN
     title = "Token error"
 
 
 class TokenNotFound(TokenError):
-    code = "signing.token_not_found"
+    code = SigningErrorCode.TOKEN_NOT_FOUND
     title = "Token not found"
 
     def __init__(self, label: str) -> None:
@@ -40,7 +78,7 @@ class TokenNotFound(TokenError):
 
 
 class KeyNotFound(TokenError):
-    code = "signing.key_not_found"
+    code = SigningErrorCode.KEY_NOT_FOUND
     title = "Key not found"
     status = 404
 
@@ -53,7 +91,7 @@ class KeyNotFound(TokenError):
 
 
 class WrongPin(TokenError):
-    code = "signing.wrong_pin"
+    code = SigningErrorCode.WRONG_PIN
     title = "Wrong PIN"
     status = 401
 
@@ -65,7 +103,7 @@ class WrongPin(TokenError):
 
 
 class PinLocked(TokenError):
-    code = "signing.pin_locked"
+    code = SigningErrorCode.PIN_LOCKED
     title = "PIN locked"
     status = 423
 
@@ -79,7 +117,7 @@ class PinLocked(TokenError):
 class InvalidPdf(SigningError):
     """The input is not a PDF we can sign or read (encrypted, truncated, malformed, hostile)."""
 
-    code = "signing.invalid_pdf"
+    code = SigningErrorCode.INVALID_PDF
     title = "Unusable PDF"
 
     def __init__(self, reason: str, reason_vi: str) -> None:
@@ -89,7 +127,7 @@ class InvalidPdf(SigningError):
 class CertificateProblem(SigningError):
     """The signer's certificate is expired, not yet valid, revoked or untrusted."""
 
-    code = "signing.certificate"
+    code = SigningErrorCode.CERTIFICATE
     title = "Signer certificate unusable"
 
     def __init__(self, reason: str, reason_vi: str, **extra: Any) -> None:
@@ -102,7 +140,7 @@ class TimestampUnavailable(SigningError):
     """The timestamp authority (TSA) could not be reached or answered badly."""
 
     status = 503
-    code = "signing.tsa_unavailable"
+    code = SigningErrorCode.TSA_UNAVAILABLE
     title = "Timestamp authority unavailable"
 
     def __init__(self, url: str, reason: str) -> None:
@@ -114,7 +152,7 @@ class TimestampUnavailable(SigningError):
 
 
 class AnchorNotFound(SigningError):
-    code = "signing.anchor_not_found"
+    code = SigningErrorCode.ANCHOR_NOT_FOUND
     title = "Anchor text not found"
 
     def __init__(self, anchor: str) -> None:
@@ -126,12 +164,12 @@ class AnchorNotFound(SigningError):
 
 
 class TrustStoreError(SigningError):
-    code = "signing.trust_store"
+    code = SigningErrorCode.TRUST_STORE
     title = "Trust store error"
 
 
 class AgentError(SigningError):
     """The local signing agent refused or failed a request."""
 
-    code = "signing.agent"
+    code = SigningErrorCode.AGENT
     title = "Signing agent error"

@@ -22,28 +22,25 @@ import asyncio
 import json
 import os
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
 from aiohttp import web
+from pydantic import Field, StringConstraints
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server import jsonstrict
 from server.audit.log import append_txn
-from server.auth.principal import Principal, Role, require_principal
+from server.auth.principal import Role, require_principal
 from server.errors import ValidationFailed
-from server.http.jsonio import json_ok, read_json_object
+from server.http.body import Body, parse_body, read_body
+from server.http.jsonio import json_ok
 from server.http.keys import CONFIG_KEY, DB_KEY
 from server.http.openapi import OPENAPI_KEY, ApiRoutes, Schema
-from signing.errors import InvalidPdf
+from signing.errors import InvalidPdf, SigningErrorCode
 from signing.pades import Level, Placement, SignOptions
-from signing.remote import (
-    REMOTE_KEY,
-    RemoteSigning,
-    parse_signature,
-    parse_signer,
-    prepared_dict,
-    tsa_url_from_env,
-)
+from signing.remote import REMOTE_KEY, RemoteSigning, tsa_url_from_env
 from signing.service import (
+    MAX_CERT_BYTES,
     PEM_TYPES,
     SIGNING_KEY,
     SigningServices,
@@ -57,6 +54,14 @@ from signing.service import (
 )
 from signing.stamps import Role as StampRole
 from signing.trust import TrustStore
+from signing.twophase import (
+    FinishBody,
+    PrepareBody,
+    Prepared,
+    finish_for,
+    prepare_for,
+    remote_owner,
+)
 from signing.worker import VerificationWorker
 
 routes = ApiRoutes()
@@ -96,6 +101,16 @@ REPORT_SCHEMA: Schema = {
     },
     "required": ["ok", "summary_vi", "signatures"],
 }
+
+
+class PemBody(Body):
+    """``POST /api/v1/trust-roots`` as JSON: the CA certificates in PEM."""
+
+    pem: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_CERT_BYTES)
+    ] = Field(description="one or more PEM CERTIFICATE blocks")
+
+
 _ROOT: Schema = {
     "type": "object",
     "properties": {
@@ -153,15 +168,8 @@ async def roots_add(request: web.Request) -> web.Response:
     p = require_principal(request, Role.ADMIN)
     services = request.app[SIGNING_KEY]
     if request.content_type == "application/json":
-        body = await read_json_object(request)
-        pem = body.get("pem")
-        if not isinstance(pem, str) or not pem.strip():
-            raise ValidationFailed(
-                "Field 'pem' must hold the certificate in PEM.",
-                detail_vi="Trường 'pem' phải chứa chứng thư dạng PEM.",
-                extra={"field": "pem"},
-            )
-        data, name = pem.encode("utf-8"), "pem"
+        body = await read_body(request, PemBody)
+        data, name = body.pem.encode("utf-8"), "pem"
     else:
         data, name = await read_upload(request, services.max_cert_bytes, raw_types=PEM_TYPES)
     result = await add_roots(request.app[DB_KEY], services, p, data, name or "api")
@@ -187,77 +195,35 @@ async def roots_remove(request: web.Request) -> web.Response:
     return json_ok({"removed": root_dict(root)})
 
 
-_PREPARED: Schema = {
-    "type": "object",
-    "properties": {
-        "request_id": {"type": "string"},
-        "to_sign_b64": {"type": "string", "description": "DER signed attributes, for the agent"},
-        "message_digest": {"type": "string", "description": "SHA-256 of the signed byte range"},
-        "document_sha256": {"type": "string"},
-        "field_name": {"type": "string"},
-        "expires_in": {"type": "integer", "description": "seconds"},
-    },
-}
-_PREPARE_REQUEST: Schema = {
-    "type": "object",
-    "properties": {
-        "certificate_b64": {"type": "string", "description": "the signer's certificate, DER"},
-        "chain_b64": {"type": "array", "items": {"type": "string"}},
-        "role": {"type": "string", "enum": [r.value for r in StampRole]},
-        "level": {"type": "string", "enum": ["b-b", "b-t"]},
-        "number": {"type": "string", "description": "number/notation (attachment stamp)"},
-        "anchor_text": {"type": "string", "description": "position title to place the stamp"},
-        "page": {"type": "integer"},
-        "box": {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4},
-    },
-    "required": ["certificate_b64"],
-}
+class UploadPrepareBody(PrepareBody):
+    """The ``request`` part of ``POST /api/v1/signatures/prepare``: the signer's certificate and
+    how the signature looks on the uploaded PDF."""
+
+    role: StampRole | None = Field(default=None, description="stamp; invisible when not given")
+    level: Level | None = Field(default=None, description="b-b or b-t (b-t with the server's TSA)")
+    number: str | None = Field(default=None, description="number/notation (attachment stamp)")
+    anchor_text: str | None = Field(default=None, description="position title to place the stamp")
+    page: int = Field(default=0, ge=0, le=2**31 - 1, description="0-based, with box")
+    box: tuple[float, float, float, float] | None = Field(
+        default=None, description="[x1, y1, x2, y2] in PDF points"
+    )
 
 
-def remote_owner(p: Principal) -> str:
-    """Who owns a pending two-phase signature: the user, whatever session or token they use."""
-    return f"user:{p.user_id}"
-
-
-def sign_options(body: dict[str, Any], tsa_url: str | None) -> SignOptions:
+def sign_options(body: UploadPrepareBody, tsa_url: str | None) -> SignOptions:
     """Stamp role, number, anchor and level of a prepare request, checked."""
-    try:
-        role = StampRole(str(body.get("role") or StampRole.INVISIBLE.value))
-        level = Level(str(body.get("level") or (Level.B_T if tsa_url else Level.B_B).value))
-    except ValueError:
-        raise ValidationFailed(
-            "unknown role or level",
-            detail_vi="Kiểu chữ ký (role) hoặc mức ký (level) không hợp lệ.",
-        ) from None
+    level = body.level or (Level.B_T if tsa_url else Level.B_B)
     if level is Level.B_T and not tsa_url:
         raise ValidationFailed(
             "this server has no timestamp authority (LIENTHONG_TSA_URL): sign at b-b",
             detail_vi="Máy chủ chưa cấu hình dịch vụ cấp dấu thời gian; chỉ ký được mức B-B.",
         )
-    number = str(body.get("number") or "")[:100] or None
-    anchor = str(body.get("anchor_text") or "").strip()[:200] or "CHỦ TỊCH"
-    placement = None
-    if body.get("box") is not None:
-        box, page = body.get("box"), body.get("page", 0)
-        if (
-            not isinstance(box, list)
-            or len(box) != 4
-            or not all(isinstance(v, int | float) for v in box)
-            or not isinstance(page, int)
-            or page < 0
-        ):
-            raise ValidationFailed(
-                "box must be [x1, y1, x2, y2] and page a page index",
-                detail_vi="Vị trí chữ ký (box, page) không hợp lệ.",
-            )
-        placement = Placement(page, (box[0], box[1], box[2], box[3]))
     return SignOptions(
         level=level,
         tsa_url=tsa_url,
-        role=role,
-        number=number,
-        anchor_text=anchor,
-        placement=placement,
+        role=body.role or StampRole.INVISIBLE,
+        number=(body.number or "")[:100] or None,
+        anchor_text=(body.anchor_text or "").strip()[:200] or "CHỦ TỊCH",
+        placement=Placement(body.page, body.box) if body.box is not None else None,
     )
 
 
@@ -271,11 +237,14 @@ def sign_options(body: dict[str, Any], tsa_url: str | None) -> SignOptions:
         "type": "object",
         "properties": {
             "file": {"type": "string", "format": "binary"},
-            "request": {"type": "string", "description": "JSON: " + json.dumps(_PREPARE_REQUEST)},
+            "request": {
+                "type": "string",
+                "description": "JSON: " + json.dumps(UploadPrepareBody.model_json_schema()),
+            },
         },
         "required": ["file", "request"],
     },
-    response=_PREPARED,
+    response=Prepared,
     content_type="multipart/form-data",
 )
 async def remote_prepare(request: web.Request) -> web.Response:
@@ -288,17 +257,7 @@ async def remote_prepare(request: web.Request) -> web.Response:
             detail_vi="Cần gửi biểu mẫu multipart gồm tệp PDF (file) và yêu cầu ký (request).",
         )
     form = await request.post()
-    raw = form.get("request")
-    try:
-        body = json.loads(raw) if isinstance(raw, str) else None
-    except json.JSONDecodeError:
-        body = None
-    if not isinstance(body, dict):
-        raise ValidationFailed(
-            "the 'request' part must be a JSON object",
-            detail_vi="Phần 'request' phải là đối tượng JSON.",
-            extra={"field": "request"},
-        )
+    body = parse_body(UploadPrepareBody, _json_part(form.get("request")))
     upload = form.get("file")
     if not isinstance(upload, web.FileField):
         raise InvalidPdf("no file", "chưa chọn tệp PDF.")
@@ -307,15 +266,32 @@ async def remote_prepare(request: web.Request) -> web.Response:
         raise ValidationFailed(
             "the file is too large",
             detail_vi=f"Tệp quá lớn: tối đa {services.max_pdf_bytes // (1024 * 1024)} MB.",
-            code="signing.too_large",
+            code=SigningErrorCode.TOO_LARGE,
             status=413,
         )
-    cert, chain = parse_signer(body)
     options = sign_options(body, remote.tsa_url)
-    prepared = await remote.prepare(
-        data, cert, chain, options, owner=remote_owner(p), context="upload"
+
+    async def pdf() -> bytes:
+        return data
+
+    return json_ok(
+        await prepare_for(remote, body, pdf, principal=p, context="upload", options=options)
     )
-    return json_ok(prepared_dict(prepared, remote.ttl))
+
+
+def _json_part(raw: object) -> object:
+    """The ``request`` part of the form, parsed (strictly, as every JSON body)."""
+    try:
+        parsed = jsonstrict.loads(raw) if isinstance(raw, str) else None
+    except jsonstrict.StrictJsonError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise ValidationFailed(
+            "the 'request' part must be a JSON object",
+            detail_vi="Phần 'request' phải là đối tượng JSON.",
+            extra={"field": "request"},
+        )
+    return parsed
 
 
 @routes.route(
@@ -323,19 +299,15 @@ async def remote_prepare(request: web.Request) -> web.Response:
     "/api/v1/signatures/finish",
     summary="Two-phase signing, step 2: the agent's signature → the signed PDF (who prepared only)",
     tags=TAGS,
-    body={
-        "type": "object",
-        "properties": {"request_id": {"type": "string"}, "signature_b64": {"type": "string"}},
-        "required": ["request_id", "signature_b64"],
-    },
+    body=FinishBody,
     response={"type": "string", "format": "binary"},
 )
 async def remote_finish(request: web.Request) -> web.StreamResponse:
     p = require_principal(request)
-    request_id, signature = parse_signature(await read_json_object(request))
+    body = await read_body(request, FinishBody)
     remote = request.app[REMOTE_KEY]
-    signer = remote.signer_name(request_id, owner=remote_owner(p))
-    signed = await remote.finish(request_id, signature, owner=remote_owner(p), context="upload")
+    signer = remote.signer_name(body.request_id, owner=remote_owner(p))
+    signed = await finish_for(remote, body, principal=p, context="upload")
     digest = sha256_hex(signed)
 
     async def audit(session: AsyncSession) -> None:

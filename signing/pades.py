@@ -21,6 +21,7 @@ from typing import Any, cast
 
 import aiohttp
 from asn1crypto import x509 as asn1_x509
+from pkcs11.exceptions import PKCS11Error
 from pyhanko.sign import fields, signers
 from pyhanko.sign.timestamps.aiohttp_client import HTTPTimeStamper
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError
@@ -28,9 +29,16 @@ from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator import errors as cv_errors
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
+from server.files import write_atomic
 from signing import anchor
-from signing.errors import CertificateProblem, InvalidPdf, SigningError, TimestampUnavailable
-from signing.pdfinput import open_for_signing, read_pdf_file, write_atomically
+from signing.errors import (
+    CertificateProblem,
+    InvalidPdf,
+    SigningError,
+    TimestampUnavailable,
+)
+from signing.library_errors import PDF_READ_ERRORS, SIGNATURE_ERRORS
+from signing.pdfinput import open_for_signing, read_pdf_file
 from signing.stamps import Role, StampText, default_image, image_style, iso_vietnam, text_style
 
 
@@ -102,11 +110,15 @@ class SignResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _existing_signature_count(writer: Any) -> int:
+def signature_count(writer: Any) -> int:
+    """Signature fields already in the file (filled or not): the new field is named after them."""
     try:
         return sum(1 for _ in fields.enumerate_sig_fields(writer.prev, filled_status=None))
-    except Exception:
-        return 0
+    except PDF_READ_ERRORS as exc:
+        raise InvalidPdf(
+            f"cannot read the signature fields: {type(exc).__name__}: {exc}",
+            "không đọc được các ô chữ ký của tệp PDF.",
+        ) from None
 
 
 def _page_size(writer: Any, page: int) -> tuple[float, float]:
@@ -246,40 +258,79 @@ async def sign_pdf_async(
             "the signer has no certificate", detail_vi="Không có chứng thư số của người ký."
         )
     _check_validity_period(signer.signing_cert, now)
-    count = _existing_signature_count(writer)
-    field_name = options.field_name or f"{options.role.value}-{count + 1}"
+    field_name = options.field_name or f"{options.role.value}-{signature_count(writer) + 1}"
     page, box, style, stamp_text = await asyncio.to_thread(
         plan_appearance, data, writer, options, now
     )
-
+    spec = fields.SigFieldSpec(sig_field_name=field_name, on_page=page or 0, box=cast(Any, box))
     owned = session is None
     if session is None:
         session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=options.http_timeout))
     try:
-        roots = list(options.trust_roots) or _chain_roots(signer)
-        vc: ValidationContext | None = None
-        if roots:
-            vc = ValidationContext(
-                trust_roots=roots,
-                other_certs=list(signer.cert_registry),
-                allow_fetching=True,
-                revocation_mode="hard-fail" if options.level.long_term else "soft-fail",
-                fetcher_backend=AIOHttpFetcherBackend(
-                    session, per_request_timeout=options.http_timeout
-                ),
-            )
-            await _check_certificate(signer, vc, options.level, roots)
-        elif options.level.long_term:
+        signed = await _sign(writer, signer, options, session, spec, (style, stamp_text))
+    finally:
+        if owned:
+            await session.close()
+    result = SignResult(
+        field_name=field_name,
+        level=options.level,
+        signed_at=now,
+        sha256=hashlib.sha256(signed).hexdigest(),
+        page=page,
+        box=box,
+        stamp_text=stamp_text,
+        extra={"signed_at_vn": iso_vietnam(now)},
+    )
+    return signed, result
+
+
+async def _validation_context(
+    signer: signers.Signer, options: SignOptions, session: aiohttp.ClientSession
+) -> ValidationContext | None:
+    """The context the signer's certificate is checked in before signing (and B-LT data comes
+    from); None when there is no root to check against (B-B/B-T with a bare certificate)."""
+    roots = list(options.trust_roots) or _chain_roots(signer)
+    if not roots:
+        if options.level.long_term:
             raise CertificateProblem(
                 "B-LT needs the signer's chain up to a root", "thiếu chuỗi chứng thư tới CA gốc."
             )
+        return None
+    vc = ValidationContext(
+        trust_roots=roots,
+        other_certs=list(signer.cert_registry),
+        allow_fetching=True,
+        revocation_mode="hard-fail" if options.level.long_term else "soft-fail",
+        fetcher_backend=AIOHttpFetcherBackend(session, per_request_timeout=options.http_timeout),
+    )
+    await _check_certificate(signer, vc, options.level, roots)
+    return vc
+
+
+_SIGNING_LIBRARY_ERRORS: tuple[type[Exception], ...] = (*SIGNATURE_ERRORS, PKCS11Error)
+"""What pyHanko (and a token under it) raise when a file cannot be signed: a 422 "signing failed",
+the rest being bugs raised as they are."""
+
+
+async def _sign(
+    writer: Any,
+    signer: signers.Signer,
+    options: SignOptions,
+    session: aiohttp.ClientSession,
+    spec: fields.SigFieldSpec,
+    appearance: tuple[Any, str | None],
+) -> bytes:
+    """The signature itself, with pyHanko's and the TSA's failures turned into ours."""
+    style, stamp_text = appearance
+    try:
+        vc = await _validation_context(signer, options, session)
         timestamper = (
             HTTPTimeStamper(options.tsa_url, session=session, timeout=options.http_timeout)
             if options.level.timestamped and options.tsa_url
             else None
         )
         meta = signers.PdfSignatureMetadata(
-            field_name=field_name,
+            field_name=spec.sig_field_name,
             md_algorithm="sha256",
             subfilter=fields.SigSeedSubFilter.PADES,
             reason=options.reason,
@@ -288,8 +339,6 @@ async def sign_pdf_async(
             use_pades_lta=options.level is Level.B_LTA,
             validation_context=vc if options.level.long_term else None,
         )
-        # pyHanko annotates the box as ints; PDF coordinates are reals and it handles them
-        spec = fields.SigFieldSpec(sig_field_name=field_name, on_page=page or 0, box=cast(Any, box))
         pdf_signer = signers.PdfSigner(
             meta, signer, timestamper=timestamper, stamp_style=style, new_field_spec=spec
         )
@@ -302,9 +351,7 @@ async def sign_pdf_async(
         )
     except (TimeoutError, TimestampRequestError, aiohttp.ClientError) as exc:
         raise TimestampUnavailable(options.tsa_url or "?", f"{type(exc).__name__}: {exc}") from None
-    except SigningError:
-        raise
-    except Exception as exc:
+    except _SIGNING_LIBRARY_ERRORS as exc:
         cause = exc.__cause__ or exc.__context__
         if isinstance(cause, (TimeoutError, aiohttp.ClientError, TimestampRequestError)):
             raise TimestampUnavailable(options.tsa_url or "?", str(cause)) from None
@@ -312,21 +359,7 @@ async def sign_pdf_async(
             f"signing failed: {type(exc).__name__}: {exc}",
             detail_vi="Ký số không thành công do lỗi khi tạo chữ ký.",
         ) from None
-    finally:
-        if owned:
-            await session.close()
-    signed = out.getvalue()
-    result = SignResult(
-        field_name=field_name,
-        level=options.level,
-        signed_at=now,
-        sha256=hashlib.sha256(signed).hexdigest(),
-        page=page,
-        box=box,
-        stamp_text=stamp_text,
-        extra={"signed_at_vn": iso_vietnam(now)},
-    )
-    return signed, result
+    return out.getvalue()
 
 
 async def sign_file_async(
@@ -341,7 +374,7 @@ async def sign_file_async(
     data = await asyncio.to_thread(read_pdf_file, in_path)
     signed, result = await sign_pdf_async(data, signer, options, session=session)
     try:
-        await asyncio.to_thread(write_atomically, out_path, signed)
+        await asyncio.to_thread(write_atomic, out_path, signed)
     except OSError as exc:
         raise SigningError(
             f"cannot write {out_path}: {exc.strerror}",

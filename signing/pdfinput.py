@@ -3,8 +3,6 @@ truncated, malformed or hostile, with a clear error (never a pyHanko or pypdf tr
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -14,7 +12,8 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from signing.errors import InvalidPdf, SigningError
+from signing.errors import InvalidPdf, SigningError, SigningErrorCode
+from signing.library_errors import PDF_READ_ERRORS
 
 MAX_PDF_BYTES = 200 * 1024 * 1024
 """Largest PDF accepted (official documents are a few MB; scans of annexes tens of MB)."""
@@ -62,7 +61,7 @@ LIMITS = PdfLimits()
 class PdfTooComplex(InvalidPdf):
     """The PDF is over one of the :class:`PdfLimits` (too many pages, objects, levels…)."""
 
-    code = "signing.pdf_too_complex"
+    code = SigningErrorCode.PDF_TOO_COMPLEX
     title = "PDF too complex"
 
     def __init__(self, what: str, what_vi: str, found: int, limit: int) -> None:
@@ -175,7 +174,7 @@ def open_reader(data: bytes, limits: PdfLimits | None = None) -> PdfFileReader:
         raise InvalidPdf(
             "the PDF nests objects too deeply", "cấu trúc PDF lồng nhau quá sâu."
         ) from None
-    except Exception as exc:  # every parser error of a hostile file ends here
+    except PDF_READ_ERRORS as exc:  # every parser error of a hostile file ends here
         raise InvalidPdf(
             f"malformed PDF: {type(exc).__name__}: {exc}", "cấu trúc PDF bị hỏng."
         ) from None
@@ -194,24 +193,8 @@ def open_for_signing(data: bytes, limits: PdfLimits | None = None) -> Incrementa
         raise InvalidPdf(
             "the PDF nests objects too deeply", "cấu trúc PDF lồng nhau quá sâu."
         ) from None
-    except Exception as exc:
+    except PDF_READ_ERRORS as exc:
         raise InvalidPdf(
             f"malformed PDF: {type(exc).__name__}: {exc}", "cấu trúc PDF bị hỏng."
         ) from None
     return writer
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory and a rename,
-    so that a failure never leaves a partial file at ``path``."""
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -46,9 +46,20 @@ from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
 from pyhanko.sign.timestamps.aiohttp_client import HTTPTimeStamper
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from server.errors import ConfigError, LienThongError, ValidationFailed
-from signing.errors import CertificateProblem, SigningError, TimestampUnavailable
-from signing.pades import Level, SignOptions, _check_validity_period, plan_appearance
+from server.errors import ConfigError, LienThongError
+from signing.errors import (
+    CertificateProblem,
+    SigningError,
+    SigningErrorCode,
+    TimestampUnavailable,
+)
+from signing.pades import (
+    Level,
+    SignOptions,
+    _check_validity_period,
+    plan_appearance,
+    signature_count,
+)
 from signing.pdfinput import open_for_signing
 
 
@@ -70,7 +81,7 @@ class RequestNotFound(SigningError):
     """No such pending request for this caller (unknown, used, forgotten, or someone else's)."""
 
     status = 404
-    code = "signing.request_not_found"
+    code = SigningErrorCode.REQUEST_NOT_FOUND
     title = "Signing request not found"
 
     def __init__(self) -> None:
@@ -82,7 +93,7 @@ class RequestNotFound(SigningError):
 
 class RequestExpired(SigningError):
     status = 410
-    code = "signing.request_expired"
+    code = SigningErrorCode.REQUEST_EXPIRED
     title = "Signing request expired"
 
     def __init__(self) -> None:
@@ -93,7 +104,7 @@ class RequestExpired(SigningError):
 
 
 class BadSignature(SigningError):
-    code = "signing.bad_signature"
+    code = SigningErrorCode.BAD_SIGNATURE
     title = "Bad signature"
 
     def __init__(self) -> None:
@@ -105,7 +116,7 @@ class BadSignature(SigningError):
 
 class TooManyRequests(LienThongError):
     status = 429
-    code = "signing.too_many_requests"
+    code = SigningErrorCode.TOO_MANY_REQUESTS
     title = "Too many pending signing requests"
 
     def __init__(self) -> None:
@@ -276,30 +287,18 @@ class RemoteSigning:
         _check_validity_period(cert, now)
         # parsing and the anchor search are CPU work on possibly large files: off the event loop
         writer = await asyncio.to_thread(open_for_signing, data)
-        existing = sum(1 for _ in fields.enumerate_sig_fields(writer.prev, filled_status=None))
+        existing = signature_count(writer)
         field_name = options.field_name or f"{options.role.value}-{existing + 1}"
         page, box, style, stamp_text = await asyncio.to_thread(
             plan_appearance, data, writer, options, now
         )
+        spec = fields.SigFieldSpec(sig_field_name=field_name, on_page=page or 0, box=cast(Any, box))
         signer = ExternalSigner(
             signing_cert=cert,
             cert_registry=SimpleCertificateStore.from_certs(chain),  # type: ignore[no-untyped-call]
             signature_value=max(256, (cert.public_key.bit_size + 7) // 8),
         )
-        meta = signers.PdfSignatureMetadata(
-            field_name=field_name,
-            md_algorithm="sha256",
-            subfilter=fields.SigSeedSubFilter.PADES,
-            reason=options.reason,
-        )
-        spec = fields.SigFieldSpec(sig_field_name=field_name, on_page=page or 0, box=cast(Any, box))
-        pdf_signer = signers.PdfSigner(meta, signer, stamp_style=style, new_field_spec=spec)
-        prep_digest, _tbs, output = await pdf_signer.async_digest_doc_for_signing(
-            writer,
-            bytes_reserved=32768 if options.level is Level.B_T else 16384,
-            appearance_text_params={"stamp": stamp_text} if stamp_text else None,
-            output=BytesIO(),
-        )
+        prep_digest, output = await _digest(writer, signer, options, spec, (style, stamp_text))
         signed_attrs = await signer.signed_attrs(
             prep_digest.document_digest, "sha256", use_pades=True
         )
@@ -376,68 +375,34 @@ class RemoteSigning:
         return output.read()
 
 
+async def _digest(
+    writer: Any,
+    signer: ExternalSigner,
+    options: SignOptions,
+    spec: fields.SigFieldSpec,
+    appearance: tuple[Any, str | None],
+) -> tuple[Any, IO[bytes]]:
+    """The file with the signature field and an empty placeholder, and the digest of its signed
+    byte range (what the signed attributes commit to)."""
+    style, stamp_text = appearance
+    meta = signers.PdfSignatureMetadata(
+        field_name=spec.sig_field_name,
+        md_algorithm="sha256",
+        subfilter=fields.SigSeedSubFilter.PADES,
+        reason=options.reason,
+    )
+    pdf_signer = signers.PdfSigner(meta, signer, stamp_style=style, new_field_spec=spec)
+    prep_digest, _tbs, output = await pdf_signer.async_digest_doc_for_signing(
+        writer,
+        bytes_reserved=32768 if options.level is Level.B_T else 16384,
+        appearance_text_params={"stamp": stamp_text} if stamp_text else None,
+        output=BytesIO(),
+    )
+    return prep_digest, output
+
+
 REMOTE_KEY = web.AppKey("remote_signing", RemoteSigning)
 """The app's one :class:`RemoteSigning` (mounted by :func:`signing.http.setup`)."""
-
-MAX_CHAIN = 10
-
-
-def _b64(value: Any, field: str, what_vi: str, limit: int = 64 * 1024) -> bytes:
-    if not isinstance(value, str) or not value or len(value) > limit:
-        raise ValidationFailed(
-            f"{field} must be base64 text",
-            detail_vi=f"Thiếu hoặc sai {what_vi} (cần chuỗi base64).",
-            extra={"field": field},
-        )
-    try:
-        return base64.b64decode(value, validate=True)
-    except ValueError:
-        raise ValidationFailed(
-            f"{field} is not base64",
-            detail_vi=f"{what_vi.capitalize()} không phải chuỗi base64 hợp lệ.",
-            extra={"field": field},
-        ) from None
-
-
-def parse_signer(
-    body: dict[str, Any],
-) -> tuple[asn1_x509.Certificate, list[asn1_x509.Certificate]]:
-    """The signer's certificate (``certificate_b64``, DER) and the CA certificates of its chain
-    (``chain_b64``, a list), as the agent's ``/certificates`` gives them."""
-    cert = load_certificate(_b64(body.get("certificate_b64"), "certificate_b64", "chứng thư số"))
-    if cert.ca:
-        raise CertificateProblem(
-            "a CA certificate cannot sign documents", "đây là chứng thư của tổ chức cấp (CA)."
-        )
-    raw_chain = body.get("chain_b64") or []
-    if not isinstance(raw_chain, list) or len(raw_chain) > MAX_CHAIN:
-        raise ValidationFailed(
-            "chain_b64 must be a list of base64 certificates",
-            detail_vi="Chuỗi chứng thư (chain_b64) phải là danh sách chứng thư base64.",
-            extra={"field": "chain_b64"},
-        )
-    chain = [load_certificate(_b64(c, "chain_b64", "chuỗi chứng thư")) for c in raw_chain]
-    return cert, chain
-
-
-def parse_signature(body: dict[str, Any]) -> tuple[str, bytes]:
-    """``request_id`` and the raw ``signature_b64`` the agent returned."""
-    request_id = body.get("request_id")
-    if not isinstance(request_id, str) or not 0 < len(request_id) <= 64:
-        raise RequestNotFound()
-    return request_id, _b64(body.get("signature_b64"), "signature_b64", "chữ ký", 8192)
-
-
-def prepared_dict(prepared: PreparedSignature, ttl: float) -> dict[str, Any]:
-    """The answer to a prepare request: what the page passes on to the agent's ``/sign``."""
-    return {
-        "request_id": prepared.request_id,
-        "to_sign_b64": prepared.to_sign_b64,
-        "message_digest": prepared.message_digest,
-        "document_sha256": prepared.document_sha256,
-        "field_name": prepared.field_name,
-        "expires_in": int(ttl),
-    }
 
 
 def tsa_url_from_env(env: Mapping[str, str]) -> str | None:

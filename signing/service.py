@@ -24,9 +24,9 @@ from server.audit.log import append_txn
 from server.auth.principal import Principal, require_principal
 from server.db import Database
 from server.errors import BadRequest, LienThongError, NotFound, PayloadTooLarge
-from signing.errors import InvalidPdf, SigningError, TrustStoreError
+from signing.errors import InvalidPdf, SigningError, SigningErrorCode, TrustStoreError
+from signing.report import DocumentReport
 from signing.trust import TrustRoot, TrustStore, fingerprint, load_certs
-from signing.validate import DocumentReport
 from signing.worker import VerificationWorker
 
 MAX_VERIFY_BYTES = 50 * 1024 * 1024
@@ -61,7 +61,7 @@ SIGNING_KEY = web.AppKey("signing", SigningServices)
 
 class UnsupportedMediaType(LienThongError):
     status = 415
-    code = "signing.unsupported_media_type"
+    code = SigningErrorCode.UNSUPPORTED_MEDIA_TYPE
     title = "Unsupported media type"
 
 
@@ -69,7 +69,7 @@ def _too_large(limit: int) -> PayloadTooLarge:
     return PayloadTooLarge(
         f"The file is larger than {limit} bytes.",
         detail_vi=f"Tệp quá lớn: tối đa {max(1, limit // (1024 * 1024))} MB.",
-        code="signing.too_large",
+        code=SigningErrorCode.TOO_LARGE,
     )
 
 
@@ -101,7 +101,7 @@ async def read_upload(
             raise BadRequest(
                 f"The form has no file field {field_name!r}.",
                 detail_vi="Vui lòng chọn tệp để tải lên.",
-                code="signing.no_file",
+                code=SigningErrorCode.NO_FILE,
             )
         data = await asyncio.to_thread(upload.file.read, limit + 1)
         if len(data) > limit:
@@ -120,7 +120,7 @@ class ClientGone(SigningError):
     """The client closed the connection while its file was being checked (never seen by it)."""
 
     status = 499
-    code = "signing.client_gone"
+    code = SigningErrorCode.CLIENT_GONE
     title = "Client closed the request"
 
 
@@ -234,7 +234,7 @@ async def remove_root(db: Database, services: SigningServices, p: Principal, fp:
             raise NotFound(
                 f"No single trust root has the fingerprint {wanted}.",
                 detail_vi=f"Không tìm thấy (duy nhất) gốc tin cậy có dấu vân tay {wanted}.",
-                code="signing.trust_root_not_found",
+                code=SigningErrorCode.TRUST_ROOT_NOT_FOUND,
             )
         root = matches[0]
         await append_txn(

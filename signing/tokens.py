@@ -286,27 +286,13 @@ class TokenSession:
         are pulled in for the chain embedded in signatures."""
         label, found_id = self.find_key(label=key_label, key_id=key_id, cert=cert)
         chain = self.ca_certificates()
-        with _mapped_errors(self.token_label):
-            try:
-                if found_id is not None:
-                    return PKCS11Signer(
-                        self.session,
-                        key_id=found_id,
-                        cert_id=found_id,
-                        ca_chain=chain,
-                        other_certs_to_pull=(),
-                    )
-                return PKCS11Signer(
-                    self.session,
-                    key_label=label,
-                    cert_label=label,
-                    ca_chain=chain,
-                    other_certs_to_pull=(),
-                )
-            except pkcs11.exceptions.PKCS11Error:
-                raise
-            except Exception as exc:
-                raise KeyNotFound(f"{label or found_id!r} ({exc})") from None
+        # the key was found above; pyHanko's signer only records what to fetch when signing
+        which: dict[str, Any] = (
+            {"key_id": found_id, "cert_id": found_id}
+            if found_id is not None
+            else {"key_label": label, "cert_label": label}
+        )
+        return PKCS11Signer(self.session, ca_chain=chain, other_certs_to_pull=(), **which)
 
     def ca_certificates(self) -> list[asn1_x509.Certificate]:
         """CA certificates stored on the token (the issuing chain most tokens carry)."""

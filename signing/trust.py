@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import builtins
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
 
+from server.files import write_atomic
 from signing.errors import TrustStoreError
 
 
@@ -104,10 +103,7 @@ class TrustStore:
                 )
             path = self.directory / f"{fingerprint(cert)}.pem"
             body = pem.armor("CERTIFICATE", cert.dump())
-            fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(body)
-            os.replace(tmp, path)
+            write_atomic(path, body)
             added.append(self._describe(path, cert))
         return added
 

@@ -18,10 +18,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import json
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -40,15 +39,22 @@ from pyhanko_certvalidator.errors import (
     ExpiredError,
     InsufficientRevinfoError,
     NotYetValidError,
+    PathError,
     RevokedError,
 )
+from pyhanko_certvalidator.errors import ValidationError as CertValidationError
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 from pyhanko_certvalidator.fetchers.api import Fetchers
 from pyhanko_certvalidator.validate import async_validate_path
 
 from signing import pathcache, speedups
+from signing.library_errors import PDF_READ_ERRORS, SIGNATURE_ERRORS
 from signing.pdfinput import open_reader, read_pdf_file
+from signing.report import DocumentReport, SignatureReport, error_report, summary_vi
 from signing.stamps import iso_vietnam
+
+__all__ = ["DocumentReport", "SignatureReport", "Verifier", "verify_file"]
+"""The reports are :mod:`signing.report`'s, named here too for the modules that validate."""
 
 _ALLOWED_AFTER = (
     ModificationLevel.NONE,
@@ -58,103 +64,11 @@ _ALLOWED_AFTER = (
 """What may follow a signature: nothing, validation data/timestamps, more signatures."""
 
 
-@dataclass(frozen=True, slots=True)
-class SignatureReport:
-    """The verdict on one signature or document timestamp (báo cáo kiểm tra chữ ký)."""
-
-    field_name: str
-    kind: str
-    """``signature`` or ``document_timestamp``."""
-    signer: str
-    """Common name of the signer (or the TSA)."""
-    signer_subject: str
-    ok: bool
-    """Intact, valid, trusted, not revoked, timestamp good, no disallowed change after it."""
-    intact: bool
-    valid: bool
-    trusted: bool
-    revocation: str
-    """``good``, ``revoked`` or ``unknown``."""
-    modification: str
-    """What changed after this signature: ``none``, ``validation_data``, ``signatures_or_forms``,
-    ``annotations``, ``other`` (page content), or ``unknown``."""
-    covers_whole_file: bool
-    level: str
-    """PAdES level as found: ``b-b``, ``b-t``, ``b-lt``, ``b-lta``."""
-    signing_time: str | None
-    """Time claimed by the signer, ISO 8601 in +07:00."""
-    timestamp_time: str | None
-    """Time of the signature timestamp (or of the document timestamp itself)."""
-    timestamp_ok: bool | None
-    validation_time: str = ""
-    """When the signer's certificate chain was checked (ISO 8601, +07:00): now, or the time of
-    the signature timestamp when the certificate has expired since (``as_of_timestamp``)."""
-    as_of_timestamp: bool = False
-    """True when the chain was validated at the signature timestamp's time: the certificate has
-    expired since, but the timestamp proves the signature existed while it was valid."""
-    problems: list[str] = field(default_factory=list)
-    """English problem codes: ``not_intact``, ``untrusted``, ``revoked``, ``page_modified``…"""
-    summary_vi: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True, slots=True)
-class DocumentReport:
-    """All signatures of one file."""
-
-    signatures: list[SignatureReport]
-    ok: bool
-    summary_vi: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "summary_vi": self.summary_vi,
-            "signatures": [s.to_dict() for s in self.signatures],
-        }
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
-
-
-_PROBLEMS_VI = {
-    "not_intact": "nội dung đã bị thay đổi sau khi ký (sai giá trị băm)",
-    "invalid": "chữ ký số không đúng về mật mã",
-    "untrusted": "chứng thư không thuộc tổ chức chứng thực tin cậy",
-    "revoked": "chứng thư đã bị thu hồi",
-    "revocation_unknown": "không kiểm tra được tình trạng thu hồi của chứng thư",
-    "expired": "chứng thư hết hạn tại thời điểm kiểm tra (và không có dấu thời gian hợp lệ chứng minh chữ ký có trước đó)",
-    "not_yet_valid": "chứng thư chưa có hiệu lực tại thời điểm kiểm tra",
-    "timestamp_invalid": "dấu thời gian không hợp lệ",
-    "page_modified": "nội dung trang bị sửa sau khi ký",
-    "annotations_added": "có chú thích được thêm sau khi ký",
-    "error": "không kiểm tra được chữ ký",
-}
-
-
 def _cn(cert: asn1_x509.Certificate | None) -> tuple[str, str]:
     if cert is None:
         return "?", "?"
     native = cert.subject.native
     return str(native.get("common_name", cert.subject.human_friendly)), cert.subject.human_friendly
-
-
-def _summary(
-    kind: str, signer: str, ok: bool, problems: list[str], ts: str | None, as_of: bool = False
-) -> str:
-    who = f"Dấu thời gian của {signer}" if kind == "document_timestamp" else f"Chữ ký của {signer}"
-    if ok and as_of:
-        return (
-            f"{who} hợp lệ tại thời điểm ký {ts} (theo dấu thời gian): toàn vẹn, chứng thư tin "
-            "cậy và chưa bị thu hồi lúc ký; chứng thư đã hết hạn sau thời điểm đó."
-        )
-    if ok:
-        when = f", ký lúc {ts}" if ts else ""
-        return f"{who} hợp lệ: toàn vẹn, chứng thư tin cậy, chưa bị thu hồi{when}."
-    reasons = "; ".join(_PROBLEMS_VI.get(p, p) for p in problems)
-    return f"{who} KHÔNG hợp lệ: {reasons}."
 
 
 def _modification(level: ModificationLevel | None) -> str:
@@ -206,7 +120,7 @@ async def _trust_problems(status: Any, vc: ValidationContext) -> list[str]:
             return ["expired"]
         except NotYetValidError:
             return ["not_yet_valid"]
-        except Exception:  # any other path error (constraints, usage…): untrusted
+        except (PathError, CertValidationError):  # constraints, usage, no path…: untrusted
             return ["untrusted"]
     return ["untrusted"]
 
@@ -327,8 +241,8 @@ class Verifier:
         reader = await asyncio.to_thread(open_reader, data)
         try:
             embedded = list(reader.embedded_signatures)
-        except Exception as exc:  # e.g. a /Contents that is not CMS: a verdict, not a crash
-            report = _error_report("?", "signature", "?", "?", exc)
+        except SIGNATURE_ERRORS as exc:  # e.g. a /Contents that is not CMS: a verdict, not a crash
+            report = error_report("?", "signature", "?", "?", exc)
             return DocumentReport([report], False, report.summary_vi)
         if not embedded:
             return DocumentReport([], False, "Tệp không có chữ ký số nào.")
@@ -350,107 +264,103 @@ class Verifier:
         kind = "document_timestamp" if sig.sig_object_type == "/DocTimeStamp" else "signature"
         try:
             name = str(sig.field_name)
-        except Exception:
+        except PDF_READ_ERRORS:
             name = "?"
         try:
             if kind == "signature":
                 status: Any = await async_validate_pdf_signature(sig, vc)
             else:
                 status = await async_validate_pdf_timestamp(sig, vc)
-        except Exception as exc:  # a broken signature is a verdict, not a crash
+        except SIGNATURE_ERRORS as exc:  # a broken signature is a verdict, not a crash
             signer, subject = "?", "?"
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(*SIGNATURE_ERRORS):
                 signer, subject = _cn(sig.signer_cert)
-            return _error_report(name, kind, signer, subject, exc)
-        trust = await _trust_problems(status, vc)
-        validated_at = dt.datetime.now(dt.UTC)
-        as_of = False
-        if kind == "signature" and trust == ["expired"] and status.intact and status.valid:
-            # the certificate has expired since: a valid, trusted signature timestamp proves the
-            # signature existed at its time, so the chain is validated as of that time instead
-            tsv = status.timestamp_validity
-            if tsv is not None and tsv.intact and tsv.valid and tsv.trusted:
-                moment = tsv.timestamp
-                vc_then = self._context_at(sig.reader, moment)
-                then: Any = await async_validate_pdf_signature(sig, vc_then, vc)
-                trust_then = await _trust_problems(then, vc_then)
-                if not trust_then and then.intact and then.valid:
-                    status, trust, validated_at, as_of = then, [], moment, True
-                else:
-                    trust = ["expired", *(p for p in trust_then if p != "expired")]
-        signer, subject = _cn(status.signing_cert)
-        problems: list[str] = []
-        if not status.intact:
-            problems.append("not_intact")
-        elif not status.valid:
-            problems.append("invalid")
-        problems += trust
-        modification = _modification(status.modification_level)
-        if status.modification_level == ModificationLevel.ANNOTATIONS:
-            problems.append("annotations_added")
-        elif status.modification_level not in _ALLOWED_AFTER or status.docmdp_ok is False:
-            problems.append("page_modified")
-        ts_ok: bool | None = None
-        ts_time: dt.datetime | None = None
-        if kind == "document_timestamp":
-            ts_time, ts_ok = status.timestamp, status.valid and status.trusted
-            signing_time = ts_time
-        else:
-            tsv = status.timestamp_validity
-            if tsv is not None:
-                ts_time = tsv.timestamp
-                ts_ok = bool(tsv.intact and tsv.valid and tsv.trusted)
-                if not ts_ok:
-                    problems.append("timestamp_invalid")
-            signing_time = status.signer_reported_dt
-        covers = str(status.coverage) == str(status.coverage.__class__.ENTIRE_FILE)
-        ok = not problems
-        return SignatureReport(
-            field_name=name,
-            kind=kind,
-            signer=signer,
-            signer_subject=subject,
-            ok=ok,
-            intact=bool(status.intact),
-            valid=bool(status.valid),
-            trusted=bool(status.trusted),
-            revocation=_revocation(status, trust),
-            modification=modification,
-            covers_whole_file=covers,
-            level=_level(sig, kind, ts_time is not None, all_sigs),
-            signing_time=_vn(signing_time),
-            timestamp_time=_vn(ts_time),
-            timestamp_ok=ts_ok,
-            validation_time=iso_vietnam(validated_at),
-            as_of_timestamp=as_of,
-            problems=problems,
-            summary_vi=_summary(kind, signer, ok, problems, _vn(ts_time or signing_time), as_of),
-        )
+            return error_report(name, kind, signer, subject, exc)
+        check = _Checked(status, await _trust_problems(status, vc), dt.datetime.now(dt.UTC))
+        if kind == "signature" and check.trust == ["expired"] and status.intact and status.valid:
+            check = await self._as_of_timestamp(sig, check, vc)
+        return _report(sig, kind, name, check, all_sigs)
+
+    async def _as_of_timestamp(self, sig: Any, check: _Checked, vc: ValidationContext) -> _Checked:
+        """The certificate has expired since: a valid, trusted signature timestamp proves the
+        signature existed at its time, so the chain is validated as of that time instead."""
+        tsv = check.status.timestamp_validity
+        if tsv is None or not (tsv.intact and tsv.valid and tsv.trusted):
+            return check
+        moment = tsv.timestamp
+        vc_then = self._context_at(sig.reader, moment)
+        then: Any = await async_validate_pdf_signature(sig, vc_then, vc)
+        trust_then = await _trust_problems(then, vc_then)
+        if not trust_then and then.intact and then.valid:
+            return _Checked(then, [], moment, as_of=True)
+        trust = ["expired", *(p for p in trust_then if p != "expired")]
+        return _Checked(check.status, trust, check.validated_at)
 
 
-def _error_report(
-    name: str, kind: str, signer: str, subject: str, exc: Exception
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    """pyHanko's status of one signature, why its chain is not trusted, and as of when."""
+
+    status: Any
+    trust: list[str]
+    validated_at: dt.datetime
+    as_of: bool = False
+
+
+def _timestamp_of(kind: str, status: Any, problems: list[str]) -> tuple[Any, Any, bool | None]:
+    """Signing time, timestamp time and whether the timestamp is good (None: there is none);
+    appends ``timestamp_invalid`` to ``problems`` for a bad signature timestamp."""
+    if kind == "document_timestamp":
+        return status.timestamp, status.timestamp, bool(status.valid and status.trusted)
+    tsv = status.timestamp_validity
+    if tsv is None:
+        return status.signer_reported_dt, None, None
+    ts_ok = bool(tsv.intact and tsv.valid and tsv.trusted)
+    if not ts_ok:
+        problems.append("timestamp_invalid")
+    return status.signer_reported_dt, tsv.timestamp, ts_ok
+
+
+def _report(
+    sig: Any, kind: str, name: str, check: _Checked, all_sigs: list[Any]
 ) -> SignatureReport:
-    """The verdict on a signature that could not be processed at all."""
-    codes = ["error"]
+    """The verdict on one signature pyHanko could process."""
+    status, trust = check.status, check.trust
+    signer, subject = _cn(status.signing_cert)
+    problems: list[str] = []
+    if not status.intact:
+        problems.append("not_intact")
+    elif not status.valid:
+        problems.append("invalid")
+    problems += trust
+    if status.modification_level == ModificationLevel.ANNOTATIONS:
+        problems.append("annotations_added")
+    elif status.modification_level not in _ALLOWED_AFTER or status.docmdp_ok is False:
+        problems.append("page_modified")
+    signing_time, ts_time, ts_ok = _timestamp_of(kind, status, problems)
+    ok = not problems
     return SignatureReport(
         field_name=name,
         kind=kind,
         signer=signer,
         signer_subject=subject,
-        ok=False,
-        intact=False,
-        valid=False,
-        trusted=False,
-        revocation="unknown",
-        modification="unknown",
-        covers_whole_file=False,
-        level="?",
-        signing_time=None,
-        timestamp_time=None,
-        timestamp_ok=None,
-        problems=[*codes, f"{type(exc).__name__}: {exc}"[:300]],
-        summary_vi=_summary(kind, signer, False, codes, None),
+        ok=ok,
+        intact=bool(status.intact),
+        valid=bool(status.valid),
+        trusted=bool(status.trusted),
+        revocation=_revocation(status, trust),
+        modification=_modification(status.modification_level),
+        covers_whole_file=str(status.coverage) == str(status.coverage.__class__.ENTIRE_FILE),
+        level=_level(sig, kind, ts_time is not None, all_sigs),
+        signing_time=_vn(signing_time),
+        timestamp_time=_vn(ts_time),
+        timestamp_ok=ts_ok,
+        validation_time=iso_vietnam(check.validated_at),
+        as_of_timestamp=check.as_of,
+        problems=problems,
+        summary_vi=summary_vi(
+            kind, signer, ok, problems, _vn(ts_time or signing_time), check.as_of
+        ),
     )
 
 
@@ -462,7 +372,7 @@ def _level(sig: Any, kind: str, timestamped: bool, all_sigs: list[Any]) -> str:
     later = all_sigs[all_sigs.index(sig) + 1 :]
     try:
         has_dss = "/DSS" in sig.reader.root
-    except Exception:
+    except PDF_READ_ERRORS:
         has_dss = False
     if not has_dss:
         return "b-t"

@@ -9,7 +9,9 @@ CPU or memory until the parent kills the process.
 
 An outcome is ``("ok", report, info)``, ``("error", module, class, args, attributes)`` for a
 :class:`~server.errors.LienThongError` (rebuilt by :func:`rebuild_error` in the parent; the
-platform's errors cannot be unpickled through their constructors), or ``("crash", text)``.
+platform's errors cannot be unpickled through their constructors), or ``("crash", traceback)``
+for anything else: a bug, which the parent raises as :class:`CheckCrashed` (logged with the
+child's traceback, answered 500), never a verdict.
 """
 
 from __future__ import annotations
@@ -20,21 +22,24 @@ import os
 import pickle
 import socket
 import struct
+import traceback
 from pathlib import Path
 from typing import Any
 
 from server.errors import LienThongError
 from signing import speedups
-from signing.errors import SigningError
+from signing.errors import SigningError, SigningErrorCode
+from signing.report import DocumentReport
 from signing.trust import TrustStore
-from signing.validate import DocumentReport, Verifier
+from signing.validate import Verifier
 
 _HEADER = struct.Struct(">Q")
+_MAX_TRACEBACK = 8000
 
 
 class NoTrustRoots(SigningError):
     status = 503
-    code = "signing.no_trust_roots"
+    code = SigningErrorCode.NO_TRUST_ROOTS
     title = "No trust roots"
 
     def __init__(self) -> None:
@@ -43,6 +48,11 @@ class NoTrustRoots(SigningError):
             detail_vi="Máy chủ chưa có gốc tin cậy nào nên chưa kiểm tra được chữ ký. "
             "Quản trị viên cần thêm chứng thư gốc (Quản trị → Gốc tin cậy).",
         )
+
+
+class CheckCrashed(RuntimeError):
+    """The check failed to run in the child process (a bug, not a verdict): its message carries
+    the child's traceback, so that the server's log of the 500 shows where it broke."""
 
 
 def encode(value: object) -> bytes:
@@ -132,8 +142,8 @@ def _outcome(loop: asyncio.AbstractEventLoop, host: _Host, data: bytes) -> tuple
     except LienThongError as exc:
         kind = type(exc)
         return ("error", kind.__module__, kind.__qualname__, exc.args, dict(exc.__dict__))
-    except Exception as exc:  # logged by the parent as a failed check, never shown as a verdict
-        return ("crash", f"{type(exc).__name__}: {exc}"[:500])
+    except Exception:  # a bug: the parent logs this traceback and answers 500, never a verdict
+        return ("crash", traceback.format_exc()[-_MAX_TRACEBACK:])
     return ("ok", report, {"pid": os.getpid(), "fast": speedups.installed()})
 
 

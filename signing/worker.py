@@ -36,12 +36,26 @@ from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
 
-from signing.errors import SigningError
+from signing.errors import SigningError, SigningErrorCode
+from signing.report import DocumentReport
 from signing.trust import TrustStore
-from signing.validate import DocumentReport
-from signing.verifyproc import NoTrustRoots, child_main, encode, read_frame, rebuild_error
+from signing.verifyproc import (
+    CheckCrashed,
+    NoTrustRoots,
+    child_main,
+    encode,
+    read_frame,
+    rebuild_error,
+)
 
-__all__ = ["CheckTooCostly", "ChecksBusy", "NoTrustRoots", "TooManyChecks", "VerificationWorker"]
+__all__ = [
+    "CheckCrashed",
+    "CheckTooCostly",
+    "ChecksBusy",
+    "NoTrustRoots",
+    "TooManyChecks",
+    "VerificationWorker",
+]
 
 DEFAULT_BUDGET = 60.0
 """Seconds one check may take (a signed 50 MB file with OCSP/CRL fetches takes a few)."""
@@ -55,7 +69,7 @@ RETRY_AFTER = 5
 class CheckTooCostly(SigningError):
     """The check ran out of its time budget or its process died: the file is refused."""
 
-    code = "signing.check_too_costly"
+    code = SigningErrorCode.CHECK_TOO_COSTLY
     title = "PDF too costly to check"
 
     def __init__(self, reason: str) -> None:
@@ -68,7 +82,7 @@ class CheckTooCostly(SigningError):
 
 class TooManyChecks(SigningError):
     status = 429
-    code = "signing.too_many_checks"
+    code = SigningErrorCode.TOO_MANY_CHECKS
     title = "Too many signature checks"
 
     def __init__(self, limit: int) -> None:
@@ -82,7 +96,7 @@ class TooManyChecks(SigningError):
 
 class ChecksBusy(SigningError):
     status = 503
-    code = "signing.busy"
+    code = SigningErrorCode.BUSY
     title = "Signature checks busy"
 
     def __init__(self) -> None:
@@ -117,6 +131,14 @@ def _mp_context() -> BaseContext:
         return _mp
 
 
+def _kill(process: Any) -> None:
+    """Kill a child process if it was started; one that has already ended is left as it is."""
+    if process.pid is None:
+        return  # never started
+    with contextlib.suppress(ProcessLookupError, ValueError):  # gone, or already closed
+        process.kill()
+
+
 class _Child:
     def __init__(
         self, process: Any, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
@@ -131,8 +153,7 @@ class _Child:
 
     def kill(self) -> None:
         self.writer.close()
-        with contextlib.suppress(Exception):
-            self.process.kill()
+        _kill(self.process)
 
 
 class VerificationWorker:
@@ -212,8 +233,7 @@ class VerificationWorker:
             def abandon(_: object) -> None:  # cancelled while starting: stop it once started
                 theirs.close()
                 ours.close()
-                with contextlib.suppress(Exception):
-                    process.kill()
+                _kill(process)
 
             started.add_done_callback(abandon)
             raise
@@ -272,7 +292,7 @@ class VerificationWorker:
         if outcome[0] == "error":
             raise rebuild_error(*outcome[1:])
         # a bug, not a verdict: logged and answered 500 (a check that fails never says "fine")
-        raise RuntimeError(f"signature check failed in the worker process: {outcome[1]}")
+        raise CheckCrashed(f"signature check failed in the worker process:\n{outcome[1]}")
 
     async def close(self) -> None:
         """Stop every process (an idle one finishes cleanly: its socket closes)."""

@@ -23,70 +23,56 @@ from meetings.sessions.api import TAGS
 from meetings.sessions.minutes import render_minutes
 from meetings.sessions.service import SERVICE_KEY
 from server.auth.principal import require_principal
-from server.http.jsonio import json_ok, read_json_object
+from server.http.body import read_body
+from server.http.jsonio import json_ok
 from server.http.openapi import ApiRoutes
 from server.http.params import path_int
-from signing.http import remote_owner, sign_options
-from signing.remote import REMOTE_KEY, parse_signature, parse_signer, prepared_dict
+from signing.remote import REMOTE_KEY
+from signing.twophase import (
+    FinishBody,
+    PrepareBody,
+    Prepared,
+    finish_for,
+    finish_route,
+    prepare_for,
+    prepare_route,
+)
 
 routes = ApiRoutes()
+MINUTES = "/api/v1/sessions/{sid}/minutes"
 
 
 def _context(session_id: int) -> str:
     return f"minutes:{session_id}"
 
 
-@routes.route(
-    "POST",
-    "/api/v1/sessions/{sid}/minutes/sign/prepare",
-    summary="Sign the minutes, step 1: the secretariat's certificate → what the agent signs",
-    tags=TAGS,
-    body={
-        "type": "object",
-        "properties": {
-            "certificate_b64": {"type": "string"},
-            "chain_b64": {"type": "array", "items": {"type": "string"}},
-        },
-        "required": ["certificate_b64"],
-    },
+@prepare_route(
+    routes, MINUTES, "Sign the minutes, 1: certificate → what the agent signs", TAGS, Prepared
 )
 async def prepare_minutes(request: web.Request) -> web.Response:
     p = require_principal(request)
     sid = path_int(request, "sid")
     svc = request.app[SERVICE_KEY]
     await require_secretariat(svc, p, sid)
-    cert, chain = parse_signer(await read_json_object(request))
-    data = await minutes_data(svc, p, sid)
-    pdf = await asyncio.get_running_loop().run_in_executor(None, render_minutes, data)
+    body = await read_body(request, PrepareBody)
+
+    async def minutes_pdf() -> bytes:
+        """The minutes as they stand, rendered off the loop."""
+        data = await minutes_data(svc, p, sid)
+        return await asyncio.get_running_loop().run_in_executor(None, render_minutes, data)
+
     remote = request.app[REMOTE_KEY]
-    prepared = await remote.prepare(
-        pdf,
-        cert,
-        chain,
-        sign_options({}, remote.tsa_url),
-        owner=remote_owner(p),
-        context=_context(sid),
-    )
-    return json_ok(prepared_dict(prepared, remote.ttl))
+    return json_ok(await prepare_for(remote, body, minutes_pdf, principal=p, context=_context(sid)))
 
 
-@routes.route(
-    "POST",
-    "/api/v1/sessions/{sid}/minutes/sign/finish",
-    summary="Sign the minutes, step 2: the agent's signature → the signed minutes, checked and kept",
-    tags=TAGS,
-    body={
-        "type": "object",
-        "properties": {"request_id": {"type": "string"}, "signature_b64": {"type": "string"}},
-        "required": ["request_id", "signature_b64"],
-    },
+@finish_route(
+    routes, MINUTES, "Sign the minutes, 2: signature → the minutes, checked, kept", TAGS, None
 )
 async def finish_minutes(request: web.Request) -> web.Response:
     p = require_principal(request)
     sid = path_int(request, "sid")
-    request_id, signature = parse_signature(await read_json_object(request))
-    signed = await request.app[REMOTE_KEY].finish(
-        request_id, signature, owner=remote_owner(p), context=_context(sid)
-    )
+    body = await read_body(request, FinishBody)
+    remote = request.app[REMOTE_KEY]
+    signed = await finish_for(remote, body, principal=p, context=_context(sid))
     result = await accept_signed_minutes(request.app[SERVICE_KEY], p, sid, signed)
     return json_ok(result, status=201)
