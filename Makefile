@@ -33,9 +33,13 @@ system-deps-test:
 system-deps-run:
 	@bash scripts/apt-install.sh $(RUN_DEBS)
 
+# ruff, then the house rules: imports one way (import-linter), no import cycles, small rooms
 lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/python scripts/check_cycles.py
+	$(BIN)/python scripts/check_sizes.py
 
 typecheck: venv
 	$(BIN)/mypy

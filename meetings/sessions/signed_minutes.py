@@ -11,6 +11,7 @@ import hashlib
 from pathlib import Path
 
 from meetings.sessions.errors import BadInput
+from server.files import write_atomic
 from signing.errors import SigningError
 from signing.trust import TrustStore
 from signing.validate import DocumentReport, Verifier
@@ -47,7 +48,5 @@ def store(directory: Path, data: bytes) -> tuple[str, Path]:
     path = directory / f"{digest}.pdf"
     if not path.exists():
         directory.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".part")
-        tmp.write_bytes(data)
-        tmp.replace(path)
+        write_atomic(path, data)
     return digest, path

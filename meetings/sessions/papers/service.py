@@ -8,8 +8,6 @@ burnt into every page, made once per reader and version for reading and afresh f
 from __future__ import annotations
 
 import asyncio
-import os
-import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
@@ -28,6 +26,7 @@ from meetings.sessions.service import actor, channel, guard_txn
 from server.audit.log import append_txn
 from server.auth.principal import Principal
 from server.db import Database
+from server.files import write_atomic
 from server.http.keys import CONFIG_KEY, DB_KEY
 from server.realtime import Hub, user_channel
 from signing.errors import SigningError
@@ -407,13 +406,4 @@ async def _reader_line(session: AsyncSession, p: Principal) -> dict[str, str]:
 
 def _write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, data)
