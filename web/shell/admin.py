@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.agencies import list_agencies_txn
+from server.accounts.agencies import list_agencies_txn, live_rows
 from server.accounts.service import Actor, add_user, change_roles
 from server.accounts.users import (
     list_users_txn,
@@ -40,7 +40,7 @@ async def _users_page(
 ) -> web.Response:
     db = request.app[DB_KEY]
     users = await db.read("list_users", lambda s: list_users_txn(s))
-    agencies = await db.read("list_agencies", list_agencies_txn)
+    agencies = live_rows(await db.read("list_agencies", list_agencies_txn))
     context: dict[str, Any] = {
         "users": users,
         "agencies": agencies,

@@ -11,6 +11,7 @@ from server.accounts.agencies import (
     AgencyRow,
     check_code,
     list_agencies_txn,
+    live_rows,
     parse_csv,
     parse_json,
     to_csv,
@@ -42,7 +43,7 @@ async def _agencies_page(
         return await list_agencies_txn(session), await tree_at_txn(session, on)
 
     rows, tree = await request.app[DB_KEY].read("agency_tree", load)
-    live = [r for r in rows if r.valid_to is None or r.valid_to >= date.today()]
+    live = live_rows(rows)
     return render(
         request,
         "admin_agencies.html",
