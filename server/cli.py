@@ -70,6 +70,50 @@ def cmd_agency_import(args: argparse.Namespace) -> int:
     return run_with_db(load_cli_config(args), run)
 
 
+def cmd_agency_restructure(args: argparse.Namespace) -> int:
+    from server.accounts.restructure import parse_restructure
+    from server.accounts.service import CLI_ACTOR, restructure_agencies
+
+    path = Path(args.file)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"cannot read {path}: {exc}", file=sys.stderr)
+        return 2
+    rows = parse_restructure(text, path.name)
+
+    async def run(db: Any) -> int:
+        done = await restructure_agencies(db, CLI_ACTOR, rows, path.name)
+        print(f"restructured: {done.ended} codes ended, {done.links} successor links")
+        return 0
+
+    return run_with_db(load_cli_config(args), run)
+
+
+def cmd_user_state(args: argparse.Namespace) -> int:
+    """``user disable`` / ``user enable`` / ``user reset-password``."""
+    from server.accounts.service import CLI_ACTOR
+    from server.auth.lifecycle import reset_password, set_active
+
+    password = None
+    if args.user_command == "reset-password":
+        password = os.environ.get(args.password_env)
+        if password is None:
+            print(f"environment variable {args.password_env} is not set", file=sys.stderr)
+            return 2
+
+    async def run(db: Any) -> int:
+        if password is not None:
+            ended = await reset_password(db, CLI_ACTOR, args.login, password)
+        else:
+            ended = await set_active(db, CLI_ACTOR, args.login, args.user_command == "enable")
+        done = {"disable": "disabled", "enable": "enabled"}.get(args.user_command, "password reset")
+        print(f"{args.login}: {done} ({ended.sessions} sessions, {ended.tokens} tokens ended)")
+        return 0
+
+    return run_with_db(load_cli_config(args), run)
+
+
 def cmd_agency_export(args: argparse.Namespace) -> int:
     from server.accounts.agencies import list_agencies_txn, to_csv, to_json
 
@@ -156,6 +200,12 @@ def add_commands(sub: Any) -> None:
     )
     imp.add_argument("file")
     imp.set_defaults(func=cmd_agency_import)
+    res = agency_sub.add_parser(
+        "restructure",
+        help="apply a restructuring: CSV old_code,new_code,change,effective_date,act or JSON",
+    )
+    res.add_argument("file")
+    res.set_defaults(func=cmd_agency_restructure)
     exp = agency_sub.add_parser("export", help="print every agency as CSV or JSON")
     exp.add_argument("--format", choices=("csv", "json"), default="csv")
     exp.set_defaults(func=cmd_agency_export)
@@ -169,6 +219,14 @@ def add_commands(sub: Any) -> None:
     add.add_argument("--name", help="full name")
     add.add_argument("--password-env", help="environment variable holding the password")
     add.set_defaults(func=cmd_user_add)
+    for verb, text in (("disable", "disable an account"), ("enable", "re-enable an account")):
+        state = user_sub.add_parser(verb, help=text)
+        state.add_argument("login")
+        state.set_defaults(func=cmd_user_state)
+    reset = user_sub.add_parser("reset-password", help="set a password to change at next login")
+    reset.add_argument("login")
+    reset.add_argument("--password-env", required=True, help="variable holding the password")
+    reset.set_defaults(func=cmd_user_state)
 
     token = sub.add_parser("token", help="API tokens")
     token_sub = token.add_subparsers(dest="token_command", required=True)

@@ -18,7 +18,7 @@ from meetings.briefings.repository import create_briefing_txn
 from server.accounts.models import User
 from server.db import Database
 
-TITLE = "Giao ban trực tuyến tỉnh – huyện – xã (demo)"
+TITLE = "Giao ban trực tuyến tỉnh – xã"
 VIETNAM = timezone(timedelta(hours=7))
 
 

@@ -243,6 +243,18 @@ async def list_agencies_txn(session: AsyncSession) -> list[AgencyRow]:
     ]
 
 
+def live_rows(rows: Sequence[AgencyRow], on: date | None = None) -> list[AgencyRow]:
+    """The rows whose code is valid on ``on`` (today by default): what forms offer as a parent,
+    an agency for a person, or a recipient, once restructured units have ended."""
+    day = on or date.today()
+    return [
+        r
+        for r in rows
+        if (r.valid_from is None or r.valid_from <= day)
+        and (r.valid_to is None or day <= r.valid_to)
+    ]
+
+
 def to_csv(rows: Sequence[AgencyRow]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")

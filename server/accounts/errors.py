@@ -1,6 +1,6 @@
 """Errors of the accounts package."""
 
-from server.errors import Conflict, NotFound, ValidationFailed
+from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 
 class BadAgencyCode(ValidationFailed):
@@ -31,3 +31,19 @@ class DuplicateUser(Conflict):
 
 class BadRole(ValidationFailed):
     code = "user.bad_role"
+
+
+class RestructureRejected(ValidationFailed):
+    """A restructuring file has a bad row; ``extra['row']`` gives its number (1 = first data row)."""
+
+    code = "agency.restructure_rejected"
+
+
+class WrongPassword(Forbidden):
+    """The current password given to change one's own password is wrong."""
+
+    code = "user.wrong_password"
+
+
+class CannotDisableSelf(Conflict):
+    code = "user.cannot_disable_self"

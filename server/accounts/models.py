@@ -21,13 +21,43 @@ class Agency(Base):
     name: Mapped[str] = mapped_column(String(300))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
     level: Mapped[int] = mapped_column(Integer)
-    """1 province/ministry, 2 department/district, 3 commune/unit, 4 below."""
+    """Depth in the tree: 1 province/ministry, 2 department or commune/ward (since 1 July 2025
+    communes sit directly under the province; before, 2 was a district and 3 its communes)."""
     valid_from: Mapped[date | None] = mapped_column(Date)
+    """First day the code is valid (None: since before the records begin)."""
     valid_to: Mapped[date | None] = mapped_column(Date)
-    """Last day the code is valid; codes change with mergers, so they are data, not constants."""
+    """Last day the code is valid; codes change with mergers, so they are data, not constants.
+    What became of the unit afterwards is in :class:`AgencySuccession`."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     parent: Mapped[Agency | None] = relationship(remote_side=[id], lazy="raise")
+
+
+class AgencySuccession(Base):
+    """What became of an agency whose code ended: one row per successor (none when dissolved).
+
+    Written by a restructuring (:mod:`server.accounts.restructure`), read by
+    :mod:`server.accounts.history` to route what is addressed to an ended code."""
+
+    __tablename__ = "agency_successions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(
+        ForeignKey("agencies.id", ondelete="CASCADE"), index=True
+    )
+    """The agency whose code ended."""
+    successor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agencies.id", ondelete="CASCADE"), index=True
+    )
+    """The agency that carries on (None for ``dissolved``)."""
+    change: Mapped[str] = mapped_column(String(16))
+    """``merged`` (into), ``split`` (into), ``renamed`` (to) or ``dissolved``."""
+    effective_date: Mapped[date] = mapped_column(Date)
+    """First day of the successor; the ended code's ``valid_to`` is the day before."""
+    act_number: Mapped[str] = mapped_column(String(100))
+    """The legal act's number, e.g. ``9999/NQ-UBTVQH15``."""
+    act_date: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class User(Base):
@@ -42,6 +72,9 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(Text)
     """argon2id hash, or None for accounts that only use API tokens."""
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    """False once an administrator disabled the account: no login, no session, no token."""
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Set by an administrator's password reset: the person must choose their own at next login."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 

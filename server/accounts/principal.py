@@ -48,6 +48,9 @@ class Principal:
     """The login session this request's authority comes from: the session itself, or the one
     that minted the API token (None for a machine token made by an administrator or the CLI).
     A token minted by this principal records it, so "log out everywhere" reaches it."""
+    must_change_password: bool = False
+    """An administrator reset the password: until the person chooses their own, a session may
+    only reach the account page (:mod:`server.auth.middleware`)."""
 
     def has(self, *roles: Role) -> bool:
         """True when the principal holds at least one of ``roles``."""

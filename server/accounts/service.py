@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.accounts.agencies import AgencyRow, create_agency_txn, import_rows_txn
 from server.accounts.passwords import hash_password_async
 from server.accounts.principal import Principal, Role
+from server.accounts.restructure import Restructured, RestructureRow, restructure_txn
 from server.accounts.users import (
     check_password,
     create_user_txn,
@@ -72,6 +73,30 @@ async def import_agencies(
         return created, updated
 
     return await db.write("import_agencies", run)
+
+
+async def restructure_agencies(
+    db: Database, actor: Actor, rows: Sequence[RestructureRow], source: str = ""
+) -> Restructured:
+    """Apply a restructuring file, all rows or none, and record it in the audit log."""
+
+    async def run(session: AsyncSession) -> Restructured:
+        done = await restructure_txn(session, rows)
+        await append_txn(
+            session,
+            "agency.restructured",
+            actor=actor.login,
+            actor_user_id=actor.user_id,
+            details={
+                "ended": done.ended,
+                "links": done.links,
+                "source": source,
+                "acts": sorted({r.act for r in rows}),
+            },
+        )
+        return done
+
+    return await db.write("restructure_agencies", run)
 
 
 async def add_user(

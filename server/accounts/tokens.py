@@ -69,18 +69,31 @@ async def revoke_token_txn(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def revoke_session_minted_txn(session: AsyncSession, user_id: int) -> int:
+async def revoke_session_minted_txn(
+    session: AsyncSession, user_id: int, *, keep_session_id: int | None = None
+) -> int:
     """Revoke every live API token of ``user_id`` that a login session minted; how many.
 
     Machine tokens made by an administrator or the CLI (no session id) are kept: they run
-    servers and scripts, and a person logging out must not stop them."""
+    servers and scripts, and a person logging out must not stop them.  ``keep_session_id``
+    spares the tokens of one session (the one changing its own password)."""
+    query = update(ApiToken).where(
+        ApiToken.user_id == user_id,
+        ApiToken.session_id.is_not(None),
+        ApiToken.revoked_at.is_(None),
+    )
+    if keep_session_id is not None:
+        query = query.where(ApiToken.session_id != keep_session_id)
+    result = await session.execute(query.values(revoked_at=utcnow()))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def revoke_all_tokens_txn(session: AsyncSession, user_id: int) -> int:
+    """Revoke every live API token of ``user_id``, machine tokens included (a disabled account
+    keeps no way in); how many."""
     result = await session.execute(
         update(ApiToken)
-        .where(
-            ApiToken.user_id == user_id,
-            ApiToken.session_id.is_not(None),
-            ApiToken.revoked_at.is_(None),
-        )
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
     return int(result.rowcount)  # type: ignore[attr-defined]

@@ -73,6 +73,7 @@ class UserView:
     agency_name: str
     roles: tuple[str, ...]
     is_active: bool
+    must_change_password: bool = False
 
 
 async def create_user_txn(
@@ -130,6 +131,7 @@ def _principal_columns() -> tuple[Any, ...]:
         User.full_name,
         User.agency_id,
         User.is_active,
+        User.must_change_password,
         Agency.code,
         Agency.name,
         UserRole.role,
@@ -148,10 +150,12 @@ def _principal_of(
     if not rows:
         return None
     first = rows[0]
-    user_id, login, full_name, agency_id, is_active, code, agency_name = first[offset : offset + 7]
+    user_id, login, full_name, agency_id, is_active, must_change, code, agency_name = first[
+        offset : offset + 8
+    ]
     if not is_active:
         return None
-    roles = frozenset(Role(r[offset + 7]) for r in rows if r[offset + 7] in Role._value2member_map_)
+    roles = frozenset(Role(r[offset + 8]) for r in rows if r[offset + 8] in Role._value2member_map_)
     return Principal(
         user_id=user_id,
         login=login,
@@ -163,6 +167,7 @@ def _principal_of(
         session_id=session_id,
         agency_name=agency_name,
         origin_session_id=session_id if via == "session" else origin_session_id,
+        must_change_password=bool(must_change),
     )
 
 
@@ -252,6 +257,7 @@ async def list_users_txn(session: AsyncSession, agency_code: str | None = None) 
             a.name,
             tuple(sorted(roles.get(u.id, []))),
             u.is_active,
+            u.must_change_password,
         )
         for u, a in rows
     ]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from datetime import date
 from typing import Annotated
 
 from aiohttp import web
 from pydantic import Field, StringConstraints
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.agencies import (
     AgencyRow,
@@ -15,8 +18,16 @@ from server.accounts.agencies import (
     parse_json,
     to_csv,
 )
-from server.accounts.service import Actor, add_agency, import_agencies
+from server.accounts.history import (
+    agency_names_txn,
+    predecessor_codes_txn,
+    resolve_successors_txn,
+    tree_at_txn,
+)
+from server.accounts.restructure import parse_restructure_csv, parse_restructure_json
+from server.accounts.service import Actor, add_agency, import_agencies, restructure_agencies
 from server.auth.principal import Role, require_principal
+from server.errors import ValidationFailed
 from server.http.body import Body, read_body
 from server.http.jsonio import json_ok
 from server.http.keys import CONFIG_KEY, DB_KEY
@@ -103,3 +114,77 @@ async def import_agencies_api(request: web.Request) -> web.Response:
 
     created, updated = await import_agencies(request.app[DB_KEY], Actor.of(p), rows, "api")
     return json_ok({"created": created, "updated": updated})
+
+
+def query_date(request: web.Request, name: str = "on") -> date:
+    """``?on=YYYY-MM-DD`` (today when absent); 422 naming the parameter when malformed."""
+    text = request.query.get(name, "")
+    if not text:
+        return date.today()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationFailed(
+            f"Parameter {name!r} must be a date YYYY-MM-DD.",
+            detail_vi=f"Tham số {name!r} phải là ngày dạng YYYY-MM-DD.",
+            extra={"field": name},
+        ) from None
+
+
+@routes.route(
+    "POST",
+    "/api/v1/agencies/restructure",
+    summary="Apply a restructuring (CSV old_code,new_code,change,effective_date,act or JSON); "
+    "all rows or none, a bad row named (admin)",
+    tags=("agencies",),
+    body={"type": "string"},
+    content_type="text/csv",
+)
+async def restructure_api(request: web.Request) -> web.Response:
+    p = require_principal(request, Role.ADMIN)
+    limit = request.app[CONFIG_KEY].http.max_json_bytes * 8
+    text = (await request.content.read(limit)).decode("utf-8", errors="replace")
+    if request.content_type == "application/json":
+        rows = parse_restructure_json(text)
+    else:
+        rows = parse_restructure_csv(text)
+    done = await restructure_agencies(request.app[DB_KEY], Actor.of(p), rows, "api")
+    return json_ok({"ended": done.ended, "links": done.links})
+
+
+@routes.route(
+    "GET",
+    "/api/v1/agencies/tree",
+    summary="The agencies valid on ?on=YYYY-MM-DD (default today) as a tree, with their history",
+    tags=("agencies",),
+)
+async def agency_tree(request: web.Request) -> web.Response:
+    require_principal(request)
+    on = query_date(request)
+    roots = await request.app[DB_KEY].read("agency_tree", lambda s: tree_at_txn(s, on))
+    return json_ok({"on": on.isoformat(), "agencies": [asdict(r) for r in roots]})
+
+
+@routes.route(
+    "GET",
+    "/api/v1/agencies/{code}/history",
+    summary="Who receives for a code on ?on= (its successors once it ended), its former names "
+    "and predecessor codes",
+    tags=("agencies",),
+)
+async def agency_history(request: web.Request) -> web.Response:
+    require_principal(request)
+    code = check_code(request.match_info["code"])
+    on = query_date(request)
+
+    async def run(session: AsyncSession) -> dict[str, object]:
+        successors = await resolve_successors_txn(session, code, on)
+        return {
+            "code": code,
+            "on": on.isoformat(),
+            "receivers": [{"code": a.code, "name": a.name} for a in successors],
+            "names": await agency_names_txn(session, code),
+            "predecessor_codes": (await predecessor_codes_txn(session, code))[1:],
+        }
+
+    return json_ok(await request.app[DB_KEY].read("agency_history", run))

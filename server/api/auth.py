@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.tokens import create_token_txn, revoke_token_txn
 from server.audit.log import append_txn
+from server.auth.lifecycle import change_own_password
 from server.auth.principal import require_principal
 from server.auth.service import log_out
 from server.db.base import utcnow
@@ -28,6 +29,13 @@ class NewToken(Body):
 
     name: Annotated[str, StringConstraints(max_length=100)] = ""
     days: Annotated[int, Field(ge=1, le=3650)] | None = None
+
+
+class PasswordChange(Body):
+    """One's current password and the new one (at least 8 characters)."""
+
+    current_password: Annotated[str, StringConstraints(max_length=200)]
+    new_password: Annotated[str, StringConstraints(max_length=200)]
 
 
 routes = ApiRoutes()
@@ -123,3 +131,24 @@ async def logout_everywhere(request: web.Request) -> web.Response:
     )
     request.app[HUB_KEY].drop_user(p.user_id)
     return json_ok({"ok": True})
+
+
+@routes.route(
+    "POST",
+    "/api/v1/me/password",
+    summary="Change your own password (current one required); your other sessions end",
+    tags=("auth",),
+    body=PasswordChange,
+)
+async def change_password(request: web.Request) -> web.Response:
+    p = require_principal(request)
+    body = await read_body(request, PasswordChange)
+    ended = await change_own_password(
+        request.app[DB_KEY],
+        user_id=p.user_id,
+        current=body.current_password,
+        new=body.new_password,
+        keep_session_id=p.session_id,
+    )
+    request.app[HUB_KEY].drop_user(p.user_id)
+    return json_ok({"ok": True, "sessions_ended": ended.sessions, "tokens_revoked": ended.tokens})

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.service import Actor, add_user, change_roles
 from server.accounts.users import list_users_txn, parse_roles
+from server.auth.lifecycle import reset_password, set_active
 from server.auth.principal import Role, require_principal
 from server.http.body import Body, read_body
 from server.http.jsonio import json_ok
@@ -33,6 +34,12 @@ class NewUser(Body):
     ]
     roles: Annotated[list[RoleName], Field(max_length=16)]
     password: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class PasswordReset(Body):
+    """The password an administrator sets; the person must change it at their next login."""
+
+    password: Annotated[str, StringConstraints(max_length=200)]
 
 
 class NewRoles(Body):
@@ -85,3 +92,45 @@ async def put_roles(request: web.Request) -> web.Response:
     # open sockets keep the roles they connected with: drop them so they re-authorise
     request.app[HUB_KEY].drop_user(user_id)
     return json_ok({"login": login, "roles": sorted(r.value for r in roles)})
+
+
+@routes.route(
+    "POST",
+    "/api/v1/users/{login}/disable",
+    summary="Disable an account: its sessions, API tokens and open sockets end at once (admin)",
+    tags=("users",),
+)
+async def disable_user(request: web.Request) -> web.Response:
+    p = require_principal(request, Role.ADMIN)
+    login = request.match_info["login"]
+    ended = await set_active(request.app[DB_KEY], Actor.of(p), login, False)
+    request.app[HUB_KEY].drop_user(ended.user_id)
+    return json_ok(
+        {"login": login, "active": False, "sessions": ended.sessions, "tokens": ended.tokens}
+    )
+
+
+@routes.route(
+    "POST", "/api/v1/users/{login}/enable", summary="Re-enable an account (admin)", tags=("users",)
+)
+async def enable_user(request: web.Request) -> web.Response:
+    p = require_principal(request, Role.ADMIN)
+    login = request.match_info["login"]
+    await set_active(request.app[DB_KEY], Actor.of(p), login, True)
+    return json_ok({"login": login, "active": True})
+
+
+@routes.route(
+    "POST",
+    "/api/v1/users/{login}/password",
+    summary="Reset a person's password; they must change it at next login (admin)",
+    tags=("users",),
+    body=PasswordReset,
+)
+async def reset_user_password(request: web.Request) -> web.Response:
+    p = require_principal(request, Role.ADMIN)
+    body = await read_body(request, PasswordReset)
+    login = request.match_info["login"]
+    ended = await reset_password(request.app[DB_KEY], Actor.of(p), login, body.password)
+    request.app[HUB_KEY].drop_user(ended.user_id)
+    return json_ok({"login": login, "must_change_password": True, "sessions": ended.sessions})

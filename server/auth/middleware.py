@@ -36,6 +36,31 @@ class CsrfFailed(Forbidden):
     code = "auth.csrf"
 
 
+class PasswordChangeRequired(Forbidden):
+    code = "auth.password_change_required"
+
+
+ACCOUNT_PAGE = "/account"
+WHILE_MUST_CHANGE = frozenset(
+    {ACCOUNT_PAGE, "/account/password", "/logout", "/lang", "/api/v1/me", "/api/v1/me/password"}
+)
+"""What a session whose password an administrator reset may reach until it chooses its own."""
+
+
+def _check_must_change(request: web.Request) -> None:
+    """After a reset, the session reaches only the account page: a page view is sent there, any
+    other request is refused (403) until the person chooses their own password."""
+    path = request.path
+    if path in WHILE_MUST_CHANGE or path.startswith("/static/"):
+        return
+    if request.method == "GET" and "text/html" in request.headers.get("Accept", ""):
+        raise web.HTTPFound(ACCOUNT_PAGE)
+    raise PasswordChangeRequired(
+        "Choose a new password on /account first.",
+        detail_vi="Vui lòng đổi mật khẩu tại trang Tài khoản của tôi trước.",
+    )
+
+
 async def _from_token(request: web.Request, value: str) -> Principal:
     db = request.app[DB_KEY]
 
@@ -138,6 +163,8 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
                 await _check_csrf(request)
             if principal is not None and request.headers.get("Upgrade", "").lower() == "websocket":
                 _check_websocket_origin(request)
+            if principal is not None and principal.must_change_password:
+                _check_must_change(request)
     if principal is not None:
         request[PRINCIPAL_KEY] = principal
     return await handler(request)

@@ -32,7 +32,7 @@ from server.auth.throttle import (
 )
 from server.config import AuthConfig
 from server.db import Database
-from server.errors import TooManyRequests, Unauthorized
+from server.errors import Forbidden, TooManyRequests, Unauthorized
 
 
 class LoginFailed(Unauthorized):
@@ -41,6 +41,13 @@ class LoginFailed(Unauthorized):
 
 class LoginThrottled(TooManyRequests):
     code = "auth.throttled"
+
+
+class AccountDisabled(Forbidden):
+    """The password was right but an administrator disabled the account.  Said only after the
+    password check, so it tells nothing to someone guessing."""
+
+    code = "auth.account_disabled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +89,15 @@ async def _reserve(
     return await db.write("login_reserve", run)
 
 
+async def _note_failure(db: Database, login: str, remote: str, disabled: bool) -> None:
+    async def note(session: AsyncSession) -> None:
+        await forget_old_windows_txn(session)
+        action = "auth.login_disabled" if disabled else "auth.login_failed"
+        await append_txn(session, action, actor=login or "anonymous", target=remote)
+
+    await db.write("login_failed", note)
+
+
 async def log_in(
     db: Database,
     cfg: AuthConfig,
@@ -105,17 +121,16 @@ async def log_in(
             f"Too many failed logins; try again in {cfg.throttle_minutes} minutes.",
             detail_vi=f"Đăng nhập sai quá nhiều lần; vui lòng thử lại sau {cfg.throttle_minutes} phút.",
         )
-    ok = await verify_password(attempt.password_hash, password) and attempt.active
+    right = await verify_password(attempt.password_hash, password)
     uid = attempt.user_id
-    if not ok or uid is None:
-
-        async def note_failure(session: AsyncSession) -> None:
-            await forget_old_windows_txn(session)
-            await append_txn(
-                session, "auth.login_failed", actor=login or "anonymous", target=remote
+    if not right or not attempt.active or uid is None:
+        disabled = right and uid is not None
+        await _note_failure(db, login, remote, disabled)
+        if disabled:
+            raise AccountDisabled(
+                "This account is disabled; ask an administrator.",
+                detail_vi="Tài khoản này đã bị vô hiệu hoá. Vui lòng liên hệ quản trị viên.",
             )
-
-        await db.write("login_failed", note_failure)
         raise LoginFailed("Wrong login or password.", detail_vi="Sai tên đăng nhập hoặc mật khẩu.")
 
     async def open_it(session: AsyncSession) -> LoggedIn:

@@ -77,11 +77,14 @@ async def close_session_txn(session: AsyncSession, session_id: int) -> None:
     )
 
 
-async def close_all_sessions_txn(session: AsyncSession, user_id: int) -> int:
-    """Log the user out everywhere; returns how many sessions were closed."""
-    result = await session.execute(
-        update(LoginSession)
-        .where(LoginSession.user_id == user_id, LoginSession.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
+async def close_all_sessions_txn(
+    session: AsyncSession, user_id: int, *, keep_session_id: int | None = None
+) -> int:
+    """Log the user out everywhere (but ``keep_session_id``); returns how many were closed."""
+    query = update(LoginSession).where(
+        LoginSession.user_id == user_id, LoginSession.revoked_at.is_(None)
     )
+    if keep_session_id is not None:
+        query = query.where(LoginSession.id != keep_session_id)
+    result = await session.execute(query.values(revoked_at=utcnow()))
     return int(result.rowcount)  # type: ignore[attr-defined]

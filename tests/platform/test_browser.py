@@ -9,6 +9,9 @@ import pytest
 from server.demo import DEMO_PASSWORD
 from tests.live import TABLET, LiveServer, chromium, live_server
 
+DESKTOP = {"width": 1024, "height": 768}
+PHONE = {"width": 390, "height": 844}
+
 pytestmark = pytest.mark.browser
 
 
@@ -65,20 +68,20 @@ def test_english_switch_and_admin_pages(server: LiveServer, browser: Any) -> Non
     page.click("a.lang")
     assert page.locator("h1").inner_text().startswith("Hello")
     page.click("[data-testid='tile.admin']")
-    rows = page.locator("[data-testid=agencies] tbody tr")
-    assert rows.count() == 13
+    rows = page.locator("[data-testid=agency-tree] li")
+    assert rows.count() == 14  # the province today: no district
     # add an agency through the form; a bad code is refused in the page's language
-    page.fill("input[name=code]", "003.00.00.H99")
-    page.fill("input[name=name]", "UBND huyện Mới")
+    page.fill("input[name=code]", "000.00.13.H99")
+    page.fill("input[name=name]", "Sở Y tế")
     page.select_option("select[name=parent_code]", "000.00.00.H99")
-    page.click("form[action='/admin/agencies'] button[type=submit]")
+    page.click("form[method=post][action='/admin/agencies'] button[type=submit]")
     assert page.get_by_test_id("notice").inner_text() == "Saved."
-    assert rows.count() == 14
+    assert rows.count() == 15
     page.click("a.lang")  # back to Vietnamese
     page.goto(server.url + "/admin/users")
     page.fill("input[name=login]", "vanthu.moi")
     page.fill("input[name=full_name]", "Văn thư Mới")
-    page.select_option("select[name=agency_code]", "003.00.00.H99")
+    page.select_option("select[name=agency_code]", "000.00.13.H99")
     page.fill("input[name=password]", "mat-khau-moi-1")
     page.check("form[action='/admin/users'] input[value=clerk]")
     page.click("form[action='/admin/users'] button[type=submit]")
@@ -86,4 +89,49 @@ def test_english_switch_and_admin_pages(server: LiveServer, browser: Any) -> Non
     page.goto(server.url + "/admin/audit")
     assert page.get_by_test_id("audit-ok").is_visible()
     assert "user.created" in page.content()
+    context.close()
+
+
+def _tree_codes(page: Any) -> set[str]:
+    codes = page.locator("[data-testid=agency-tree] li").evaluate_all(
+        "(items) => items.map((li) => li.dataset.code)"
+    )
+    return set(codes)
+
+
+def test_agency_tree_at_a_date(server: LiveServer, browser: Any, tmp_path: Path) -> None:
+    """Ended units show only on days they existed; branches fold; the tree fits a small laptop
+    and a phone."""
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    _login(page, server.url, "quantri", DEMO_PASSWORD)
+    page.wait_for_url(server.url + "/")
+    page.goto(server.url + "/admin/agencies")
+    today = _tree_codes(page)
+    assert "001.00.11.H99" in today and "001.00.00.H99" not in today  # no live district
+    assert "Hình thành từ" in page.get_by_test_id("agency-001.00.11.H99").inner_text()
+
+    page.fill("[data-testid=tree-date] input[name=on]", "2025-06-30")
+    page.click("[data-testid=tree-date] button[type=submit]")
+    page.wait_for_url("**/admin/agencies?on=2025-06-30")
+    before = _tree_codes(page)
+    assert {"001.00.00.H99", "001.00.12.H99", "002.00.13.H99"} <= before
+    assert "001.00.11.H99" not in before  # the merged commune did not exist yet
+    district = page.get_by_test_id("agency-001.00.00.H99")
+    assert "Giải thể" in district.inner_text()
+    commune = page.get_by_test_id("agency-001.00.12.H99")
+    assert commune.is_visible()
+    assert "Sáp nhập vào UBND xã Đông Hoà" in commune.inner_text()
+    # a real tree: the commune is inside the district's <details>; folding hides it
+    assert district.locator("[data-testid='agency-001.00.12.H99']").count() == 1
+    district.locator("summary").first.click()
+    assert not commune.is_visible()
+    district.locator("summary").first.click()
+    assert commune.is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= DESKTOP["width"]
+    page.screenshot(path=str(tmp_path / "tree-1024.png"), full_page=True)
+
+    page.set_viewport_size(PHONE)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.screenshot(path=str(tmp_path / "tree-390.png"), full_page=True)
     context.close()

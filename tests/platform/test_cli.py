@@ -43,6 +43,7 @@ def test_demo_is_idempotent(run) -> None:  # type: ignore[no-untyped-def]
     first = run("demo")
     assert first.returncode == 0 and "quantri" in first.stdout
     assert "(12 tài khoản mới)" in first.stdout
+    after_first = run("agency", "export", "--format", "json").stdout
     again = run("demo")
     assert "(0 tài khoản mới)" in again.stdout
     assert "Kỳ họp demo (mới):" in first.stdout
@@ -50,9 +51,22 @@ def test_demo_is_idempotent(run) -> None:  # type: ignore[no-untyped-def]
     assert "Hội nghị trực tuyến demo (mới):" in first.stdout
     assert "Hội nghị trực tuyến demo:" in again.stdout
     agencies = json.loads(run("agency", "export", "--format", "json").stdout)
-    assert len(agencies) == 13
-    levels = [a["level"] for a in agencies]
-    assert levels.count(3) == 6
+    live = [a for a in agencies if a["valid_to"] is None]
+    ended = [a for a in agencies if a["valid_to"] is not None]
+    # the province since 1 July 2025: UBND tỉnh and its Office, three departments, HĐND tỉnh,
+    # eight communes and wards directly under the province, and no live district
+    assert len(live) == 14
+    communes = [a for a in live if a["name"].startswith(("UBND xã", "UBND phường"))]
+    assert len(communes) == 8
+    assert {a["parent_code"] for a in communes} == {"000.00.00.H99"}
+    assert not [a for a in live if "huyện" in a["name"]]
+    # the former districts and communes stay, as units that ended on 30 June 2025
+    assert {a["valid_to"] for a in ended} == {"2025-06-30"}
+    assert len([a for a in ended if "huyện" in a["name"]]) == 2
+    assert len(ended) == 9
+    # the second run left the same province (nothing duplicated, history unchanged)
+    assert json.loads(after_first) == agencies
+    assert "Giao ban trực tuyến tỉnh – xã" in first.stdout
 
 
 def test_agency_import_user_add_token(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -13,15 +13,16 @@ from server.accounts.tokens import create_token_txn
 from server.audit.log import append_txn
 from server.auth.devices import COOKIE as DEVICE_COOKIE
 from server.auth.devices import MAX_AGE_DAYS as DEVICE_MAX_AGE_DAYS
+from server.auth.lifecycle import change_own_password
 from server.auth.principal import get_principal, require_principal
 from server.auth.service import log_in, log_out
 from server.auth.sessions import COOKIE
-from server.errors import Forbidden, LienThongError, Unauthorized
+from server.errors import Forbidden, LienThongError, Unauthorized, ValidationFailed
 from server.http.keys import CONFIG_KEY, DB_KEY
 from server.http.remote import client_address
 from server.realtime import HUB_KEY
 from web.i18n import COOKIE as LANG_COOKIE
-from web.i18n import LANGS, lang_of
+from web.i18n import LANGS, lang_of, translate
 from web.shell.render import render
 from web.shell.tiles import tiles_for
 
@@ -150,7 +151,42 @@ async def home(request: web.Request) -> web.StreamResponse:
 
 async def account_get(request: web.Request) -> web.StreamResponse:
     login_required(request)
-    return render(request, "account.html", {"new_token": None})
+    return render(request, "account.html", {"new_token": None, "password_changed": False})
+
+
+async def account_password_post(request: web.Request) -> web.StreamResponse:
+    """Change one's own password: the current one is required, the new one typed twice; every
+    other session of the person ends (and their realtime sockets are dropped)."""
+    login_required(request)
+    p = require_principal(request)
+    form = await request.post()
+    new = str(form.get("new_password", ""))
+    lang = lang_of(request)
+    try:
+        if new != str(form.get("new_password2", "")):
+            raise ValidationFailed(
+                "The two new passwords differ.", detail_vi="Hai lần nhập mật khẩu mới không khớp."
+            )
+        await change_own_password(
+            request.app[DB_KEY],
+            user_id=p.user_id,
+            current=str(form.get("current_password", "")),
+            new=new,
+            keep_session_id=p.session_id,
+        )
+    except LienThongError as err:
+        message = err.detail_vi if lang == "vi" else err.detail
+        return render(
+            request,
+            "account.html",
+            {"new_token": None, "error": message, "password_changed": False},
+            status=err.status,
+        )
+    request.app[HUB_KEY].drop_user(p.user_id)
+    notice = translate("account.password_changed", lang)
+    # the page is rendered for a principal read before the change: show it as changed
+    context = {"new_token": None, "notice": notice, "password_changed": True}
+    return render(request, "account.html", context)
 
 
 async def account_token_post(request: web.Request) -> web.StreamResponse:
@@ -169,7 +205,7 @@ async def account_token_post(request: web.Request) -> web.StreamResponse:
         return value
 
     value = await request.app[DB_KEY].write("create_token", make)
-    return render(request, "account.html", {"new_token": value})
+    return render(request, "account.html", {"new_token": value, "password_changed": False})
 
 
 async def set_language(request: web.Request) -> web.StreamResponse:

@@ -7,7 +7,7 @@ from pathlib import Path
 from aiohttp import web
 
 from server.http.keys import ERROR_PAGE_KEY
-from web.shell import admin, pages
+from web.shell import admin, agencies, pages
 from web.shell.render import JINJA_KEY, make_env
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -24,14 +24,17 @@ def setup_web(app: web.Application) -> None:
     r.add_get("/lang", pages.set_language)
     r.add_get("/account", pages.account_get)
     r.add_post("/account/tokens", pages.account_token_post)
+    r.add_post("/account/password", pages.account_password_post)
     r.add_get("/admin", _admin_index)
-    r.add_get("/admin/agencies", admin.agencies_get)
-    r.add_post("/admin/agencies", admin.agencies_post)
-    r.add_post("/admin/agencies/import", admin.agencies_import)
-    r.add_get("/admin/agencies/export.csv", admin.agencies_export)
+    r.add_get("/admin/agencies", agencies.agencies_get)
+    r.add_post("/admin/agencies", agencies.agencies_post)
+    r.add_post("/admin/agencies/import", agencies.agencies_import)
+    r.add_post("/admin/agencies/restructure", agencies.agencies_restructure)
+    r.add_get("/admin/agencies/export.csv", agencies.agencies_export)
     r.add_get("/admin/users", admin.users_get)
     r.add_post("/admin/users", admin.users_post)
     r.add_post("/admin/users/{login}/roles", admin.user_roles_post)
+    r.add_post("/admin/users/{login}/state", admin.user_state_post)
     r.add_get("/admin/audit", admin.audit_get)
     r.add_static("/static/", STATIC, append_version=True)
 
