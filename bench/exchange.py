@@ -45,12 +45,38 @@ def _free_port() -> int:
 
 
 def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux ``/proc``; 0.0 elsewhere)."""
+    """User + system CPU time of a process and of every process below it so far (Linux
+    ``/proc``; 0.0 elsewhere): the server's own, its signature-checking worker processes' (and
+    their forkserver's) while they live, and the children each has already reaped."""
+    return sum(_own_cpu(p, reaped=True) for p in _tree(pid))
+
+
+def _own_cpu(pid: int, *, reaped: bool = False) -> float:
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + int(fields[12])
+    if reaped:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _tree(root: int) -> list[int]:
+    """``root`` and its living descendants."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat[1])
+    found, frontier = [root], [root]
+    while frontier:
+        frontier = [pid for pid, parent in parents.items() if parent in frontier]
+        found.extend(frontier)
+    return found
 
 
 def _pg_backends(db_names: list[str]) -> dict[int, float]:
@@ -67,7 +93,7 @@ def _pg_backends(db_names: list[str]) -> dict[int, float]:
         except OSError:
             continue
         if title.startswith("postgres:") and any(f" {n} " in title for n in db_names):
-            out[int(entry.name)] = _cpu_seconds(int(entry.name))
+            out[int(entry.name)] = _own_cpu(int(entry.name))
     return out
 
 
