@@ -4,7 +4,7 @@ transaction (the exchange's records — receipts, outbox, message log — are in
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -38,6 +38,12 @@ class Filters:
     status: str = ""
     agency: str = ""
     """Sender (inbox) or recipient (outbox) agency code."""
+    q_codes: frozenset[str] = frozenset()
+    """Agencies one of whose names (its own, a former or a later one) contains ``q``: their
+    documents match too (filled in by :mod:`documents.views`)."""
+    agency_codes: frozenset[str] = frozenset()
+    """``agency`` with its former and later codes (filled in by :mod:`documents.views`); empty
+    means ``agency`` alone."""
     date_from: date | None = None
     date_to: date | None = None
     limit: int = 50
@@ -317,7 +323,11 @@ async def user_names_txn(session: AsyncSession, ids: Iterable[int]) -> dict[int,
     return {r[0]: (r[1], r[2]) for r in rows}
 
 
-def _text_filter(f: Filters) -> ColumnElement[bool]:
+def _text_filter(
+    f: Filters, by_agency: Callable[[list[str]], ColumnElement[bool]]
+) -> ColumnElement[bool]:
+    """``q`` in the number, notation or subject, or naming the other party (by any of its
+    names: ``by_agency`` of the codes in ``f.q_codes``)."""
     if not f.q.strip():
         return true()
     pattern = f"%{f.q.strip().lower()}%"
@@ -325,7 +335,16 @@ def _text_filter(f: Filters) -> ColumnElement[bool]:
         func.lower(Document.subject).like(pattern),
         func.lower(Document.number).like(pattern),
         func.lower(Document.notation).like(pattern),
+        by_agency(sorted(f.q_codes)) if f.q_codes else false(),
     )
+
+
+def _sent_by(codes: list[str]) -> ColumnElement[bool]:
+    return Document.sender_code.in_(codes)
+
+
+def _sent_to(codes: list[str]) -> ColumnElement[bool]:
+    return Document.id.in_(select(Recipient.document_id).where(Recipient.agency_code.in_(codes)))
 
 
 def _inbox_visibility(p: Principal) -> ColumnElement[bool]:
@@ -344,12 +363,12 @@ async def inbox_txn(
     conds: list[ColumnElement[bool]] = [
         Recipient.agency_code == p.agency_code,
         _inbox_visibility(p),
-        _text_filter(f),
+        _text_filter(f, _sent_by),
     ]
     if f.status:
         conds.append(Recipient.status == f.status)
     if f.agency:
-        conds.append(Document.sender_code == f.agency)
+        conds.append(_sent_by(sorted(f.agency_codes or {f.agency})))
     if f.date_from:
         conds.append(Document.promulgation_date >= f.date_from)
     if f.date_to:
@@ -375,14 +394,14 @@ async def outbox_txn(session: AsyncSession, p: Principal, f: Filters) -> list[Do
         Document.sender_code == p.agency_code,
         Document.sender_agency_id == p.agency_id,
         who,
-        _text_filter(f),
+        _text_filter(f, _sent_to),
     ]
     if f.status or f.agency:
         sub = select(Recipient.document_id)
         if f.status:
             sub = sub.where(Recipient.status == f.status)
         if f.agency:
-            sub = sub.where(Recipient.agency_code == f.agency)
+            sub = sub.where(Recipient.agency_code.in_(sorted(f.agency_codes or {f.agency})))
         conds.append(Document.id.in_(sub))
     if f.date_from:
         conds.append(Document.promulgation_date >= f.date_from)

@@ -25,9 +25,9 @@ from documents.models import Attachment, Document
 from documents.msglog import append_log_txn, digest_of
 from documents.outbox import enqueue_requests_txn, enqueue_txn
 from documents.pdfinfo import pdf_info
+from documents.routing import Route, route_to_live_txn
 from documents.services import Events, Services
 from documents.statuses import StatusCode
-from server.accounts.models import Agency
 from server.audit.log import append_txn
 from server.auth.principal import Principal, Role
 from server.db.base import utcnow
@@ -53,7 +53,8 @@ class _Outgoing:
 class _Routes:
     """Where the recipients are: agencies on this server, and codes by peer for the others."""
 
-    local: dict[str, Agency]
+    local: list[Route]
+    """Deliveries on this server: an ended code's successors in its place (docs/documents.md)."""
     remote: dict[str, list[str]]
 
 
@@ -137,7 +138,14 @@ async def _persist_txn(
         session.add(Attachment(document_id=doc.id, position=position, name=name, sha256=sha))
     await _enqueue_remote_txn(session, doc, routes.remote, out.now)
     await _deliver_local_txn(session, doc, out, routes.local)
-    details = {"number": out.meta.number, "to": list(out.meta.to), "main": out.main_sha}
+    details: dict[str, Any] = {
+        "number": out.meta.number,
+        "to": list(out.meta.to),
+        "main": out.main_sha,
+    }
+    rerouted = {r.agency.code: r.addressed for r in routes.local if r.note}
+    if rerouted:
+        details["delivered_for"] = rerouted  # successor -> the ended code addressed
     await append_txn(
         session,
         "document.sent",
@@ -146,7 +154,7 @@ async def _persist_txn(
         target=out.public_id,
         details={**details, "replaces": replaces},
     )
-    return [c for c in out.meta.to if c in routes.local]
+    return [r.agency.code for r in routes.local]
 
 
 async def _routes_txn(
@@ -173,7 +181,17 @@ async def _routes_txn(
             f"Unknown agencies: {', '.join(unknown)}.",
             f"Không có cơ quan mang mã: {', '.join(unknown)}.",
         )
-    return _Routes(agencies, remote)
+    here = [c for c in meta.to if c in agencies]
+    local = await route_to_live_txn(session, here, today_vn())
+    for route in local:
+        if route.agency.code == p.agency_code:
+            raise BadField(
+                "to",
+                f"{route.addressed} has ended; its successor is the sending agency itself.",
+                f"Đơn vị mã {route.addressed} đã kết thúc, đơn vị kế thừa chính là cơ quan gửi; "
+                "không gửi văn bản cho chính cơ quan mình.",
+            )
+    return _Routes(local, remote)
 
 
 async def _insert_document_txn(
@@ -256,19 +274,21 @@ async def _enqueue_remote_txn(
 
 
 async def _deliver_local_txn(
-    session: AsyncSession, doc: Document, out: _Outgoing, local: dict[str, Agency]
+    session: AsyncSession, doc: Document, out: _Outgoing, local: list[Route]
 ) -> None:
-    """Recipients on this server have it at once (01), each delivery in the message log."""
+    """Recipients on this server have it at once (01), each delivery in the message log; a
+    successor's first step says which ended unit the document was addressed to."""
     envelope = document_digest_fields(doc, [sha for _u, sha in out.attachments])
-    for code in (c for c in out.meta.to if c in local):
+    for route in local:
         rec = await repo.add_recipient_txn(
             session,
             doc.id,
-            local[code].id,
-            code,
+            route.agency.id,
+            route.agency.code,
             StatusCode.ARRIVED.value,
             out.now,
             actor_name="hệ thống",
+            note=route.note,
         )
         await append_log_txn(
             session,

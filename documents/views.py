@@ -6,6 +6,7 @@ document the caller may not know exists.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +16,7 @@ from documents.access import Access, access_of
 from documents.dates import VN, iso
 from documents.errors import DocumentNotFound
 from documents.models import Document, Recipient, StatusEvent
+from documents.routing import lineage_codes_txn, lineage_of_codes_txn
 from documents.services import Services
 from documents.statuses import StatusCode
 from server.auth.principal import Principal
@@ -132,11 +134,20 @@ async def document_view_txn(session: AsyncSession, p: Principal, public_id: str)
     return view
 
 
+async def with_lineage_txn(session: AsyncSession, f: repo.Filters) -> repo.Filters:
+    """``f`` with the agencies its text and agency filter stand for, former and later units
+    included: a search for a former commune's name finds the documents of the commune it merged
+    into, and the reverse (docs/documents.md, agencies with history)."""
+    q_codes = await lineage_codes_txn(session, f.q) if f.q.strip() else set()
+    codes = await lineage_of_codes_txn(session, [f.agency]) if f.agency else set()
+    return replace(f, q_codes=frozenset(q_codes), agency_codes=frozenset(codes))
+
+
 async def inbox_view_txn(
     session: AsyncSession, p: Principal, f: repo.Filters
 ) -> list[dict[str, Any]]:
     """The caller's agency's received documents the caller may see, newest first."""
-    rows = await repo.inbox_txn(session, p, f)
+    rows = await repo.inbox_txn(session, p, await with_lineage_txn(session, f))
     names = await repo.agency_names_txn(session, [d.sender_code for _r, d in rows])
     out = []
     for rec, doc in rows:
@@ -158,7 +169,7 @@ async def outbox_view_txn(
     session: AsyncSession, p: Principal, f: repo.Filters
 ) -> list[dict[str, Any]]:
     """Documents the caller's agency sent that the caller may see, with each recipient's status."""
-    docs = await repo.outbox_txn(session, p, f)
+    docs = await repo.outbox_txn(session, p, await with_lineage_txn(session, f))
     recs = await repo.recipients_of_docs_txn(session, [d.id for d in docs])
     names = await repo.agency_names_txn(
         session, [d.sender_code for d in docs] + [r.agency_code for rs in recs.values() for r in rs]

@@ -10,13 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from documents import amend, views
 from documents.access import INBOX_ROLES
+from documents.dates import today_vn
 from documents.errors import BadField
 from documents.http import filters_of, read_upload_form, services
 from documents.inputs import NewDocument, RevokeRequest, StatusChange
 from documents.sending import send_document
 from documents.status_flow import change_status
 from documents.statuses import CONFIDENTIALITY_VI, LABELS_VI, URGENCY_VI, StatusCode
-from server.accounts.agencies import list_agencies_txn
+from server.accounts.agencies import list_agencies_txn, live_rows
 from server.accounts.users import list_users_txn
 from server.auth.principal import Principal, Role, get_principal, require_principal
 from server.errors import LienThongError
@@ -70,7 +71,8 @@ async def _compose(
     request: web.Request, p: Principal, form: dict[str, Any], error: str | None, status: int
 ) -> web.Response:
     async def run(session: AsyncSession) -> list[Any]:
-        return [a for a in await list_agencies_txn(session) if a.code != p.agency_code]
+        rows = live_rows(await list_agencies_txn(session), today_vn())  # ended units: no
+        return [a for a in rows if a.code != p.agency_code]
 
     agencies = await request.app[DB_KEY].read("documents_compose_agencies", run)
     ctx = _context(request, p, agencies=agencies, form=form, tab="compose", error=error)
