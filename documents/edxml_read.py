@@ -60,6 +60,10 @@ class ParsedPackage:
         return self.root is not self.envelope
 
 
+class UnreadablePackage(EdxmlError):
+    """Not XML at all, or too large to read: nothing in it can be checked."""
+
+
 def _refuse(detail: str, detail_vi: str) -> EdxmlError:
     return EdxmlError(detail, detail_vi=detail_vi)
 
@@ -67,15 +71,16 @@ def _refuse(detail: str, detail_vi: str) -> EdxmlError:
 def parse_package(data: bytes) -> ParsedPackage:
     """Parse ``data`` and find the envelope under the root, as a strict reader does."""
     if len(data) > MAX_PACKAGE_BYTES:
-        raise _refuse(
+        raise UnreadablePackage(
             f"the package is {len(data)} bytes, above the limit of {MAX_PACKAGE_BYTES}",
-            f"Gói tin quá lớn ({len(data) // 2**20} MB; tối đa {MAX_PACKAGE_BYTES // 2**20} MB).",
+            detail_vi=f"Gói tin quá lớn ({len(data) // 2**20} MB; "
+            f"tối đa {MAX_PACKAGE_BYTES // 2**20} MB).",
         )
     try:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as exc:
-        raise _refuse(
-            f"not well-formed XML: {exc}", "Thông điệp edXML không phải XML hợp lệ."
+        raise UnreadablePackage(
+            f"not well-formed XML: {exc}", detail_vi="Thông điệp edXML không phải XML hợp lệ."
         ) from None
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
