@@ -228,6 +228,37 @@ def _check_pdf(data: bytes, trust_dir: Path, *, online: bool) -> list[Any]:
     ]
 
 
+def cmd_edxml_check(args: argparse.Namespace) -> int:
+    """``lienthong edxml check FILE``: every QCVN 102:2016 rule the package breaks.
+
+    Exit 0 when it breaks none, 1 when it breaks some, 2 when the file cannot be read or is not
+    XML at all (as ``verify``).
+    """
+    from documents.edxml_check import check_package
+    from documents.edxml_read import UnreadablePackage
+
+    try:
+        data = Path(args.file).read_bytes()
+        report = check_package(data)
+    except OSError as exc:
+        print(f"lỗi: không đọc được {args.file}: {exc.strerror}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except UnreadablePackage as exc:
+        if args.json:
+            print(json.dumps({"ok": False, "unusable": exc.detail, "unusable_vi": exc.detail_vi}))
+        print(f"lỗi: {exc.detail_vi}\nerror: {exc.detail}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    else:
+        for finding in report.findings:
+            print(f"SAI   [{finding.rule}] {finding.detail_vi}")
+        kind = {"document": "văn bản", "status": "trạng thái"}.get(report.kind, "không rõ loại")
+        verdict = "đúng" if report.ok else f"KHÔNG đúng ({len(report.findings)} lỗi)"
+        print(f"Gói tin edXML ({kind}) {verdict} QCVN 102:2016.")
+    return EXIT_OK if report.ok else EXIT_REFUSED
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--server",
@@ -294,3 +325,15 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
         "--online", action="store_true", help="fetch OCSP/CRL when validating the PDF"
     )
     bundle.set_defaults(func=cmd_verify_bundle)
+    _add_edxml(subparsers)
+
+
+def _add_edxml(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    edxml = subparsers.add_parser("edxml", help="edXML packages (QCVN 102:2016)")
+    edxml_sub = edxml.add_subparsers(dest="edxml_command", required=True)
+    check = edxml_sub.add_parser(
+        "check", help="list every QCVN 102:2016 rule a package breaks (exit 0 / 1 / 2)"
+    )
+    check.add_argument("file")
+    check.add_argument("--json", action="store_true")
+    check.set_defaults(func=cmd_edxml_check)

@@ -13,12 +13,14 @@ from documents import amend, evidence, interop, repo, views
 from documents.access import INBOX_ROLES
 from documents.checker import TrustDirChecker
 from documents.dates import parse_date
+from documents.envelope import EnvelopeKeys
 from documents.errors import BadField
 from documents.federation import http as federation_http
 from documents.files import LocalFileStore
 from documents.inputs import NewDocument, RevokeRequest, StatusChange, UpdateRequest, Upload
 from documents.keys import SERVICES_KEY
 from documents.peers import load_federation
+from documents.sealing import Seals, load_seals
 from documents.sending import send_document
 from documents.services import Services
 from documents.status_flow import change_status
@@ -313,11 +315,14 @@ def setup(app: web.Application) -> None:
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         checker = TrustDirChecker(config.trust_dir)
+        # the agencies' seal keys sign the edXML envelopes they send (opened on first use)
+        seals = Seals(load_seals(config.data_dir))
         svc = Services(
             db=app[DB_KEY],
             store=LocalFileStore(config.files_dir),
             checker=checker,
             hub=app.get(HUB_KEY),
+            envelope=EnvelopeKeys(seals, config.trust_dir),
         )
         app[SERVICES_KEY] = svc
         fed = federation_http.start_federation(app, svc, federation) if federation else None
@@ -325,5 +330,6 @@ def setup(app: web.Application) -> None:
         if fed is not None:
             await federation_http.stop_federation(fed)
         await checker.close()
+        await seals.close()
 
     app.cleanup_ctx.append(ctx)

@@ -10,7 +10,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from documents import exchange_repo, repo
 from documents.dates import VN
-from documents.edxml import EdxmlAttachment, EdxmlDocument, Organ, document_to_xml, parse_document
+from documents.edxml import (
+    EdxmlAttachment,
+    EdxmlDocument,
+    Organ,
+    ParsedPackage,
+    build_document,
+    document_of,
+    parse_package,
+)
+from documents.envelope import EnvelopeVerdict, check_envelope, sign_package
 from documents.errors import BadField, DocumentNotFound
 from documents.models import Attachment, Document, Recipient
 from documents.msglog import append_log_txn
@@ -99,7 +108,16 @@ async def document_message(svc: Services, public_id: str, to: list[str] | None =
         business_type=doc.business_type,
         sent_at=doc.sent_at,
     )
-    return document_to_xml(message)
+    return await signed_package(svc, message)
+
+
+async def signed_package(svc: Services, message: EdxmlDocument) -> bytes:
+    """The package of ``message``, signed in its header with the sender's seal when this server
+    holds one for the sender (a document sent here), else unsigned."""
+    package = build_document(message)
+    if svc.envelope is None:
+        return package.to_bytes()
+    return await sign_package(package, message.sender.organ_id, svc.envelope.seals)
 
 
 def _organ(code: str, name: str) -> Organ:
@@ -114,16 +132,16 @@ def _is_pdf(att: EdxmlAttachment) -> bool:
     return att.content_type == "application/pdf" or att.name.lower().endswith(".pdf")
 
 
-def envelope_verified(data: bytes, message: EdxmlDocument) -> bool:
+def envelope_verified(verdict: EnvelopeVerdict) -> bool:
     """Whether the envelope's metadata (From, Code, Subject…) is bound to its sender.
 
-    Hook for the envelope's own XML signature (``ds:Signature`` in the edXML header, QCVN 102),
-    which is not checked yet (a separate issue): until it is, every manual import is stored with
+    Only by the envelope's own XML signature (``ds:Signature`` in the edXML header), checked by
+    :func:`documents.envelope.check_envelope`: valid, chained to the trust roots and made with a
+    certificate that names the ``From`` agency. Without one, a manual import is stored with
     ``metadata_verified`` False, because the PDF's signature covers the file, not the number or
-    subject a clerk may have edited in the envelope. A check that verifies the signature against
-    the sending agency's registered certificate returns True here.
+    subject a clerk may have edited in the envelope.
     """
-    return False
+    return verdict.signed
 
 
 async def _refuse_channel_senders(svc: Services, message: EdxmlDocument) -> None:
@@ -153,20 +171,21 @@ async def _refuse_channel_senders(svc: Services, message: EdxmlDocument) -> None
     )
 
 
-def _addressed_package(p: Principal, data: bytes) -> EdxmlDocument:
+def _addressed_package(p: Principal, data: bytes) -> tuple[ParsedPackage, EdxmlDocument]:
     """The parsed package, imported by a clerk of an agency it is addressed to."""
     if not p.has(Role.CLERK):
         raise Forbidden(
             "Only a clerk imports documents.", detail_vi="Chỉ văn thư được nhập văn bản."
         )
-    message = parse_document(data)
+    package = parse_package(data)
+    message = document_of(package)
     if p.agency_code not in {o.organ_id for o in message.to}:
         raise BadField(
             "To",
             "The message is not addressed to your agency.",
             "Thông điệp không gửi tới cơ quan của bạn.",
         )
-    return message
+    return package, message
 
 
 def _main_pdf(message: EdxmlDocument) -> EdxmlAttachment:
@@ -190,9 +209,10 @@ async def import_edxml(svc: Services, p: Principal, data: bytes) -> tuple[str, b
     or on a known peer is refused (:func:`_refuse_channel_senders`), and any other import is
     stored with its metadata marked unverified (:func:`envelope_verified`).
     """
-    message = _addressed_package(p, data)
+    package, message = _addressed_package(p, data)
     await _refuse_channel_senders(svc, message)
     main = _main_pdf(message)
+    verdict = await check_envelope(svc.envelope, data, package, message.sender.organ_id)
     main_sha = hashlib.sha256(main.data).hexdigest()
     message_id = hashlib.sha256(
         f"{message.document_id}|{main_sha}|{p.agency_code}".encode()
@@ -211,7 +231,7 @@ async def import_edxml(svc: Services, p: Principal, data: bytes) -> tuple[str, b
         again = await existing(session)
         if again is not None:
             return again
-        await _import_txn(session, p, data, message, files, public_id, message_id)
+        await _import_txn(session, p, data, message, files, public_id, message_id, verdict)
         return public_id
 
     got = await svc.db.write("import_edxml", txn)
@@ -229,11 +249,17 @@ async def _import_txn(
     files: ReceivedFiles,
     public_id: str,
     message_id: str,
+    verdict: EnvelopeVerdict,
 ) -> None:
     now = utcnow()
-    verified = envelope_verified(data, message)
     doc = await insert_received_txn(
-        session, message, files, public_id, now, metadata_verified=verified
+        session,
+        message,
+        files,
+        public_id,
+        now,
+        metadata_verified=envelope_verified(verdict),
+        envelope_signature=verdict.line_vi if verdict.signed else "",
     )
     await repo.add_recipient_txn(
         session,

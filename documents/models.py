@@ -92,6 +92,9 @@ class Document(Base):
     here, or received from the sender's federation peer. False for a manual edXML import: the PDF
     signature covers the file, not the envelope's metadata (until the envelope's own signature is
     checked)."""
+    envelope_signature: Mapped[str] = mapped_column(Text, default="", server_default="")
+    """The verdict on the edXML envelope's own XML signature when it arrived (``Chữ ký gói tin:
+    hợp lệ — <agency>``), empty for a document sent here or a package without one."""
 
 
 class Attachment(Base):

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from documents.errors import NotSupportedAcrossServers
-from documents.models import OutboxMessage
+from documents.models import Document, OutboxMessage
 from documents.peers import FederationConfig
 from server.db.base import utcnow
 
@@ -125,9 +125,15 @@ async def enqueue_requests_txn(
     new_ref: str | None = None,
 ) -> int:
     """Queue a revoke (1), update (2) or replace (3) request for recipients on other servers,
-    one message per peer; return how many were queued."""
+    one message per peer; return how many were queued.
+
+    The request travels as an edXML package (``BussinessDocType`` 1–3, ``ReplacementInfoList``)
+    built from the document as it stands now (and, for a replacement, the new document), kept in
+    the payload so that a retry sends the same bytes whatever changes later."""
     if not codes:
         return 0
+    snapshot = await _snapshot_txn(session, document_public_id)
+    replacement = await _snapshot_txn(session, new_ref) if new_ref else None
     by_peer: dict[str, list[str]] = {}
     for code in codes:
         peer = federation.peer_for_agency(code) if federation else None
@@ -146,9 +152,35 @@ async def enqueue_requests_txn(
                 "changes": {k: str(v) for k, v in (changes or {}).items()},
                 "to": peer_codes,
                 "new_ref": new_ref,
+                "doc": snapshot,
+                "new_doc": replacement,
             },
         )
     return len(by_peer)
+
+
+async def _snapshot_txn(session: AsyncSession, public_id: str) -> dict[str, Any] | None:
+    """What an edXML request says about a document (JSON-ready), as it stands in this
+    transaction."""
+    doc = await session.scalar(select(Document).where(Document.public_id == public_id))
+    if doc is None:
+        return None
+    day = doc.promulgation_date or (doc.sent_at or utcnow()).date()
+    return {
+        "sender_code": doc.sender_code,
+        "sender_name": doc.sender_name or "",
+        "number": doc.number,
+        "notation": doc.notation,
+        "doc_type": doc.doc_type,
+        "subject": doc.subject,
+        "place": doc.place,
+        "date": day.isoformat(),
+        "due_date": doc.due_date.isoformat() if doc.due_date else None,
+        "urgency": doc.urgency,
+        "sent_at": (doc.sent_at or utcnow()).isoformat(),
+        "signer_name": doc.signer_name,
+        "signer_position": doc.signer_position,
+    }
 
 
 async def pending_count_txn(session: AsyncSession) -> int:

@@ -55,6 +55,7 @@ async def insert_received_txn(
     origin_peer: str | None = None,
     origin_ref: str | None = None,
     metadata_verified: bool = True,
+    envelope_signature: str = "",
 ) -> Document:
     """The received document with its files and attachments; no recipient yet."""
     main = files.main
@@ -90,6 +91,7 @@ async def insert_received_txn(
         origin_peer=origin_peer,
         origin_ref=origin_ref,
         metadata_verified=metadata_verified,
+        envelope_signature=envelope_signature,
     )
     session.add(doc)
     await session.flush()

@@ -195,6 +195,25 @@ class Seals:
             signed, _result = await sign_pdf_async(data, signer, options)
         return signed
 
+    async def sign_raw(self, agency: str, data: bytes) -> tuple[bytes, list[bytes]] | None:
+        """An RSA PKCS#1 v1.5 SHA-256 signature over ``data`` with ``agency``'s seal key (the
+        token hashes: CKM_SHA256_RSA_PKCS) and its certificates (DER, the seal's first, then the
+        CA certificates the signer carries); None when no seal is configured for ``agency``.
+
+        For the edXML envelope's XML signature, made with the same key as the PDF seal."""
+        seal = next((s for s in self.config.seals if s.agency == agency), None)
+        if seal is None:
+            return None
+        lock = self._locks.setdefault(agency, asyncio.Lock())
+        async with lock:
+            signer = await self._signer(seal)
+            value = await signer.async_sign_raw(data, "sha256")
+        cert = signer.signing_cert
+        if cert is None:
+            raise NoSeal(agency)
+        chain = [c for c in signer.cert_registry if c.ca and c.dump() != cert.dump()]
+        return value, [cert.dump(), *(c.dump() for c in chain)]
+
     async def close(self) -> None:
         self._signers.clear()
         for session in self._sessions.values():

@@ -14,6 +14,7 @@ from typing import Any
 from asn1crypto import x509 as asn1_x509
 
 from documents.checker import SignatureChecker
+from documents.envelope import EnvelopeKeys
 from documents.files import FileStore
 from documents.peers import FederationConfig
 from server.db import Database
@@ -39,6 +40,8 @@ class Services:
     """Wakes the outbox worker after a commit that queued messages."""
     seal_cert: asn1_x509.Certificate | None = None
     """This server's seal certificate (signs receipts), for evidence bundles."""
+    envelope: EnvelopeKeys | None = None
+    """The agencies' seal keys and the trust roots, for the edXML envelope's XML signature."""
 
     def wake_outbox(self) -> None:
         """Let the outbox worker look at once instead of at its next poll."""

@@ -66,6 +66,7 @@ def document_summary(doc: Document, names: dict[str, str]) -> dict[str, Any]:
         "sent_at": iso(doc.sent_at),
         "metadata_verified": doc.metadata_verified,
         "metadata_note_vi": "" if doc.metadata_verified else UNVERIFIED_VI,
+        "envelope_signature_vi": doc.envelope_signature,
     }
 
 

@@ -42,6 +42,8 @@ class Arrival:
     body: bytes
     digest: str
     answers: str | None = None
+    new_ref: str | None = None
+    """For a replacement request: the new document's id on the sender (``X-LT-New-Ref``)."""
 
 
 def parse_arrival(headers: Any, body: bytes) -> Arrival:
@@ -60,6 +62,7 @@ def parse_arrival(headers: Any, body: bytes) -> Arrival:
             "Thiếu mã thông điệp, loại thông điệp hoặc mã tham chiếu.",
         )
     answers = str(headers.get("X-LT-Answers", "")).strip()
+    new_ref = str(headers.get("X-LT-New-Ref", "")).strip()
     return Arrival(
         message_id,
         kind,
@@ -67,6 +70,7 @@ def parse_arrival(headers: Any, body: bytes) -> Arrival:
         body,
         hashlib.sha256(body).hexdigest(),
         answers if answers in ("1", "2", "3") else None,
+        new_ref if 0 < len(new_ref) <= 64 else None,
     )
 
 

@@ -15,7 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from documents import repo
-from documents.edxml import EdxmlDocument, parse_document, parse_status
+from documents.edxml import EdxmlDocument, document_of, parse_package, parse_status
+from documents.envelope import check_envelope
 from documents.errors import BadField, DocumentNotFound
 from documents.federation.arrival import Arrival, answer, once_txn, stored_receipt_txn
 from documents.federation.receipts import sign_receipt
@@ -74,7 +75,10 @@ async def _receive_document(
     svc: Services, peer: Peer, arrival: Arrival, receipt: bytes
 ) -> tuple[dict[str, Any], Events]:
     """A document for our agencies: checked and stored as a send is, arrived (01) for each."""
-    message = parse_document(arrival.body)
+    package = parse_package(arrival.body)
+    message = document_of(package)
+    # the peer's channel authenticates the server; a signed envelope must also be the sender's
+    verdict = await check_envelope(svc.envelope, arrival.body, package, message.sender.organ_id)
     pdfs = [a for a in message.attachments if a.content_type == "application/pdf"]
     if not pdfs:
         raise BadField(
@@ -89,7 +93,14 @@ async def _receive_document(
         agencies = await _addressees_txn(session, peer, message, codes)
         now = utcnow()
         doc = await insert_received_txn(
-            session, message, files, public_id, now, origin_peer=peer.name, origin_ref=arrival.ref
+            session,
+            message,
+            files,
+            public_id,
+            now,
+            origin_peer=peer.name,
+            origin_ref=arrival.ref,
+            envelope_signature=verdict.line_vi if verdict.signed else "",
         )
         for code in codes:
             await repo.add_recipient_txn(
@@ -196,8 +207,32 @@ async def _receive_status(
     return await svc.db.write("federation_status", txn), events
 
 
+_Request = tuple[int, str, list[str], dict[str, str], Any, str | None]
+
+
+async def _read_request(svc: Services, arrival: Arrival) -> _Request:
+    """Kind, note, addressed agencies, changes, the replacement's id and the claimed sender of
+    a request: an edXML package (``BussinessDocType`` 1–3), or JSON as queued before."""
+    if arrival.body.lstrip()[:1] == b"{":
+        return (*_parse_request(arrival.body), None)
+    package = parse_package(arrival.body)
+    message = document_of(package)
+    kind = message.business_type
+    if kind not in (1, 2, 3):
+        raise BadField("BussinessDocType", "Unknown request.", "Loại đề nghị không hợp lệ.")
+    await check_envelope(svc.envelope, arrival.body, package, message.sender.organ_id)
+    changes: dict[str, str] = {}
+    if kind == 2:
+        changes = {"subject": message.subject, "urgency": str(min(4, message.priority + 1))}
+        if message.due_date is not None:
+            changes["due_date"] = message.due_date.isoformat()
+    codes = [o.organ_id for o in message.to]
+    note = message.business_reason[:2000]
+    return kind, note, codes, changes, arrival.new_ref, message.sender.organ_id
+
+
 def _parse_request(body: bytes) -> tuple[int, str, list[str], dict[str, str], Any]:
-    """Kind, note, addressed agencies, changes and the replacement's id of a request."""
+    """Kind, note, addressed agencies, changes and the replacement's id of a JSON request."""
     try:
         payload = jsonstrict.loads(body)
         kind = int(payload["kind"])
@@ -226,13 +261,18 @@ async def _receive_request(
     svc: Services, peer: Peer, arrival: Arrival, receipt: bytes
 ) -> tuple[dict[str, Any], Events]:
     """The sender asks to revoke (1), update (2) or replace (3) a document it sent us."""
-    kind, note, codes, changes, new_ref = _parse_request(arrival.body)
+    kind, note, codes, changes, new_ref, sender = await _read_request(svc, arrival)
     events: Events = []
 
     async def effect(session: AsyncSession) -> tuple[str, list[str]]:
         doc = await repo.received_document_txn(session, peer.name, arrival.ref)
         if doc is None:
             raise DocumentNotFound()  # not here yet: the sender retries
+        if sender is not None and sender != doc.sender_code:
+            raise Forbidden(
+                f"The request names {sender}, not the document's sender {doc.sender_code}.",
+                detail_vi=f"Đề nghị khai từ {sender}, không phải cơ quan gửi văn bản.",
+            )
         if kind == 2:
             _apply_changes(doc, changes)
         if kind == 3 and isinstance(new_ref, str):

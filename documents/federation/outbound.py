@@ -98,6 +98,8 @@ async def _post(
         "X-LT-Ref": ref,
         "X-LT-From": fed.config.server_id,
     }
+    if msg.kind == "request" and msg.payload.get("new_ref"):
+        headers["X-LT-New-Ref"] = str(msg.payload["new_ref"])  # the replacement, on our side
     if msg.payload.get("answers"):
         # which request a 15/16 answers (revoke, update, replace): requests may cross
         headers["X-LT-Answers"] = str(msg.payload["answers"])

@@ -25,8 +25,10 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from documents.edxml import NS, parse_document, parse_status
 from documents.evidence import verify_bundle
 from documents.federation.receipts import verify_receipt
+from documents.files import LocalFileStore
 from documents.models import MessageLogEntry, OutboxMessage, Receipt
 from documents.msglog import verify_log_txn
 from lienthong.app import create_app
@@ -447,6 +449,37 @@ async def test_a_peer_delivers_only_where_it_may(
         assert resp.status == 403
 
 
+async def _received_as_edxml(side: Side) -> dict[str, list[int]]:
+    """Every message ``side`` received, read from the exact bytes it kept: each must be an
+    edXML package in the vendors' shape (root ``edXML``); per kind, the business types."""
+    from lxml import etree
+
+    config = load_config(
+        env={"LIENTHONG_DATA_DIR": str(side.data), "LIENTHONG_DATABASE_URL": side.db.url}
+    )
+    store = LocalFileStore(config.files_dir)
+
+    async def rows(session: AsyncSession) -> list[tuple[str, str]]:
+        got = await session.execute(
+            select(Receipt.kind, Receipt.digest).where(Receipt.direction == "in")
+        )
+        return [(k, d) for k, d in got.all()]
+
+    kinds: dict[str, list[int]] = {}
+    for kind, digest in await side.db.read("test_received", rows):
+        body = await store.get(digest)
+        assert etree.fromstring(body).tag == f"{{{NS}}}edXML", body[:200]
+        if kind == "status":
+            parse_status(body)
+            kinds.setdefault(kind, []).append(0)
+        else:
+            message = parse_document(body)
+            if kind == "request":
+                assert message.replaces and not message.attachments
+            kinds.setdefault(kind, []).append(message.business_type)
+    return kinds
+
+
 async def test_update_and_revoke_across_servers(pair: tuple[Side, Side], pdfs: SignedFiles) -> None:
     a, b = pair
     await a.start()
@@ -502,6 +535,10 @@ async def test_update_and_revoke_across_servers(pair: tuple[Side, Side], pdfs: S
     assert view["recipients"][0]["pending_request"] is None
     mine = await _get(f"{b.url}/api/v1/documents/{b_doc}", b.tokens["vt_b"])
     assert mine["recipients"][0]["closed"] == "revoked"
+    # between the servers, only edXML: the document, the update (2) and revoke (1) requests
+    got = await _received_as_edxml(b)
+    assert got["document"] == [0] and sorted(got["request"]) == [1, 2]
+    assert (await _received_as_edxml(a))["status"]  # the 15s came back as status packages
 
 
 async def test_replace_across_servers(pair: tuple[Side, Side], pdfs: SignedFiles) -> None:
@@ -540,3 +577,5 @@ async def test_replace_across_servers(pair: tuple[Side, Side], pdfs: SignedFiles
     await _until(replaced)
     view = await _get(f"{a.url}/api/v1/documents/{ids[0]}", a.tokens["vt_a"])
     assert view["replaced_by"] == [ids[1]]
+    got = await _received_as_edxml(b)
+    assert sorted(got["document"]) == [0, 3] and got["request"] == [3]
