@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from documents import repo
+from documents.dates import today_vn
 from documents.edxml import EdxmlDocument, document_of, parse_package, parse_status
 from documents.envelope import check_envelope
 from documents.errors import BadField, DocumentNotFound
@@ -24,6 +26,7 @@ from documents.federation.runtime import Federation
 from documents.models import Document, Receipt, StatusEvent
 from documents.peers import Peer
 from documents.received import check_and_store, insert_received_txn
+from documents.routing import Route, route_to_live_txn
 from documents.services import Events, Services
 from documents.statuses import ANSWERS, HANDLING, StatusCode, parse_code
 from server import jsonstrict
@@ -90,7 +93,10 @@ async def _receive_document(
     events: Events = []
 
     async def effect(session: AsyncSession) -> tuple[str, list[str]]:
-        agencies = await _addressees_txn(session, peer, message, codes)
+        await _addressees_txn(session, peer, message, codes)
+        # an addressed unit that has ended since (merged, renamed, split) receives through its
+        # successors, as a local send does; a dissolved one refuses the whole message
+        routes = await route_to_live_txn(session, codes, today_vn())
         now = utcnow()
         doc = await insert_received_txn(
             session,
@@ -102,31 +108,52 @@ async def _receive_document(
             origin_ref=arrival.ref,
             envelope_signature=verdict.line_vi if verdict.signed else "",
         )
-        for code in codes:
-            await repo.add_recipient_txn(
-                session,
-                doc.id,
-                agencies[code],
-                code,
-                StatusCode.ARRIVED.value,
-                now,
-                actor_name=peer.name,
-            )
-            data = {"id": public_id, "status": "01"}
-            events.append((agency_channel(code), "document.arrived", data))
+        await _deliver_txn(session, doc.id, public_id, routes, peer.name, now, events)
+        details: dict[str, Any] = {
+            "message_id": arrival.message_id,
+            "to": codes,
+            "main": files.main_sha,
+        }
+        if delivered_for := {r.agency.code: r.addressed for r in routes if r.note}:
+            details["delivered_for"] = delivered_for
         await append_txn(
             session,
             "document.received",
             actor=f"peer:{peer.name}",
             target=public_id,
-            details={"message_id": arrival.message_id, "to": codes, "main": files.main_sha},
+            details=details,
         )
-        return public_id, codes
+        return public_id, [r.agency.code for r in routes]
 
     async def txn(session: AsyncSession) -> dict[str, Any]:
         return await once_txn(session, peer, arrival, receipt, effect)
 
     return await svc.db.write("federation_document", txn), events
+
+
+async def _deliver_txn(
+    session: AsyncSession,
+    doc_id: int,
+    public_id: str,
+    routes: list[Route],
+    peer_name: str,
+    now: datetime,
+    events: Events,
+) -> None:
+    """Each receiving agency's row with its first step (01), and the event that tells it."""
+    for route in routes:
+        await repo.add_recipient_txn(
+            session,
+            doc_id,
+            route.agency.id,
+            route.agency.code,
+            StatusCode.ARRIVED.value,
+            now,
+            actor_name=peer_name,
+            note=route.note,
+        )
+        data = {"id": public_id, "status": "01"}
+        events.append((agency_channel(route.agency.code), "document.arrived", data))
 
 
 async def _addressees_txn(

@@ -35,6 +35,7 @@ from lienthong.app import create_app
 from lienthong.cli import main as cli_main
 from server.accounts.agencies import AgencyRow, import_rows_txn
 from server.accounts.passwords import hash_password
+from server.accounts.restructure import parse_restructure, restructure_txn
 from server.accounts.tokens import create_token_txn
 from server.accounts.users import create_user_txn
 from server.auth.principal import Role
@@ -579,3 +580,55 @@ async def test_replace_across_servers(pair: tuple[Side, Side], pdfs: SignedFiles
     assert view["replaced_by"] == [ids[1]]
     got = await _received_as_edxml(b)
     assert sorted(got["document"]) == [0, 3] and got["request"] == [3]
+
+
+async def test_a_document_for_an_ended_unit_reaches_its_successor_across_servers(
+    pair: tuple[Side, Side], pdfs: SignedFiles
+) -> None:
+    """B merged B_CLOSED into B_AGENCY; A, whose directory still has B_CLOSED, sends to it: B
+    delivers to B_AGENCY with the note, and A's timeline shows the successor's 01."""
+    a, b = pair
+    csv = (
+        "old_code,new_code,change,effective_date,act,act_date\n"
+        f"{B_CLOSED},{B_AGENCY},merged,2025-07-01,9999/NQ-UBTVQH15,2025-06-16\n"
+    )
+
+    async def merge(session: AsyncSession) -> None:
+        await restructure_txn(session, parse_restructure(csv, "merge.csv"))
+
+    await b.db.write("merge", merge)
+    # B takes documents from A for the unit that ended as well as for its successor
+    toml = b.data / "federation.toml"
+    text = toml.read_text(encoding="utf-8")
+    toml.write_text(
+        text.replace(f'deliver_to = ["{B_AGENCY}"]', f'deliver_to = ["{B_AGENCY}", "{B_CLOSED}"]'),
+        encoding="utf-8",
+    )
+    await a.start()
+    await b.start()
+    async with aiohttp.ClientSession() as s:
+        resp = await s.post(
+            f"{a.url}/api/v1/documents",
+            data=send_form(pdfs.signed, to=[B_CLOSED]),
+            headers=bearer(a.tokens["vt_a"]),
+        )
+        assert resp.status == 201, await resp.text()
+        doc_id = (await resp.json())["id"]
+
+    async def arrived() -> bool:
+        inbox = await _get(f"{b.url}/api/v1/documents/inbox", b.tokens["vt_b"])
+        return bool(inbox.get("items") if isinstance(inbox, dict) else inbox)
+
+    await _until(arrived, within=60)
+    inbox = await _get(f"{b.url}/api/v1/documents/inbox", b.tokens["vt_b"])
+    items = inbox["items"] if isinstance(inbox, dict) else inbox
+    assert len(items) == 1
+    view = await _get(f"{b.url}/api/v1/documents/{items[0]['id']}", b.tokens["vt_b"])
+    [mine] = [r for r in view["recipients"] if r["agency_code"] == B_AGENCY]
+    assert "sáp nhập" in mine["timeline"][0]["note"]
+    assert all(r["agency_code"] != B_CLOSED for r in view["recipients"])
+
+    async def told() -> bool:
+        return "01" in (await _statuses(a, doc_id)).get(B_CLOSED, [])
+
+    await _until(told, within=60)
