@@ -184,7 +184,7 @@ class People:
     async def certificate(self, login: str, pem: Path) -> None:
         """Register the certificate in ``pem`` (PEM or DER) to ``login``, approved, as an
         administrator would: only then may they sign with it (``signing.binding``)."""
-        data = pem.read_bytes()
+        data = await asyncio.to_thread(pem.read_bytes)
         if data.startswith(b"-----"):
             from cryptography import x509
             from cryptography.hazmat.primitives.serialization import Encoding
