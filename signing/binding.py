@@ -28,8 +28,9 @@ from server.accounts.certificates import (
 from server.accounts.models import User, UserCertificate
 from server.accounts.principal import Principal
 from server.db.engine import Database
-from server.errors import Forbidden
+from server.errors import ConfigError, Forbidden
 from signing.errors import CertificateProblem, SigningErrorCode
+from signing.remote import SignerCheck
 
 
 class SignerNotBound(Forbidden):
@@ -146,3 +147,32 @@ class SignerBinding:
 def _usable(facts: CertificateFacts) -> bool:
     now = dt.datetime.now(dt.UTC)
     return facts.not_before <= now <= facts.not_after
+
+
+def last_signer_certificate(pdf: bytes) -> bytes | None:
+    """The certificate (DER) of the last signature in ``pdf`` that is not a document timestamp;
+    None when there is none or the file cannot be read (its validation refuses it then)."""
+    from io import BytesIO
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    from signing.library_errors import SIGNATURE_ERRORS
+
+    try:
+        sigs = PdfFileReader(BytesIO(pdf), strict=False).embedded_regular_signatures
+        cert = sigs[-1].signer_cert if sigs else None
+        return None if cert is None else bytes(cert.dump())
+    except SIGNATURE_ERRORS:
+        return None
+
+
+async def require_signed_by(binding: SignerCheck | None, p: Principal, pdf: bytes) -> None:
+    """Refuse an uploaded signed file (e.g. the minutes) whose last signature was made with a
+    certificate not registered to ``p``: the same rule as signing through the agent."""
+    import asyncio
+
+    if binding is None:
+        raise ConfigError("signing.binding", "no signer registry: personal signatures refused")
+    der = await asyncio.to_thread(last_signer_certificate, pdf)
+    if der is not None:
+        await binding.require(p, der)

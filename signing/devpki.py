@@ -55,6 +55,8 @@ IDENTITIES: tuple[Identity, ...] = (
     Identity("leader", "Nguyễn Văn An", title="Chủ tịch", subject_id="CCCD:001085000101"),
     Identity("agency", "UBND tỉnh Demo", subject_id="MST:0100000001"),
     Identity("clerk", "Trần Thị Bình", title="Văn thư", subject_id="CCCD:001190000102"),
+    Identity("director", "Phạm Minh Đức", title="Giám đốc", subject_id="CCCD:001082000105"),
+    Identity("secretary", "Vũ Thị Hạnh", title="Thư ký kỳ họp", subject_id="CCCD:001188000106"),
     Identity(
         "expired", "Lê Văn Cũ", title="Phó Chủ tịch", subject_id="CCCD:001070000103", expired=True
     ),
@@ -66,6 +68,16 @@ IDENTITIES: tuple[Identity, ...] = (
         revoked=True,
     ),
 )
+
+
+DEMO_HOLDERS: dict[str, str] = {
+    "leader": "chutich.tinh",
+    "clerk": "vanthu.tinh",
+    "director": "giamdoc.snv",
+    "secretary": "thuky.hdnd",
+}
+"""Whose certificate is whose among the demo accounts (:mod:`server.demo`): register them with
+``lienthong user certificate LOGIN <dir>/certs/<name>.pem`` so that each signs with their own."""
 
 
 @dataclass(frozen=True, slots=True)
