@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
@@ -93,7 +94,7 @@ def facts_of(der: bytes) -> CertificateFacts:
     )
 
 
-def certificate_dict(row: UserCertificate) -> dict[str, object]:
+def certificate_dict(row: UserCertificate) -> dict[str, Any]:
     """A registered certificate as the API shows it (without the DER)."""
     return {
         "id": row.id,
@@ -220,3 +221,15 @@ async def decide_txn(
             raise _taken(other)
     row.status, row.decided_by, row.decided_at = status, by, utcnow()
     return row
+
+
+async def all_certificates_txn(session: AsyncSession) -> list[dict[str, Any]]:
+    """Every registered certificate with whose it is, proposed ones first (the admin page)."""
+    rows = await session.execute(
+        select(UserCertificate, User)
+        .join(User, User.id == UserCertificate.user_id)
+        .order_by(UserCertificate.status != "proposed", User.login, UserCertificate.id)
+    )
+    return [
+        {**certificate_dict(c), "login": u.login, "full_name": u.full_name} for c, u in rows.all()
+    ]

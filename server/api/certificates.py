@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from aiohttp import web
 from pydantic import StringConstraints
@@ -30,6 +30,7 @@ from server.accounts.certificates import (
 from server.accounts.users import get_user_txn
 from server.audit.log import append_txn
 from server.auth.principal import Principal, Role, require_principal
+from server.db.engine import Database
 from server.http.body import Body, read_body
 from server.http.jsonio import json_ok
 from server.http.keys import DB_KEY
@@ -76,16 +77,23 @@ async def list_certificates(request: web.Request) -> web.Response:
 )
 async def add_certificate(request: web.Request) -> web.Response:
     p = require_principal(request, Role.ADMIN)
-    facts = facts_of(_der((await read_body(request, NewCertificate)).certificate_b64))
+    text = (await read_body(request, NewCertificate)).certificate_b64
+    added = await register_certificate(request.app[DB_KEY], p, request.match_info["login"], text)
+    return json_ok(added, status=201)
 
-    async def run(session: AsyncSession) -> dict[str, object]:
-        user = await get_user_txn(session, request.match_info["login"])
+
+async def register_certificate(db: Database, p: Principal, login: str, text: str) -> dict[str, Any]:
+    """An administrator registers a certificate (base64 DER or PEM) to ``login``, approved."""
+    facts = facts_of(_der(text))
+
+    async def run(session: AsyncSession) -> dict[str, Any]:
+        user = await get_user_txn(session, login)
         row = await register_txn(session, user, facts, status="approved", by=p.user_id)
         await session.flush()
         await _audit(session, p, "user.certificate_registered", user.login, row.fingerprint)
         return certificate_dict(row)
 
-    return json_ok(await request.app[DB_KEY].write("user_cert_add", run), status=201)
+    return await db.write("user_cert_add", run)
 
 
 async def _audit(session: AsyncSession, p: Principal, action: str, login: str, fp: str) -> None:
@@ -99,17 +107,25 @@ async def _audit(session: AsyncSession, p: Principal, action: str, login: str, f
     )
 
 
-async def _decide(request: web.Request, status: str) -> web.Response:
-    p = require_principal(request, Role.ADMIN)
-    cert_id = path_int(request, "id")
+async def decide_certificate(
+    db: Database, p: Principal, login: str, cert_id: int, status: str
+) -> dict[str, Any]:
+    """An administrator approves (``approved``) or withdraws (``revoked``) a registration."""
 
-    async def run(session: AsyncSession) -> dict[str, object]:
-        user = await get_user_txn(session, request.match_info["login"])
+    async def run(session: AsyncSession) -> dict[str, Any]:
+        user = await get_user_txn(session, login)
         row = await decide_txn(session, user.id, cert_id, status, p.user_id)
         await _audit(session, p, f"user.certificate_{status}", user.login, row.fingerprint)
         return certificate_dict(row)
 
-    return json_ok(await request.app[DB_KEY].write(f"user_cert_{status}", run))
+    return await db.write(f"user_cert_{status}", run)
+
+
+async def _decide(request: web.Request, status: str) -> web.Response:
+    p = require_principal(request, Role.ADMIN)
+    cert_id = path_int(request, "id")
+    login = request.match_info["login"]
+    return json_ok(await decide_certificate(request.app[DB_KEY], p, login, cert_id, status))
 
 
 @routes.route(

@@ -19,6 +19,7 @@ from signing.pades import Level, SignOptions, sign_pdf_async
 from signing.sample import make_sample_pdf
 from signing.tokens import TokenSession, pkcs12_signer
 from tests.conftest import People, bearer
+from tests.platform.test_auth import HTML, csrf_of, login
 from tests.sessions.helpers import make_council
 from tests.signing.test_remote_http import (
     Client,
@@ -197,3 +198,26 @@ async def test_picker_lists_only_the_persons_own_valid_certificates(
         headers=admin,
     )
     await _problem(resp, 422, "certificate.not_personal")
+
+
+async def test_admin_page_registers_approves_and_withdraws(
+    client: Client, people: People, pki: DevPki
+) -> None:
+    await people.add("quantri", Role.ADMIN)
+    await people.add("giamdoc", Role.LEADER, name="Phạm Minh Đức")
+    await login(client, "quantri")
+    csrf = await csrf_of(client)
+    pem = pki.cert("director").read_text()
+    form = {"csrf_token": csrf, "login": "giamdoc", "certificate": pem}
+    resp = await client.post("/admin/certificates", data=form, headers=HTML)
+    text = await resp.text()
+    assert resp.status == 200, text
+    assert "Phạm Minh Đức" in text and "Đã phê duyệt" in text and "CCCD:" in text
+    # the seal is refused with a Vietnamese sentence
+    form = {**form, "certificate": pki.cert("agency").read_text()}
+    resp = await client.post("/admin/certificates", data=form, headers=HTML)
+    assert resp.status == 422 and "không phải chứng thư số cá nhân" in await resp.text()
+    [cert] = (await (await client.get("/api/v1/users/giamdoc/certificates")).json())["certificates"]
+    url = f"/admin/users/giamdoc/certificates/{cert['id']}"
+    resp = await client.post(url, data={"csrf_token": csrf, "action": "revoke"}, headers=HTML)
+    assert resp.status == 200 and "Đã thu hồi" in await resp.text()
