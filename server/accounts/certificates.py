@@ -125,7 +125,8 @@ async def find_txn(
 
 
 async def holder_of_txn(session: AsyncSession, personal_id: str, not_user: int) -> User | None:
-    """Another person with a certificate registered (not revoked) for this personal id."""
+    """Another person with a certificate approved for this personal id (a proposal, which anyone
+    can make by using a certificate, reserves nothing)."""
     row = (
         await session.execute(
             select(User)
@@ -133,7 +134,7 @@ async def holder_of_txn(session: AsyncSession, personal_id: str, not_user: int) 
             .where(
                 UserCertificate.personal_id == personal_id,
                 UserCertificate.user_id != not_user,
-                UserCertificate.status != "revoked",
+                UserCertificate.status == "approved",
             )
             .limit(1)
         )
@@ -173,7 +174,10 @@ async def register_txn(
         )
     found = await find_txn(session, facts.issuer, facts.serial)
     if found and found[1].id != user.id:
-        raise _taken(found[1])
+        if found[0].status == "approved" or status != "approved":
+            raise _taken(found[1])
+        found[0].user_id = user.id  # the administrator gives a proposed or withdrawn one its owner
+        found = (found[0], user)
     other = await holder_of_txn(session, facts.personal_id, user.id)
     if other is not None:
         raise _taken(other)

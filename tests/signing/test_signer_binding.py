@@ -221,3 +221,28 @@ async def test_admin_page_registers_approves_and_withdraws(
     url = f"/admin/users/giamdoc/certificates/{cert['id']}"
     resp = await client.post(url, data={"csrf_token": csrf, "action": "revoke"}, headers=HTML)
     assert resp.status == 200 and "Đã thu hồi" in await resp.text()
+
+
+async def test_a_proposal_by_someone_else_reserves_nothing(
+    client: Client, people: People, pki: DevPki
+) -> None:
+    """Using the director's certificate first proposes it for the user who did; the
+    administrator still registers it to the director, and the other user is refused by name."""
+    clerk = bearer(await people.token(await people.add("vanthu", Role.CLERK)))
+    pho = bearer(await people.token(await people.add("phogiamdoc", Role.LEADER)))
+    duc = bearer(await people.token(await people.add("giamdoc", Role.LEADER, name="Phạm Minh Đức")))
+    admin = bearer(await people.token(await people.add("quantri", Role.ADMIN)))
+    url = await _draft(client, clerk)
+    resp = await client.post(f"{url}/sign/prepare", json=_signer(pki, "director"), headers=pho)
+    await _problem(resp, 403, "signing.signer_pending")
+    resp = await client.post(
+        "/api/v1/users/giamdoc/certificates",
+        json={"certificate_b64": _b64(pki.cert("director"))},
+        headers=admin,
+    )
+    assert resp.status == 201, await resp.text()
+    resp = await client.post(f"{url}/sign/prepare", json=_signer(pki, "director"), headers=pho)
+    body = await _problem(resp, 403, "signing.signer_not_bound")
+    assert "Phạm Minh Đức" in body["detail_vi"] and "giamdoc" in body["detail_vi"]
+    resp = await client.post(f"{url}/sign/prepare", json=_signer(pki, "director"), headers=duc)
+    assert resp.status == 200, await resp.text()
