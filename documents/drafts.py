@@ -244,7 +244,10 @@ async def finish_leader_signature(
                 for s in report.signatures
             ],
         )
-    subject = report.signatures[-1].signer
+    # 'Người ký' is whoever's certificate signed (registered to ``p``: signing.binding), not what
+    # the form said: the document, its edXML SignerInfo and the timeline carry this name
+    subject = (report.signatures[-1].signer or p.full_name)[:200]
+    fields = {**json.loads(draft.fields), "signer_name": subject}
     return await _advance(
         svc,
         p,
@@ -256,7 +259,8 @@ async def finish_leader_signature(
         "Văn bản đã được ký",
         signed_by=p.user_id,
         signed_at=utcnow(),
-        signer_subject=(subject or p.full_name)[:500],
+        signer_subject=subject,
+        fields=json.dumps(fields, ensure_ascii=False),
     )
 
 
@@ -316,7 +320,8 @@ async def _advance(
             actor=p.login,
             actor_user_id=p.user_id,
             target=draft.public_id,
-            details={"sha256": sha, "previous": draft.main_sha256},
+            details={"sha256": sha, "previous": draft.main_sha256}
+            | ({"signer": columns["signer_subject"]} if "signer_subject" in columns else {}),
         )
         fresh = await get_draft_txn(session, draft.public_id)
         assert fresh is not None

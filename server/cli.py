@@ -153,6 +153,40 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     return run_with_db(load_cli_config(args), run)
 
 
+def cmd_user_certificate(args: argparse.Namespace) -> int:
+    """``user certificate LOGIN FILE``: register a signing certificate (PEM or DER) to a person,
+    approved (as ``POST /api/v1/users/{login}/certificates`` does for an administrator)."""
+    from server.accounts.certificates import facts_of, register_txn
+    from server.accounts.users import get_user_txn
+    from server.audit.log import append_txn
+
+    data = Path(args.file).read_bytes()
+    if data.lstrip().startswith(b"-----BEGIN"):
+        from cryptography import x509
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        data = x509.load_pem_x509_certificate(data).public_bytes(Encoding.DER)
+    facts = facts_of(data)
+
+    async def run(db: Any) -> int:
+        async def txn(session: Any) -> str:
+            user = await get_user_txn(session, args.login)
+            row = await register_txn(session, user, facts, status="approved", by=None)
+            await append_txn(
+                session,
+                "user.certificate_registered",
+                actor="cli",
+                target=user.login,
+                details={"fingerprint": row.fingerprint},
+            )
+            return str(row.fingerprint)
+
+        print(f"{args.login}: certificate {await db.write('user_cert_add', txn)} registered")
+        return 0
+
+    return run_with_db(load_cli_config(args), run)
+
+
 def cmd_token_create(args: argparse.Namespace) -> int:
     from server.accounts.tokens import create_token_txn
     from server.accounts.users import get_user_txn
@@ -227,6 +261,10 @@ def add_commands(sub: Any) -> None:
     reset.add_argument("login")
     reset.add_argument("--password-env", required=True, help="variable holding the password")
     reset.set_defaults(func=cmd_user_state)
+    cert = user_sub.add_parser("certificate", help="register a signing certificate to a person")
+    cert.add_argument("login")
+    cert.add_argument("file", help="the certificate, PEM or DER")
+    cert.set_defaults(func=cmd_user_certificate)
 
     token = sub.add_parser("token", help="API tokens")
     token_sub = token.add_subparsers(dest="token_command", required=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -43,17 +44,40 @@ class Identity:
     common_name: str
     title: str | None = None
     """Position (chức vụ), put in the certificate's ``title`` attribute."""
+    subject_id: str | None = None
+    """Identity in the subject's ``serialNumber``, as Vietnamese CAs write it: ``CCCD:`` and the
+    12-digit citizen id for a person, ``MST:`` and the tax code for an organisation (the seal)."""
     expired: bool = False
     revoked: bool = False
 
 
 IDENTITIES: tuple[Identity, ...] = (
-    Identity("leader", "Nguyễn Văn An", title="Chủ tịch"),
-    Identity("agency", "UBND tỉnh Demo"),
-    Identity("clerk", "Trần Thị Bình", title="Văn thư"),
-    Identity("expired", "Lê Văn Cũ", title="Phó Chủ tịch", expired=True),
-    Identity("revoked", "Phạm Thị Thu", title="Chánh Văn phòng", revoked=True),
+    Identity("leader", "Nguyễn Văn An", title="Chủ tịch", subject_id="CCCD:001085000101"),
+    Identity("agency", "UBND tỉnh Demo", subject_id="MST:0100000001"),
+    Identity("clerk", "Trần Thị Bình", title="Văn thư", subject_id="CCCD:001190000102"),
+    Identity("director", "Phạm Minh Đức", title="Giám đốc", subject_id="CCCD:001082000105"),
+    Identity("secretary", "Vũ Thị Hạnh", title="Thư ký kỳ họp", subject_id="CCCD:001188000106"),
+    Identity(
+        "expired", "Lê Văn Cũ", title="Phó Chủ tịch", subject_id="CCCD:001070000103", expired=True
+    ),
+    Identity(
+        "revoked",
+        "Phạm Thị Thu",
+        title="Chánh Văn phòng",
+        subject_id="CCCD:001180000104",
+        revoked=True,
+    ),
 )
+
+
+DEMO_HOLDERS: dict[str, str] = {
+    "leader": "chutich.tinh",
+    "clerk": "vanthu.tinh",
+    "director": "giamdoc.snv",
+    "secretary": "thuky.hdnd",
+}
+"""Whose certificate is whose among the demo accounts (:mod:`server.demo`): register them with
+``lienthong user certificate LOGIN <dir>/certs/<name>.pem`` so that each signs with their own."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +151,7 @@ class DevPki:
         (self.dir / "pki.json").write_text(json.dumps(raw, indent=2), encoding="utf-8")
 
 
-def _name(common_name: str, title: str | None = None) -> x509.Name:
+def _name(common_name: str, title: str | None = None, subject_id: str | None = None) -> x509.Name:
     attrs = [
         x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
         x509.NameAttribute(NameOID.STATE_OR_PROVINCE_NAME, "Tỉnh Demo"),
@@ -135,6 +159,8 @@ def _name(common_name: str, title: str | None = None) -> x509.Name:
     ]
     if title:
         attrs.append(x509.NameAttribute(NameOID.TITLE, title))
+    if subject_id:
+        attrs.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, subject_id))
     attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, common_name))
     return x509.Name(attrs)
 
@@ -349,7 +375,12 @@ def _make_leaf(
     else:
         start, end = now - dt.timedelta(days=1), now + dt.timedelta(days=730)
     builder = _builder(
-        _name(ident.common_name, ident.title), inter.subject, key, inter_key, start, end
+        _name(ident.common_name, ident.title, ident.subject_id),
+        inter.subject,
+        key,
+        inter_key,
+        start,
+        end,
     )
     builder = builder.add_extension(
         x509.BasicConstraints(ca=False, path_length=None), critical=True
@@ -376,7 +407,12 @@ def _make_leaf(
 
 
 def issue_signer(
-    pki: DevPki, common_name: str, not_after: dt.datetime, out: Path, title: str | None = None
+    pki: DevPki,
+    common_name: str,
+    not_after: dt.datetime,
+    out: Path,
+    title: str | None = None,
+    subject_id: str | None = None,
 ) -> Path:
     """Issue one more signer certificate from the dev issuing CA, valid until ``not_after``, and
     write it with a new key as a PKCS#12 file (password ``pki.p12_password``) at ``out``.
@@ -390,7 +426,8 @@ def issue_signer(
     assert isinstance(inter_key, rsa.RSAPrivateKey)
     key = _key()
     start = min(not_after, dt.datetime.now(dt.UTC)) - dt.timedelta(days=1)
-    builder = _builder(_name(common_name, title), inter.subject, key, inter_key, start, not_after)
+    subject = _name(common_name, title, subject_id or f"CCCD:{secrets.randbelow(10**12):012d}")
+    builder = _builder(subject, inter.subject, key, inter_key, start, not_after)
     builder = builder.add_extension(
         x509.BasicConstraints(ca=False, path_length=None), critical=True
     ).add_extension(_leaf_usage(False), critical=True)

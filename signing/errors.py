@@ -45,6 +45,8 @@ class SigningErrorCode(enum.StrEnum):
     REQUEST_EXPIRED = "signing.request_expired"
     BAD_SIGNATURE = "signing.bad_signature"
     TOO_MANY_REQUESTS = "signing.too_many_requests"
+    SIGNER_NOT_BOUND = "signing.signer_not_bound"
+    NOT_PERSONAL = "signing.not_personal"
 
 
 class SigningError(LienThongError):

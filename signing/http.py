@@ -36,6 +36,7 @@ from server.http.body import Body, parse_body, read_body
 from server.http.jsonio import json_ok
 from server.http.keys import CONFIG_KEY, DB_KEY
 from server.http.openapi import OPENAPI_KEY, ApiRoutes, Schema
+from signing.binding import SignerBinding
 from signing.errors import InvalidPdf, SigningErrorCode
 from signing.pades import Level, Placement, SignOptions
 from signing.remote import REMOTE_KEY, RemoteSigning, tsa_url_from_env
@@ -341,6 +342,7 @@ def setup(app: web.Application) -> None:
     app[SIGNING_KEY] = SigningServices(worker=worker, store=store)
     remote = RemoteSigning()
     remote.tsa_url = tsa_url_from_env(os.environ)
+    remote.binding = SignerBinding(lambda: app[DB_KEY])
     app[REMOTE_KEY] = remote
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:

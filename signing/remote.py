@@ -31,7 +31,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from io import BytesIO
-from typing import IO, Any, cast
+from typing import IO, Any, Protocol, cast
 
 import aiohttp
 from aiohttp import web
@@ -46,6 +46,7 @@ from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
 from pyhanko.sign.timestamps.aiohttp_client import HTTPTimeStamper
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from server.accounts.principal import Principal
 from server.errors import ConfigError, LienThongError
 from signing.errors import (
     CertificateProblem,
@@ -144,6 +145,12 @@ def load_certificate(der: bytes) -> asn1_x509.Certificate:
     return cert
 
 
+class SignerCheck(Protocol):
+    """Whether a certificate may sign for the person logged in (:class:`signing.binding.SignerBinding`)."""
+
+    async def require(self, p: Principal, der: bytes, *, propose: bool = True) -> None: ...
+
+
 @dataclass
 class _Pending:
     signer: ExternalSigner
@@ -177,6 +184,8 @@ class RemoteSigning:
         self.max_bytes_per_owner = max_bytes_per_owner
         """Bytes one owner's pending requests may hold (a 50 MB upload and a few small ones)."""
         self.tsa_url: str | None = None
+        self.binding: SignerCheck | None = None
+        """Who may sign with which certificate; :mod:`signing.twophase` refuses to sign without."""
         """The timestamp authority the server's side uses for B-T (``LIENTHONG_TSA_URL``)."""
         self._pending: dict[str, _Pending] = {}
         self.remember_expired = 600.0
@@ -321,6 +330,14 @@ class RemoteSigning:
             document_sha256=hashlib.sha256(data).hexdigest(),
             field_name=field_name,
         )
+
+    def pending_certificate(self, request_id: str, *, owner: str, context: str) -> bytes | None:
+        """The certificate (DER) a pending request of ``owner`` for ``context`` signs with."""
+        pending = self._pending.get(request_id)
+        if pending is None or (pending.owner, pending.context) != (owner, context):
+            return None
+        cert = pending.signer.signing_cert
+        return None if cert is None else bytes(cert.dump())
 
     def signer_name(self, request_id: str, *, owner: str = "") -> str:
         """The subject of the certificate a pending request of ``owner`` signs with ("" if none)."""

@@ -26,7 +26,7 @@ from asn1crypto import x509 as asn1_x509
 from pydantic import BaseModel, Field
 
 from server.accounts.principal import Principal
-from server.errors import ValidationFailed
+from server.errors import ConfigError, ValidationFailed
 from server.http.body import Body
 from server.http.openapi import ApiRoutes, Schema
 from signing.errors import CertificateProblem
@@ -35,6 +35,7 @@ from signing.remote import (
     PreparedSignature,
     RemoteSigning,
     RequestNotFound,
+    SignerCheck,
     load_certificate,
 )
 
@@ -141,6 +142,13 @@ def signer_of(body: PrepareBody) -> tuple[asn1_x509.Certificate, list[asn1_x509.
     return cert, chain
 
 
+def _binding(remote: RemoteSigning) -> SignerCheck:
+    """The registry of who signs with which certificate: without it nothing is signed."""
+    if remote.binding is None:
+        raise ConfigError("signing.binding", "no signer registry: personal signatures refused")
+    return remote.binding
+
+
 def prepared_dict(prepared: PreparedSignature, ttl: float) -> dict[str, Any]:
     """The :class:`Prepared` answer as JSON."""
     return Prepared(
@@ -166,6 +174,7 @@ async def prepare_for(
     been read, so that a wrong one costs no rendering) prepared for their certificate; the
     answer for the agent. ``options`` default to :func:`default_options`."""
     cert, chain = signer_of(body)
+    await _binding(remote).require(principal, cert.dump())
     pdf = await load_pdf()
     prepared = await remote.prepare(
         pdf,
@@ -186,6 +195,10 @@ async def finish_for(
     if not 0 < len(body.request_id) <= 64:
         raise RequestNotFound()
     signature = _b64(body.signature_b64, "signature_b64", "chữ ký", MAX_SIGNATURE_B64)
+    owner = remote_owner(principal)
+    der = remote.pending_certificate(body.request_id, owner=owner, context=context)
+    if der is not None:  # else finish answers unknown or expired
+        await _binding(remote).require(principal, der, propose=False)
     return await remote.finish(
         body.request_id, signature, owner=remote_owner(principal), context=context
     )

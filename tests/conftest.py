@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lienthong.app import MIGRATION_DIRS, create_app
 from server.accounts.agencies import AgencyRow, import_rows_txn
+from server.accounts.certificates import facts_of, register_txn
 from server.accounts.passwords import hash_password
 from server.accounts.tokens import create_token_txn
 from server.accounts.users import create_user_txn, get_user_txn
@@ -179,6 +180,23 @@ class People:
 
         await self.db.write("test_user", run)
         return login
+
+    async def certificate(self, login: str, pem: Path) -> None:
+        """Register the certificate in ``pem`` (PEM or DER) to ``login``, approved, as an
+        administrator would: only then may they sign with it (``signing.binding``)."""
+        data = await asyncio.to_thread(pem.read_bytes)
+        if data.startswith(b"-----"):
+            from cryptography import x509
+            from cryptography.hazmat.primitives.serialization import Encoding
+
+            data = x509.load_pem_x509_certificate(data).public_bytes(Encoding.DER)
+        facts = facts_of(data)
+
+        async def run(session: AsyncSession) -> None:
+            user = await get_user_txn(session, login)
+            await register_txn(session, user, facts, status="approved", by=None)
+
+        await self.db.write("test_certificate", run)
 
     async def token(self, login: str) -> str:
         async def run(session: AsyncSession) -> str:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db.base import Base, UtcDateTime, utcnow
@@ -149,3 +158,35 @@ class KnownDevice(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_login_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class UserCertificate(Base):
+    """A signing certificate registered to an official (chứng thư số của cán bộ): only these sign
+    in their name (:mod:`signing.binding`). Matched by issuer and serial, and by the personal
+    identification number in its subject; one certificate belongs to one person at most."""
+
+    __tablename__ = "user_certificates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    issuer: Mapped[str] = mapped_column(String(500))
+    """The issuer's distinguished name (RFC 4514), with ``serial`` unique."""
+    serial: Mapped[str] = mapped_column(String(64))
+    """The serial number, lower-case hex."""
+    personal_id: Mapped[str] = mapped_column(String(64))
+    """The identity in the subject, e.g. ``CCCD:012345678901``."""
+    subject_name: Mapped[str] = mapped_column(String(300))
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    """SHA-256 of the certificate (DER), hex."""
+    not_before: Mapped[datetime] = mapped_column(UtcDateTime)
+    not_after: Mapped[datetime] = mapped_column(UtcDateTime)
+    der: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16))
+    """``proposed`` (first use, awaits an administrator), ``approved`` or ``revoked``."""
+    added_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    """The administrator who registered it, or None when proposed on first use."""
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    __table_args__ = (UniqueConstraint("issuer", "serial"),)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from signing.agent import AgentConfig
-from signing.devpki import SOFTHSM_LIB, DevPki
+from signing.devpki import DEMO_HOLDERS, SOFTHSM_LIB, DevPki
 from signing.trust import TrustStore
 from tests.live import LiveServer, chromium, live_server
 from tests.sessions.test_browser import call, login
@@ -24,6 +24,9 @@ def server(tmp_path_factory: pytest.TempPathFactory, token_pki: DevPki) -> Itera
     data = tmp_path_factory.mktemp("live-minutes")
     TrustStore(data / "trust").add(token_pki.root_pem.read_bytes(), "dev root")
     with live_server(data) as running:
+        for name, login in DEMO_HOLDERS.items():
+            done = running.cli("user", "certificate", login, str(token_pki.cert(name)))
+            assert done.returncode == 0, done.stderr
         yield running
 
 
@@ -52,31 +55,19 @@ def test_secretariat_signs_the_minutes_from_the_desk(server: LiveServer, token_p
 
         desk.on("dialog", pair)
 
-        def sign_with(name: str) -> None:
-            desk.get_by_test_id("sign-minutes-button").click()
-            # the dev token holds several certificates: the secretary picks one
-            desk.get_by_test_id("sign-cert").locator("option").first.wait_for(state="attached")
-            options = desk.get_by_test_id("sign-cert").locator("option").all_inner_texts()
-            desk.get_by_test_id("sign-cert").select_option(
-                label=next(o for o in options if name in o)
-            )
-            desk.get_by_test_id("sign-cert-ok").click()
-
-        # a revoked certificate: the agent signs, the server refuses to keep the minutes
-        sign_with("Phạm Thị Thu")
-        desk.get_by_test_id("flash").filter(has_text="chưa được ký số hợp lệ").wait_for(
-            timeout=60_000
-        )
-        sign_with("Nguyễn Văn An")
+        # the picker offers the secretary's own certificate only (not the chairman's, the
+        # clerk's, a revoked or expired one, nor the seal): she signs with hers
+        # (with one certificate offered the page asks no choice; several would show a picker)
+        desk.get_by_test_id("sign-minutes-button").click()
         desk.get_by_test_id("flash").filter(has_text="Đã lưu biên bản đã ký số").wait_for(
             timeout=60_000
         )
         assert codes and "ghép nối" in codes[0]
-        assert len(codes) == 1  # paired once, for both signatures
-        assert len(pin.prompts) == 2  # the agent asked the PIN for each
-        assert pin.prompts[0].key_label == "revoked"
+        assert len(codes) == 1  # paired once
+        assert [p.key_label for p in pin.prompts] == ["secretary"]
+        assert desk.get_by_test_id("sign-cert").count() == 0  # no choice was offered
         state = call(desk, "GET", f"{url}/api/v1/sessions/{s['id']}")
-        assert "Nguyễn Văn An" in state["minutes"]["signer"]
+        assert "Vũ Thị Hạnh" in state["minutes"]["signer"]
         signed = desk.request.get(f"{url}/api/v1/sessions/{s['id']}/minutes/signed")
         assert signed.ok and signed.body().startswith(b"%PDF-")
         ctx.close()

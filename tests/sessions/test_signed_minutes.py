@@ -26,6 +26,7 @@ async def test_minutes_signed_by_the_secretariat_are_checked_and_kept(
     minutes = await (
         await client.get(f"/api/v1/sessions/{c.sid}/minutes.pdf", headers=c.h("thuky"))
     ).read()
+    await people.certificate("thuky", pki.cert("clerk"))
     signer = pkcs12_signer(pki.p12("clerk"), Secret(pki.p12_password))
     signed, _ = await sign_pdf_async(minutes, signer, SignOptions(level=Level.B_B))
     url = f"/api/v1/sessions/{c.sid}/minutes/signed"

@@ -117,6 +117,7 @@ async def test_a_bug_inside_validation_answers_500_with_an_incident(
     logged 500 with an incident id (it used to be the verdict "error", refusing the minutes as
     not validly signed)."""
     c = await make_council(client, people)
+    await people.certificate("thuky", pki.cert("leader"))  # the minutes are signed with it
     trust = client.app[CONFIG_KEY].trust_dir
     trust.mkdir(parents=True, exist_ok=True)
     (trust / "root.pem").write_bytes(pki.root_pem.read_bytes())

@@ -21,7 +21,7 @@ from aiohttp import web
 from server.demo import DEMO_PASSWORD, HOME_AFFAIRS, OFFICE
 from server.secret import Secret
 from signing.agent import AgentConfig, SignPrompt, make_agent_app
-from signing.devpki import SOFTHSM_LIB, DevPki
+from signing.devpki import DEMO_HOLDERS, SOFTHSM_LIB, DevPki
 from signing.sample import make_sample_pdf
 from signing.trust import TrustStore
 from signing.validate import Verifier
@@ -80,6 +80,9 @@ def server(tmp_path_factory: pytest.TempPathFactory, pki: DevPki) -> Iterator[Li
     )
     env = {"LIENTHONG_TSA_URL": pki.tsa_url, "LT_SEAL_PIN": pki.user_pin}
     with live_server(data, env) as running:
+        for name, login in DEMO_HOLDERS.items():
+            done = running.cli("user", "certificate", login, str(pki.cert(name)))
+            assert done.returncode == 0, done.stderr
         yield running
 
 
@@ -138,7 +141,10 @@ def test_leader_signs_through_the_agent_then_seal_and_send(
         leader.get_by_test_id("pair").click()
         leader.locator("[data-testid=cert] option").first.wait_for(state="attached")
         options = leader.get_by_test_id("cert").locator("option").all_inner_texts()
-        leader_option = next(o for o in options if "Nguyễn Văn An" in o)
+        # the picker offers the director's own certificate only: not the chairman's or the
+        # clerk's, not the expired or revoked ones, not the agency seal on the same token
+        assert len(options) == 1, options
+        leader_option = next(o for o in options if "Phạm Minh Đức" in o)
         leader.get_by_test_id("cert").select_option(label=leader_option)
         # the signer refuses at the PIN prompt: told so, nothing signed
         leader.get_by_test_id("sign").click()
@@ -147,7 +153,7 @@ def test_leader_signs_through_the_agent_then_seal_and_send(
         leader.get_by_test_id("sign").click()
         leader.wait_for_url("**?signed=1")
         assert leader.get_by_test_id("draft-state").get_attribute("data-state") == "signed"
-        assert "Nguyễn Văn An" in leader.get_by_test_id("draft-signer").inner_text()
+        assert "Phạm Minh Đức" in leader.get_by_test_id("draft-signer").inner_text()
         # the agent showed the leader what was being signed
         assert [p.document_number for p in pin.prompts] == ["27/QĐ-SNV", "27/QĐ-SNV"]
         assert pin.prompts[1].subject == "Về việc ban hành quy chế công tác văn thư"
@@ -170,4 +176,4 @@ def test_leader_signs_through_the_agent_then_seal_and_send(
     assert report.ok, report.to_json()
     signers = [s.signer for s in report.signatures]
     assert len(signers) == 2, signers
-    assert "Nguyễn Văn An" in signers[0] and "Demo" in signers[1], signers
+    assert "Phạm Minh Đức" in signers[0] and "Demo" in signers[1], signers

@@ -105,6 +105,8 @@ async def test_prepare_finish_owner_only_expiry_and_wrong_signature(
 ) -> None:
     alice = bearer(await people.token(await people.add("alice", Role.LEADER)))
     bob = bearer(await people.token(await people.add("bob", Role.LEADER)))
+    await people.certificate("alice", pki.cert("leader"))
+    await people.certificate("bob", pki.cert("clerk"))
     pdf = make_sample_pdf()
     leader = {**_signer(pki), "role": "leader", "level": "b-t"}
 
@@ -173,8 +175,9 @@ async def test_prepare_finish_owner_only_expiry_and_wrong_signature(
     # bounded: with room for one pending request, a second signer waits
     remote.ttl, remote.max_pending = 600.0, 1
     await prepare()
+    bobs = {**leader, **_signer(pki, "clerk")}
     resp = await client.post(
-        "/api/v1/signatures/prepare", data=_prepare_form(pdf, leader), headers=bob
+        "/api/v1/signatures/prepare", data=_prepare_form(pdf, bobs), headers=bob
     )
     await _problem(resp, 429, "signing.too_many_requests")
 
@@ -186,14 +189,17 @@ async def test_each_user_has_a_quota_of_pending_requests(
         n: bearer(await people.token(await people.add(n, Role.LEADER)))
         for n in ("an", "binh", "chi")
     }
+    own = {"an": "clerk", "binh": "leader", "chi": "revoked"}  # each signs with their own
+    for n, cert in own.items():
+        await people.certificate(n, pki.cert(cert))
     pdf = make_sample_pdf()
-    leader = {**_signer(pki), "role": "leader", "level": "b-b"}
     remote = client.app[REMOTE_KEY]
     remote.max_per_owner, remote.max_pending = 2, 3  # the server's bound: one more than a quota
 
     async def prepare(who: str) -> dict[str, Any]:
+        form = {**_signer(pki, own[who]), "role": "leader", "level": "b-b"}
         resp = await client.post(
-            "/api/v1/signatures/prepare", data=_prepare_form(pdf, leader), headers=users[who]
+            "/api/v1/signatures/prepare", data=_prepare_form(pdf, form), headers=users[who]
         )
         body: dict[str, Any] = await resp.json()
         assert resp.status == 200, body
@@ -227,6 +233,8 @@ async def test_draft_signed_by_leader_sealed_and_sent(
         await people.token(await people.add("giamdoc.b", Role.LEADER, agency=AGENCY_B))
     )
     official = bearer(await people.token(await people.add("chuyenvien", Role.OFFICIAL)))
+    for cert in ("leader", "revoked", "expired"):  # registered before it was revoked, or expired
+        await people.certificate("giamdoc", pki.cert(cert))
     form = FormData()
     meta = {
         "number": "12",

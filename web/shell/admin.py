@@ -9,6 +9,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.agencies import list_agencies_txn, live_rows
+from server.accounts.certificates import all_certificates_txn
 from server.accounts.service import Actor, add_user, change_roles
 from server.accounts.users import (
     list_users_txn,
@@ -43,6 +44,7 @@ async def _users_page(
     agencies = live_rows(await db.read("list_agencies", list_agencies_txn))
     context: dict[str, Any] = {
         "users": users,
+        "certificates": await db.read("list_certificates", all_certificates_txn),
         "agencies": agencies,
         "roles": [r.value for r in Role],
         "error": error,

@@ -7,7 +7,7 @@ from pathlib import Path
 from aiohttp import web
 
 from server.http.keys import ERROR_PAGE_KEY
-from web.shell import admin, agencies, pages
+from web.shell import admin, agencies, certificates, pages
 from web.shell.render import JINJA_KEY, make_env
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -35,6 +35,8 @@ def setup_web(app: web.Application) -> None:
     r.add_post("/admin/users", admin.users_post)
     r.add_post("/admin/users/{login}/roles", admin.user_roles_post)
     r.add_post("/admin/users/{login}/state", admin.user_state_post)
+    r.add_post("/admin/certificates", certificates.certificate_post)
+    r.add_post("/admin/users/{login}/certificates/{id}", certificates.certificate_decide_post)
     r.add_get("/admin/audit", admin.audit_get)
     r.add_static("/static/", STATIC, append_version=True)
 

@@ -16,6 +16,8 @@ from server.http.body import read_body
 from server.http.jsonio import json_ok
 from server.http.openapi import ApiRoutes
 from server.http.params import path_int
+from signing.binding import require_signed_by
+from signing.remote import REMOTE_KEY
 
 routes = ApiRoutes()
 
@@ -48,6 +50,9 @@ async def upload_signed_minutes(request: web.Request) -> web.Response:
     if not data.startswith(b"%PDF-"):
         raise BadInput("Send the signed PDF as the body.", detail_vi="Hãy gửi tệp PDF đã ký số.")
     sid = path_int(request, "sid")
+    await minutes.require_secretariat(service(request), p, sid)
+    # signed with the uploader's own registered certificate, as when signing through the agent
+    await require_signed_by(request.app[REMOTE_KEY].binding, p, data)
     return json_ok(await minutes.accept_signed_minutes(service(request), p, sid, data), status=201)
 
 

@@ -60,7 +60,7 @@ if (panel) {
       return;
     }
     try {
-      certs = await agent.certificates();
+      certs = await agent.myCertificates();
     } catch (e) {
       say(e.message, "error");
       return;

@@ -24,7 +24,7 @@ export async function signMinutes(base, csrf, choose) {
     if (!code) throw new SigningAgentError("agent.not_paired", messages().not_paired);
     await agent.pair(code);
   }
-  const certs = await agent.certificates();
+  const certs = await agent.myCertificates();
   const cert = certs.length === 1 ? certs[0] : await choose(certs);
   return signTwoPhase(agent, cert, {
     prepareUrl: `${base}/minutes/sign/prepare`,

@@ -31,6 +31,8 @@ const MESSAGES = {
     pin_locked: "Token đã bị khoá mã PIN; liên hệ nhà cung cấp chữ ký số.",
     no_token: "Không thấy token ký số: hãy cắm token vào máy rồi bấm “Kiểm tra lại”.",
     no_certificate: "Token không có chứng thư số để ký.",
+    no_own_certificate:
+      "Token không có chứng thư số nào đã đăng ký cho tài khoản này (hoặc chứng thư đã hết hạn); hãy nhờ quản trị đăng ký chứng thư số của bạn.",
     failed: "Ký số không thành công.",
   },
   en: {
@@ -46,6 +48,8 @@ const MESSAGES = {
     pin_locked: "The token's PIN is locked; contact the certificate provider.",
     no_token: "No signing token found: plug the token in and press “Check again”.",
     no_certificate: "The token holds no certificate to sign with.",
+    no_own_certificate:
+      "The token holds no valid certificate registered to this account; ask the administrator to register yours.",
     failed: "Signing failed.",
   },
 };
@@ -173,6 +177,24 @@ export class SigningAgent {
     return out;
   }
 
+  // The picker's list: only the logged-in person's own certificates (those registered to them
+  // and approved, GET /api/v1/me/certificates, matched by SHA-256 fingerprint), not expired: never
+  // someone else's, never the agency seal. The server checks again when signing.
+  async myCertificates() {
+    const all = await this.certificates();
+    const resp = await fetch("/api/v1/me/certificates", { credentials: "same-origin", cache: "no-store" });
+    if (!resp.ok) throw await problem(resp);
+    const mine = new Set(((await resp.json()).certificates || []).map((c) => c.fingerprint));
+    const now = Date.now();
+    const out = [];
+    for (const c of all) {
+      if (c.not_after && Date.parse(c.not_after) < now) continue;
+      if (mine.has(await fingerprint(c.certificate_b64))) out.push(c);
+    }
+    if (!out.length) throw new SigningAgentError("no_own_certificate", messages().no_own_certificate);
+    return out;
+  }
+
   async sign(prepared, cert) {
     const body = await this._fetch("/sign", {
       method: "POST",
@@ -189,6 +211,13 @@ export class SigningAgent {
     });
     return body.signature_b64;
   }
+}
+
+// SHA-256 of a base64 DER certificate, hex (as the server's registry keeps it).
+export async function fingerprint(b64) {
+  const der = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", der));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 async function postJson(url, data, csrf) {
