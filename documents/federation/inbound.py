@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from documents import repo
 from documents.dates import today_vn
-from documents.edxml import EdxmlDocument, document_of, parse_package, parse_status
+from documents.edxml import EdxmlDocument, document_of, parse_package, status_of
 from documents.envelope import check_envelope
 from documents.errors import BadField, DocumentNotFound
 from documents.federation.arrival import Arrival, answer, once_txn, stored_receipt_txn
@@ -181,7 +181,8 @@ async def _receive_status(
     svc: Services, peer: Peer, arrival: Arrival, receipt: bytes
 ) -> tuple[dict[str, Any], Events]:
     """A recipient's handling step for a document we sent, or its answer to our request."""
-    status = parse_status(arrival.body)
+    package = parse_package(arrival.body)
+    status = status_of(package)
     code = parse_code(status.status_code)
     agency = status.from_organ.organ_id
     if code is None or code not in HANDLING | ANSWERS or agency not in peer.agencies:
@@ -189,6 +190,8 @@ async def _receive_status(
             f"Server {peer.name} may not report status {status.status_code} for {agency}.",
             detail_vi=f"Máy chủ {peer.name} không được báo trạng thái cho cơ quan {agency}.",
         )
+    # a signed status must be the reporting agency's, as a signed document must be the sender's
+    await check_envelope(svc.envelope, arrival.body, package, agency)
     events: Events = []
 
     async def effect(session: AsyncSession) -> tuple[str, list[str]]:
