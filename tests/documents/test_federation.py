@@ -25,7 +25,9 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from documents.edxml import NS, parse_document, parse_status
+from documents.dates import VN
+from documents.edxml import NS, EdxmlStatus, Organ, build_status, parse_document, parse_status
+from documents.envelope import sign_package
 from documents.evidence import verify_bundle
 from documents.federation.receipts import verify_receipt
 from documents.files import LocalFileStore
@@ -45,6 +47,7 @@ from signing.devpki import DevPki
 from signing.trust import TrustStore, load_certs
 from tests.conftest import PG_HOST, PG_PORT, _pg_exec, bearer
 from tests.documents.conftest import SignedFiles, free_port, send_form
+from tests.documents.test_edxml_signature import KeySigner, agency_seal
 
 A_PROV, A_AGENCY = "000.00.00.H98", "000.00.10.H98"
 B_PROV, B_AGENCY, B_CLOSED = "000.00.00.H97", "000.00.10.H97", "000.00.11.H97"
@@ -632,3 +635,42 @@ async def test_a_document_for_an_ended_unit_reaches_its_successor_across_servers
         return "01" in (await _statuses(a, doc_id)).get(B_CLOSED, [])
 
     await _until(told, within=60)
+
+
+async def test_a_status_signed_by_another_agency_is_refused(
+    pair: tuple[Side, Side], doc_pki: DevPki
+) -> None:
+    """A status package from B's agency whose envelope is signed by a third agency's seal is
+    refused before anything is recorded, as a document's would be."""
+    a, _b = pair
+    await a.start()
+    status = EdxmlStatus(
+        document_id=f"{A_AGENCY},2026/12/06,1/SNV",
+        sender_code=A_AGENCY,
+        code_number="1",
+        code_notation="SNV",
+        promulgation_date=dt.date(2026, 12, 6),
+        from_organ=Organ(B_AGENCY, "Sở Nội vụ B"),
+        status_code="03",
+        description="Đã vào sổ",
+        timestamp=dt.datetime(2026, 12, 6, 9, 0, tzinfo=VN),
+    )
+    other = agency_seal(doc_pki, "000.00.00.G23", "Bộ Khác")
+    signed = await sign_package(
+        build_status(status), B_AGENCY, KeySigner(B_AGENCY, other.key, other.certs)
+    )
+    headers = {
+        **bearer(a.tokens["peer.b"]),
+        "Content-Type": "application/xml",
+        "X-LT-Message-Id": uuid.uuid4().hex,
+        "X-LT-Kind": "status",
+        "X-LT-Ref": "0123456789abcdef",
+    }
+    async with (
+        aiohttp.ClientSession() as s,
+        s.post(f"{a.url}/api/v1/federation/messages", data=signed, headers=headers) as resp,
+    ):
+        problem = await resp.json()
+        assert resp.status == 422, problem
+    assert problem["code"] == "documents.envelope_signature"
+    assert "Bộ Khác" in problem["detail_vi"]
