@@ -130,6 +130,8 @@ async def test_minutes_signed_from_the_page_through_the_agent_protocol(
     client: Any, people: People, pki: DevPki, responder: None
 ) -> None:
     c = await make_council(client, people)
+    # the secretary's own certificate, registered to her (signing.binding)
+    await people.certificate("thuky", pki.cert("clerk"))
     trust = client.app[CONFIG_KEY].trust_dir
     trust.mkdir(parents=True, exist_ok=True)
     (trust / "root.pem").write_bytes(pki.root_pem.read_bytes())
