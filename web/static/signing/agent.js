@@ -136,20 +136,22 @@ export class SigningAgent {
   }
 
   // {running, paired}: paired means this page holds a token the agent accepts.
+  // demo: the demo agent of `make run`, which takes the (demo) PIN from the page.
   async status() {
+    let demo = false;
     try {
-      await this._fetch("/status");
+      demo = Boolean((await this._fetch("/status")).demo);
     } catch (e) {
       if (e.code === "agent.unavailable") return { running: false, paired: false };
       throw e;
     }
-    if (!this.token) return { running: true, paired: false };
+    if (!this.token) return { running: true, paired: false, demo };
     try {
       await this.certificates();
-      return { running: true, paired: true };
+      return { running: true, paired: true, demo };
     } catch (e) {
-      if (e.code === "agent.not_paired") return { running: true, paired: false };
-      return { running: true, paired: true, error: e };
+      if (e.code === "agent.not_paired") return { running: true, paired: false, demo };
+      return { running: true, paired: true, demo, error: e };
     }
   }
 
@@ -195,7 +197,8 @@ export class SigningAgent {
     return out;
   }
 
-  async sign(prepared, cert) {
+  // pin: only for the demo agent (a real agent asks the PIN on its own window).
+  async sign(prepared, cert, pin) {
     const body = await this._fetch("/sign", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
@@ -207,6 +210,7 @@ export class SigningAgent {
         subject: prepared.subject || "",
         key_label: cert.key_label,
         token_label: cert.token_label,
+        pin: pin || undefined,
       }),
     });
     return body.signature_b64;
@@ -232,12 +236,12 @@ async function postJson(url, data, csrf) {
 }
 
 // prepare (server) → sign (agent, PIN asked there) → finish (server); returns finish's answer.
-export async function signTwoPhase(agent, cert, { prepareUrl, finishUrl, csrf, extra }) {
+export async function signTwoPhase(agent, cert, { prepareUrl, finishUrl, csrf, extra, pin }) {
   const prepared = await postJson(
     prepareUrl,
     Object.assign({ certificate_b64: cert.certificate_b64, chain_b64: cert.chain_b64 }, extra || {}),
     csrf,
   );
-  const signature = await agent.sign(prepared, cert);
+  const signature = await agent.sign(prepared, cert, pin);
   return postJson(finishUrl, { request_id: prepared.request_id, signature_b64: signature }, csrf);
 }
