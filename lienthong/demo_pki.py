@@ -110,8 +110,17 @@ async def _register_holders(db: Database, pki: DevPki) -> None:
     await db.write("demo_certificates", txn)
 
 
+def _softhsm_missing() -> bool:
+    return shutil.which("softhsm2-util") is None or not Path(SOFTHSM_LIB).is_file()
+
+
 async def seed_demo_pki(db: Database, config: Config) -> str | None:
-    """``lienthong demo``: the demo PKI and the demo signers' certificates (a demo seeder)."""
+    """``lienthong demo``: the demo PKI and the demo signers' certificates (a demo seeder);
+    skipped, with a line saying so, where SoftHSM2 is not installed (the rest of the demo runs)."""
+    if _softhsm_missing():
+        return (
+            "PKI demo: bỏ qua — chưa cài SoftHSM2 (apt-get install softhsm2), demo không ký được."
+        )
     pki, created = ensure_demo_pki(config)
     await _register_holders(db, pki)
     return (
