@@ -3,7 +3,8 @@ services ``lienthong serve`` runs beside itself in demo mode.
 
 ``lienthong demo`` creates, once, under ``<data_dir>/demo-pki`` (:data:`DEMO_PKI`): the dev PKI
 (:func:`signing.devpki.create_dev_pki`: root, issuing CA, signers, TSA, CRLs and the SoftHSM2
-token with every demo key), registers and approves each demo signer's certificate to their
+token the server seals with), one SoftHSM2 token per demo signer in a store of its own
+(``signers/``, the demo agent's: each holds that person's key and certificate), registers and approves each demo signer's certificate to their
 account (:data:`signing.devpki.DEMO_HOLDERS`), writes the demo trust directory (the demo root
 only) and a seals file for the two agencies of the demo journey, and a sample draft PDF.
 
@@ -37,6 +38,9 @@ DEMO_PKI = "demo-pki"
 """The demo PKI's directory under the data directory."""
 AGENT_PORT = 8765
 """The demo agent's port (the signing page tries it first) unless $LIENTHONG_DEMO_AGENT_PORT."""
+SIGNERS = "signers"
+"""The demo signers' SoftHSM2 store (one token each, for the demo agent) under the demo PKI; the
+server's own token (the seals) is the dev PKI's."""
 SEAL_PIN_ENV = "LIENTHONG_DEMO_SEAL_PIN"
 SAMPLE_PDF = "du-thao-mau.pdf"
 """A sample unsigned draft (decision 15/QĐ-UBND, signed by the chair) to upload in the demo."""
@@ -58,21 +62,28 @@ def ensure_demo_pki(config: Config) -> tuple[DevPki, bool]:
     """The demo PKI, created if missing (a half-made one from an interrupted run is redone);
     True when it was created now."""
     from signing.devpki import create_dev_pki
+    from signing.devtokens import create_personal_tokens
     from signing.trust import TrustStore
 
     directory = demo_dir(config)
-    if (directory / "pki.json").is_file():
+    if (directory / "pki.json").is_file() and (directory / SIGNERS / "softhsm2.conf").is_file():
         return DevPki.load(directory), False
     if directory.exists():
         shutil.rmtree(directory)
     pki = create_dev_pki(directory, _port("LIENTHONG_DEMO_PKI_PORT", PKI_PORT))
     TrustStore(directory / "trust").add(pki.root_pem.read_bytes(), "demo root")
     _write_seals(pki)
+    create_personal_tokens(pki, directory / SIGNERS, token_labels())
     from signing.sample import make_sample_pdf
 
     number, notation = SAMPLE_NUMBER
     make_sample_pdf(directory / SAMPLE_PDF, number=f"{number}/{notation}", title="CHỦ TỊCH")
     return pki, True
+
+
+def token_labels() -> dict[str, str]:
+    """Each demo signer's token: key name → label (``Demo <login>``)."""
+    return {name: f"Demo {login}" for name, login in DEMO_HOLDERS.items()}
 
 
 def _write_seals(pki: DevPki) -> None:
@@ -188,13 +199,13 @@ def start_demo(config: Config, origin: str) -> DemoServices | None:
     os.environ.setdefault("LIENTHONG_SEALS", str(directory / "seals.toml"))
     os.environ[SEAL_PIN_ENV] = pki.user_pin
     os.environ.setdefault("LIENTHONG_TSA_URL", pki.tsa_url)
-    env = dict(os.environ)
+    env = dict(os.environ, SOFTHSM2_CONF=str(directory / SIGNERS / "softhsm2.conf"))
     port = _port("LIENTHONG_DEMO_AGENT_PORT", AGENT_PORT)
     code = f"{secrets.randbelow(10**6):06d}"
     env["LIENTHONG_DEMO_PAIRING_CODE"] = code
     responder = _spawn(["dev-pki", "serve", "--dir", str(directory)], env)
-    agent_args = ["--pkcs11-lib", SOFTHSM_LIB, "--origin", origin, "--token", pki.token_label]
-    agent = _spawn(["sign-agent", "--demo", *agent_args, "--port", str(port)], env)
+    agent_args = ["--pkcs11-lib", SOFTHSM_LIB, "--origin", origin, "--port", str(port)]
+    agent = _spawn(["sign-agent", "--demo", *agent_args], env)
     _print_demo(pki, port, code)
     return DemoServices([responder, agent])
 
@@ -206,7 +217,7 @@ def _print_demo(pki: DevPki, port: int, code: str) -> None:
         "== CHẾ ĐỘ DEMO — chữ ký số thử nghiệm, không có giá trị pháp lý ==\n"
         f"  Công cụ ký DEMO: http://127.0.0.1:{port}  (cổng công cụ ký trên trang ký: {port})\n"
         f"  Mã ghép nối: {code}\n"
-        f"  Mã PIN token demo ({holders}): {pki.user_pin}\n"
+        f"  Mã PIN token demo (mỗi người một token: {holders}): {pki.user_pin}\n"
         f"  Dự thảo mẫu để tải lên: {pki.dir / SAMPLE_PDF}  (số {number}, ký hiệu {notation})\n"
         f"  Dịch vụ cấp dấu thời gian/OCSP/CRL demo: {pki.base_url}",
         flush=True,

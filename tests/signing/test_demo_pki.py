@@ -3,12 +3,14 @@ with and served only in demo mode."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from documents.sealing import load_seals
-from lienthong.demo_pki import ensure_demo_pki, start_demo
+from lienthong.demo_pki import SIGNERS, ensure_demo_pki, start_demo, token_labels
 from server.config import load_config
 from signing.trust import TrustStore, fingerprint, load_certs
 
@@ -32,3 +34,12 @@ def test_demo_pki_is_made_once_and_trusted_in_demo_mode_only(tmp_path: Path) -> 
     assert start_demo(plain, "http://127.0.0.1:1") is None
     # the demo seals are not the server's seals.toml
     assert load_seals(tmp_path, env={}).seals == ()
+
+    # one token per demo signer, in the agent's own store (not the server's seal token)
+    env = dict(os.environ, SOFTHSM2_CONF=str(pki.dir / SIGNERS / "softhsm2.conf"))
+    slots = subprocess.run(
+        ["softhsm2-util", "--show-slots"], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    found = [line.split(":", 1)[1].strip() for line in slots.splitlines() if "Label:" in line]
+    labels = sorted(label for label in found if label)  # (the free slot has no label)
+    assert labels == sorted(token_labels().values()), slots
