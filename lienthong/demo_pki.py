@@ -178,11 +178,16 @@ def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
-def refresh_demo_trust(config: Config) -> None:
-    """The demo trust directory = the demo root + the real roots of ``<data_dir>/trust``."""
+def refresh_demo_trust(config: Config, pki: DevPki) -> None:
+    """The demo trust directory = the demo root + the real roots of ``<data_dir>/trust`` now (a
+    root removed there since the last start is removed here too)."""
     from signing.trust import TrustStore
 
-    demo_store = TrustStore(demo_dir(config) / "trust")
+    demo_trust = demo_dir(config) / "trust"
+    for stale in demo_trust.glob("*.pem"):
+        stale.unlink()
+    demo_store = TrustStore(demo_trust)
+    demo_store.add(pki.root_pem.read_bytes(), "demo root")
     for path in sorted((config.data_dir / "trust").glob("*.pem")):
         demo_store.add(path.read_bytes(), str(path))
 
@@ -194,7 +199,9 @@ def start_demo(config: Config, origin: str) -> DemoServices | None:
     if not config.demo or not (directory / "pki.json").is_file():
         return None
     pki = DevPki.load(directory)
-    refresh_demo_trust(config)
+    refresh_demo_trust(config, pki)
+    # the agent answers the origin the browser shows: a wildcard bind is browsed on loopback
+    origin = origin.replace("://0.0.0.0:", "://127.0.0.1:").replace("://[::]:", "://127.0.0.1:")
     os.environ["SOFTHSM2_CONF"] = str(pki.softhsm_conf)
     os.environ.setdefault("LIENTHONG_SEALS", str(directory / "seals.toml"))
     os.environ[SEAL_PIN_ENV] = pki.user_pin

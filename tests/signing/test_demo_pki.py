@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 
 from documents.sealing import load_seals
-from lienthong.demo_pki import SIGNERS, ensure_demo_pki, start_demo, token_labels
+from lienthong.demo_pki import (
+    SIGNERS,
+    ensure_demo_pki,
+    refresh_demo_trust,
+    start_demo,
+    token_labels,
+)
 from server.config import load_config
 from signing.trust import TrustStore, fingerprint, load_certs
 
@@ -32,6 +38,15 @@ def test_demo_pki_is_made_once_and_trusted_in_demo_mode_only(tmp_path: Path) -> 
     assert plain.trust_dir == tmp_path / "trust"
     assert root not in {r.fingerprint for r in TrustStore(plain.trust_dir).list()}
     assert start_demo(plain, "http://127.0.0.1:1") is None
+    # a real root added later is trusted in demo mode too, and dropped there when removed
+    real = TrustStore(tmp_path / "trust")
+    other = ensure_demo_pki(load_config(env={"LIENTHONG_DATA_DIR": str(tmp_path / "b")}))[0]
+    real.add(other.root_pem.read_bytes())
+    refresh_demo_trust(demo, pki)
+    assert len(TrustStore(demo.trust_dir).list()) == 2
+    real.remove(real.list()[0].fingerprint)
+    refresh_demo_trust(demo, pki)
+    assert [r.fingerprint for r in TrustStore(demo.trust_dir).list()] == [root]
     # the demo seals are not the server's seals.toml
     assert load_seals(tmp_path, env={}).seals == ()
 
