@@ -13,7 +13,7 @@ RUN_DEBS := softhsm2
 run: venv system-deps-run
 	$(BIN)/lienthong db upgrade
 	$(BIN)/lienthong demo
-	$(BIN)/lienthong serve
+	LIENTHONG_DEMO=1 $(BIN)/lienthong serve
 
 test: venv system-deps-test lint typecheck pytest
 

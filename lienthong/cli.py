@@ -38,6 +38,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from lienthong.app import create_app
+    from lienthong.demo_pki import start_demo
     from server.db.migrate import is_current
     from server.gctune import tune_for_latency
     from server.http.tls import server_ssl_context
@@ -66,17 +67,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     scheme = "https" if ssl_context is not None else "http"
     address = f"{scheme}://{config.http.host}:{config.http.port}"
     print(f"Liên Thông đang chạy tại {address}  (Ctrl+C để dừng)", flush=True)
-    app = create_app(config)
-    tune_for_latency(app)
-    web.run_app(
-        app,
-        host=config.http.host,
-        port=config.http.port,
-        ssl_context=ssl_context,
-        backlog=config.http.backlog,
-        access_log_class=JsonAccessLogger,
-        print=None,
-    )
+    demo = start_demo(config, address)
+    try:
+        app = create_app(config)
+        tune_for_latency(app)
+        web.run_app(
+            app,
+            host=config.http.host,
+            port=config.http.port,
+            ssl_context=ssl_context,
+            backlog=config.http.backlog,
+            access_log_class=JsonAccessLogger,
+            print=None,
+        )
+    finally:
+        if demo is not None:
+            demo.stop()
     return 0
 
 

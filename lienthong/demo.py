@@ -25,5 +25,11 @@ async def _demo_briefing(db: Database, config: Config) -> str | None:
     return f"Hội nghị trực tuyến demo{' (mới)' if added else ''}: {TITLE} — /briefings"
 
 
-DEMO_SEEDERS: list[DemoSeeder] = [_demo_council_session, _demo_briefing]
+async def _demo_pki(db: Database, config: Config) -> str | None:
+    from lienthong.demo_pki import seed_demo_pki
+
+    return await seed_demo_pki(db, config)
+
+
+DEMO_SEEDERS: list[DemoSeeder] = [_demo_council_session, _demo_briefing, _demo_pki]
 """What ``lienthong demo`` seeds besides the province and its accounts, in order."""

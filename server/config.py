@@ -119,6 +119,11 @@ class Config:
 
     @property
     def trust_dir(self) -> Path:
+        """``<data_dir>/trust``; in demo mode with a demo PKI, ``<data_dir>/demo-pki/trust``:
+        the same roots plus the demo root (``lienthong.demo_pki``), trusted in demo mode only."""
+        demo = self.data_dir / "demo-pki" / "trust"
+        if self.demo and demo.is_dir():
+            return demo
         return self.data_dir / "trust"
 
 

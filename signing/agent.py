@@ -76,6 +76,9 @@ class AgentConfig:
     pairing_code: str = field(default_factory=lambda: f"{secrets.randbelow(10**6):06d}")
     session_token: str | None = None
     failed_pairings: int = 0
+    demo: bool = False
+    """The demo agent ``make run`` starts (demo token, demo PINs): it has no terminal, so the
+    page sends the PIN with the request. Never for a real token: the page would see its PIN."""
 
 
 AGENT = web.AppKey("agent", AgentConfig)
@@ -131,7 +134,9 @@ async def _origin_guard(
 
 async def _status(request: web.Request) -> web.Response:
     config = request.app[AGENT]
-    return web.json_response({"paired": config.session_token is not None, "origin": config.origin})
+    return web.json_response(
+        {"paired": config.session_token is not None, "origin": config.origin, "demo": config.demo}
+    )
 
 
 async def _pair(request: web.Request) -> web.Response:
@@ -240,8 +245,10 @@ async def _sign(request: web.Request) -> web.Response:
         message_digest=digest,
         key_label=key_label,
     )
-    provider = config.pin_provider or terminal_pin_provider
-    pin = await provider(prompt)
+    if config.demo:
+        pin = Secret(str(body["pin"])) if body.get("pin") else None
+    else:
+        pin = await (config.pin_provider or terminal_pin_provider)(prompt)
     if pin is None:
         return _json_error(403, "agent.refused", "Người ký đã từ chối ký.")
     async with TokenSession(config.lib_path, token_label, pin) as session:
@@ -274,10 +281,28 @@ def make_agent_app(config: AgentConfig) -> web.Application:
     return app
 
 
-def run_agent(lib_path: str, origin: str, token_label: str | None, port: int = DEFAULT_PORT) -> int:
-    """``lienthong sign-agent`` (the parser is in :mod:`signing.cli`): serve until interrupted."""
-    config = AgentConfig(lib_path=lib_path, origin=origin.rstrip("/"), token_label=token_label)
-    print(f"Công cụ ký Liên Thông cho {config.origin} trên http://127.0.0.1:{port}")
+def run_agent(
+    lib_path: str,
+    origin: str,
+    token_label: str | None,
+    port: int = DEFAULT_PORT,
+    *,
+    demo: bool = False,
+) -> int:
+    """``lienthong sign-agent`` (the parser is in :mod:`signing.cli`): serve until interrupted.
+
+    ``demo``: the demo agent (:attr:`AgentConfig.demo`), pairing code from
+    ``$LIENTHONG_DEMO_PAIRING_CODE`` (printed by the server that starts it)."""
+    import os
+
+    config = AgentConfig(
+        lib_path=lib_path, origin=origin.rstrip("/"), token_label=token_label, demo=demo
+    )
+    code = os.environ.get("LIENTHONG_DEMO_PAIRING_CODE", "")
+    if demo and len(code) == 6 and code.isdigit():
+        config.pairing_code = code
+    kind = "DEMO (token thử nghiệm)" if demo else "Liên Thông"
+    print(f"Công cụ ký {kind} cho {config.origin} trên http://127.0.0.1:{port}")
     print(f"Mã ghép nối / pairing code: {config.pairing_code}", flush=True)
     web.run_app(make_agent_app(config), host="127.0.0.1", port=port, print=None)
     return 0

@@ -268,7 +268,7 @@ def _add_dev_pki(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 def _cmd_agent(args: argparse.Namespace) -> int:
     from signing.agent import run_agent
 
-    return run_agent(args.pkcs11_lib, args.origin, args.token, args.port)
+    return run_agent(args.pkcs11_lib, args.origin, args.token, args.port, demo=args.demo)
 
 
 def _add_agent(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -277,6 +277,9 @@ def _add_agent(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--origin", required=True, help="the server's web origin (https://...)")
     p.add_argument("--token", help="token label (default: sent by the page)")
     p.add_argument("--port", type=int, default=8765)
+    p.add_argument(
+        "--demo", action="store_true", help="demo agent: the page sends the (demo) PIN; test only"
+    )
     p.set_defaults(func=_cmd_agent)
 
 

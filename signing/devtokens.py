@@ -143,6 +143,40 @@ def _import_certificates(pki: TokenHome, names: list[str], env: dict[str, str]) 
             for token in (pki.token_label, pki.lock_token_label)
         },
     }
+    _run_import(spec, env)
+
+
+def create_personal_tokens(pki: TokenHome, home: Path, labels: dict[str, str]) -> Path:
+    """One token per holder (``labels``: key name → token label), each with that holder's key,
+    certificate and the CA certificates only, in a SoftHSM2 store of its own under ``home`` (the
+    demo signing agent's, apart from the server's token with the seal); returns its config."""
+    tokendir = home / "tokens"
+    tokendir.mkdir(parents=True, exist_ok=True)
+    conf = home / "softhsm2.conf"
+    conf.write_text(
+        f"directories.tokendir = {tokendir}\nobjectstore.backend = file\nlog.level = ERROR\n",
+        encoding="utf-8",
+    )
+    env = dict(os.environ, SOFTHSM2_CONF=str(conf))
+    pin = pki.user_pin
+    for name, label in labels.items():
+        _util(env, "--init-token", "--free", "--label", label, "--so-pin", pki.so_pin, "--pin", pin)
+        key = str(pki.key(name))
+        _util(env, "--import", key, "--token", label, "--label", name, "--id", "01", "--pin", pin)
+    spec: dict[str, object] = {
+        "lib": SOFTHSM_LIB,
+        "pin": pin,
+        "ca": [
+            ["ca-intermediate", str(pki.dir / "intermediate.pem")],
+            ["ca-root", str(pki.dir / "root.pem")],
+        ],
+        "tokens": {label: [[name, "01", str(pki.cert(name))]] for name, label in labels.items()},
+    }
+    _run_import(spec, env)
+    return conf
+
+
+def _run_import(spec: dict[str, object], env: dict[str, str]) -> None:
     done = subprocess.run(
         [sys.executable, "-c", _IMPORT_CERTIFICATES, json.dumps(spec)],
         env=env,

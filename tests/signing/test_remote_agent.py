@@ -153,3 +153,33 @@ async def test_no_terminal_is_a_refusal(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr("getpass.getpass", lambda prompt="": "123456")
     pin = await terminal_pin_provider(prompt)
     assert pin is not None and pin.reveal() == "123456"
+
+
+async def test_only_the_demo_agent_takes_the_pin_from_the_page(
+    pki: DevPki, sample_pdf: Path
+) -> None:
+    """A real agent asks its own prompt (here: refuses) whatever PIN the page sends; the demo
+    agent of ``make run`` (no terminal) signs with the PIN the page sends, refuses without one."""
+    real = await _client(pki, StubPin(None))
+    demo = await _client(pki, StubPin(None))
+    demo.app[AGENT].demo = True
+    remote = RemoteSigning()
+    try:
+        cert = load_cert_files([pki.cert("leader")])[0]
+        data = await asyncio.to_thread(sample_pdf.read_bytes)
+        prepared = await remote.prepare(
+            data, cert, load_cert_files(list(pki.chain_pems)), SignOptions()
+        )
+        body = {"to_sign_b64": prepared.to_sign_b64, "key_label": "leader", "pin": pki.user_pin}
+        resp = await real.post("/sign", headers=await _pair(real), json=body)
+        assert resp.status == 403
+        demo_headers = await _pair(demo)
+        status = await (await demo.get("/status", headers={"Origin": ORIGIN})).json()
+        assert status["demo"] is True
+        resp = await demo.post("/sign", headers=demo_headers, json=dict(body, pin=""))
+        assert resp.status == 403
+        resp = await demo.post("/sign", headers=demo_headers, json=body)
+        assert resp.status == 200, await resp.text()
+    finally:
+        await real.close()
+        await demo.close()

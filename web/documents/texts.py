@@ -89,6 +89,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "docs.agent_port": ("Cổng công cụ ký", "Agent port"),
     "docs.pair_code": ("Mã ghép nối", "Pairing code"),
     "docs.pair": ("Ghép nối", "Pair"),
+    "docs.demo_pin": ("Mã PIN (token demo)", "PIN (demo token)"),
+    "docs.demo_pin_help": (
+        "Công cụ ký DEMO: mã PIN in ra khi chạy make run; token thật hỏi PIN trên công cụ ký.",
+        "DEMO signing agent: the PIN printed by make run; a real token asks on the agent.",
+    ),
     "docs.agent_retry": ("Kiểm tra lại", "Check again"),
     "docs.certificate": ("Chứng thư số", "Certificate"),
     "docs.sign": ("Ký số", "Sign"),

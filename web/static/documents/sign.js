@@ -12,6 +12,8 @@ if (panel) {
   const portInput = panel.querySelector("[data-testid=agent-port]");
   const certSelect = panel.querySelector("[data-testid=cert]");
   const signButton = panel.querySelector("[data-testid=sign]");
+  const pinRow = panel.querySelector("[data-agent-pin]");
+  const pinInput = panel.querySelector("[data-testid=demo-pin]");
   const texts = JSON.parse(panel.getAttribute("data-texts"));
   let agent = null;
   let certs = [];
@@ -49,6 +51,8 @@ if (panel) {
     certSelect.innerHTML = "";
     say(texts.looking);
     const st = await agent.status();
+    // only the demo agent of `make run` takes the PIN from the page (its demo token)
+    pinRow.hidden = !st.demo;
     if (!st.running) {
       say(messages().unavailable(port), "error");
       return;
@@ -103,7 +107,9 @@ if (panel) {
         prepareUrl: "/api/v1/documents/drafts/" + draftId + "/sign/prepare",
         finishUrl: "/api/v1/documents/drafts/" + draftId + "/sign/finish",
         csrf,
+        pin: pinRow.hidden ? undefined : pinInput.value,
       });
+      pinInput.value = "";
       say(texts.signed, "ok");
       location.assign("/documents/drafts/" + draftId + "?signed=1");
     } catch (e) {

@@ -26,9 +26,12 @@ export async function signMinutes(base, csrf, choose) {
   }
   const certs = await agent.myCertificates();
   const cert = certs.length === 1 ? certs[0] : await choose(certs);
+  // only the demo agent of `make run` takes the (demo) PIN from the page; a real one asks itself
+  const pin = st.demo ? window.prompt(messages().demo_pin) || "" : undefined;
   return signTwoPhase(agent, cert, {
     prepareUrl: `${base}/minutes/sign/prepare`,
     finishUrl: `${base}/minutes/sign/finish`,
     csrf,
+    pin,
   });
 }

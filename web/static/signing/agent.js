@@ -27,6 +27,7 @@ const MESSAGES = {
     pairing_locked: "Nhập sai mã ghép nối quá nhiều lần; hãy khởi động lại công cụ ký.",
     origin: "Công cụ ký đang ghép nối với một trang khác; hãy khởi động lại với --origin " + location.origin + ".",
     refused: "Người ký đã từ chối hoặc huỷ việc nhập mã PIN; văn bản chưa được ký.",
+    demo_pin: "Công cụ ký DEMO: nhập mã PIN token demo (in ra khi chạy make run).",
     wrong_pin: "Mã PIN không đúng; văn bản chưa được ký.",
     pin_locked: "Token đã bị khoá mã PIN; liên hệ nhà cung cấp chữ ký số.",
     no_token: "Không thấy token ký số: hãy cắm token vào máy rồi bấm “Kiểm tra lại”.",
@@ -44,6 +45,7 @@ const MESSAGES = {
     pairing_locked: "Too many wrong pairing codes; restart the signing agent.",
     origin: "The signing agent is paired with another site; restart it with --origin " + location.origin + ".",
     refused: "The signer refused or cancelled the PIN; nothing was signed.",
+    demo_pin: "DEMO signing agent: enter the demo token's PIN (printed by make run).",
     wrong_pin: "Wrong PIN; nothing was signed.",
     pin_locked: "The token's PIN is locked; contact the certificate provider.",
     no_token: "No signing token found: plug the token in and press “Check again”.",
@@ -136,20 +138,22 @@ export class SigningAgent {
   }
 
   // {running, paired}: paired means this page holds a token the agent accepts.
+  // demo: the demo agent of `make run`, which takes the (demo) PIN from the page.
   async status() {
+    let demo = false;
     try {
-      await this._fetch("/status");
+      demo = Boolean((await this._fetch("/status")).demo);
     } catch (e) {
       if (e.code === "agent.unavailable") return { running: false, paired: false };
       throw e;
     }
-    if (!this.token) return { running: true, paired: false };
+    if (!this.token) return { running: true, paired: false, demo };
     try {
       await this.certificates();
-      return { running: true, paired: true };
+      return { running: true, paired: true, demo };
     } catch (e) {
-      if (e.code === "agent.not_paired") return { running: true, paired: false };
-      return { running: true, paired: true, error: e };
+      if (e.code === "agent.not_paired") return { running: true, paired: false, demo };
+      return { running: true, paired: true, demo, error: e };
     }
   }
 
@@ -195,7 +199,8 @@ export class SigningAgent {
     return out;
   }
 
-  async sign(prepared, cert) {
+  // pin: only for the demo agent (a real agent asks the PIN on its own window).
+  async sign(prepared, cert, pin) {
     const body = await this._fetch("/sign", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
@@ -207,6 +212,7 @@ export class SigningAgent {
         subject: prepared.subject || "",
         key_label: cert.key_label,
         token_label: cert.token_label,
+        pin: pin || undefined,
       }),
     });
     return body.signature_b64;
@@ -232,12 +238,12 @@ async function postJson(url, data, csrf) {
 }
 
 // prepare (server) → sign (agent, PIN asked there) → finish (server); returns finish's answer.
-export async function signTwoPhase(agent, cert, { prepareUrl, finishUrl, csrf, extra }) {
+export async function signTwoPhase(agent, cert, { prepareUrl, finishUrl, csrf, extra, pin }) {
   const prepared = await postJson(
     prepareUrl,
     Object.assign({ certificate_b64: cert.certificate_b64, chain_b64: cert.chain_b64 }, extra || {}),
     csrf,
   );
-  const signature = await agent.sign(prepared, cert);
+  const signature = await agent.sign(prepared, cert, pin);
   return postJson(finishUrl, { request_id: prepared.request_id, signature_b64: signature }, csrf);
 }
