@@ -18,7 +18,7 @@ from server.db.base import utcnow
 from server.errors import NotFound
 from server.http.body import Body, read_body
 from server.http.jsonio import json_ok
-from server.http.keys import DB_KEY
+from server.http.keys import CONFIG_KEY, DB_KEY
 from server.http.openapi import ApiRoutes
 from server.http.params import path_int
 from server.realtime import HUB_KEY
@@ -145,6 +145,7 @@ async def change_password(request: web.Request) -> web.Response:
     body = await read_body(request, PasswordChange)
     ended = await change_own_password(
         request.app[DB_KEY],
+        request.app[CONFIG_KEY].auth,
         user_id=p.user_id,
         current=body.current_password,
         new=body.new_password,

@@ -26,7 +26,14 @@ from server.accounts.tokens import revoke_all_tokens_txn, revoke_session_minted_
 from server.accounts.users import check_password, get_user_txn
 from server.audit.log import append_txn
 from server.auth.sessions import close_all_sessions_txn
+from server.auth.throttle import count_attempt_txn, forget_key_txn
+from server.config import AuthConfig
 from server.db import Database
+from server.errors import TooManyRequests
+
+
+class PasswordChecksThrottled(TooManyRequests):
+    code = "auth.throttled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,16 +46,34 @@ class Ended:
 
 
 async def change_own_password(
-    db: Database, *, user_id: int, current: str, new: str, keep_session_id: int | None
+    db: Database,
+    cfg: AuthConfig,
+    *,
+    user_id: int,
+    current: str,
+    new: str,
+    keep_session_id: int | None,
 ) -> Ended:
-    """Replace one's own password after checking the current one (403 when wrong)."""
+    """Replace one's own password after checking the current one (403 when wrong).
+
+    The check is counted before it runs, like a login (``pwd:<user id>``, the login limit per
+    window): someone holding a stolen session cannot guess the current password here faster
+    than at the login form (429 past the limit, even with the right password)."""
     check_password(new)
+    key = f"pwd:{user_id}"
 
-    async def stored(session: AsyncSession) -> str | None:
+    async def stored(session: AsyncSession) -> tuple[str | None, bool]:
+        throttled = await count_attempt_txn(session, cfg, key)
         user = await session.get(User, user_id)
-        return user.password_hash if user is not None else None
+        return (user.password_hash if user is not None else None), throttled
 
-    if not await verify_password(await db.read_one("password_of", stored), current):
+    password_hash, throttled = await db.write("password_of", stored)
+    if throttled:
+        raise PasswordChecksThrottled(
+            "Too many attempts at the current password; try again later.",
+            detail_vi="Nhập sai mật khẩu hiện tại quá nhiều lần; vui lòng thử lại sau.",
+        )
+    if not await verify_password(password_hash, current):
         raise WrongPassword(
             "The current password is wrong.", detail_vi="Mật khẩu hiện tại không đúng."
         )
@@ -59,6 +84,7 @@ async def change_own_password(
         assert user is not None
         user.password_hash = hashed
         user.must_change_password = False
+        await forget_key_txn(session, key)
         count = await close_all_sessions_txn(session, user_id, keep_session_id=keep_session_id)
         tokens = await revoke_session_minted_txn(session, user_id, keep_session_id=keep_session_id)
         await append_txn(

@@ -110,6 +110,20 @@ async def reserve_attempt_txn(
     return Reservation(tuple(raised), throttled=False)
 
 
+async def count_attempt_txn(session: AsyncSession, cfg: AuthConfig, key: str) -> bool:
+    """Count one attempt on ``key`` before it is checked (the same atomic counter as logins);
+    True when the attempt is over ``cfg.max_failed_logins`` in the window and must be refused.
+    Used where a password is checked outside the login form (changing one's own password)."""
+    now = utcnow()
+    since = now - timedelta(minutes=cfg.throttle_minutes)
+    return await _raise_txn(session, key[:128], now, since) > cfg.max_failed_logins
+
+
+async def forget_key_txn(session: AsyncSession, key: str) -> None:
+    """A successful check: its counter starts again."""
+    await session.execute(delete(LoginThrottle).where(LoginThrottle.key == key[:128]))
+
+
 async def release_after_success_txn(session: AsyncSession, reservation: Reservation) -> None:
     """A successful login: clear its own source key, give back its place on the shared ones."""
     first, *shared = reservation.raised

@@ -1,6 +1,7 @@
 """Accounts a province can run: disabling ends sessions, tokens and sockets at once; one's own
 password change ends the other sessions; an administrator's reset is audited and forces a change."""
 
+import asyncio
 import json
 from typing import Any
 
@@ -176,3 +177,29 @@ async def test_admin_users_page_disables_and_resets(
     text = await resp.text()
     assert "Đã đặt lại mật khẩu của vanthu" in text
     assert "Phải đổi mật khẩu khi đăng nhập" in text
+
+
+async def test_guessing_the_current_password_is_throttled_like_a_login(
+    client: TestClient[Any, Any], people: People
+) -> None:
+    """A stolen session cannot guess the current password on the change form faster than at the
+    login: attempts are counted before the check, parallel ones included (limit 3 in tests)."""
+    await people.add("daibieu", Role.MEMBER)
+    assert (await login(client, "daibieu")).status == 302
+    headers = {"X-CSRF-Token": await csrf_of(client)}
+    wrong = {"current_password": "not-it-at-all", "new_password": NEW_PASSWORD}
+    answers = await asyncio.gather(
+        *(client.post("/api/v1/me/password", json=wrong, headers=headers) for _ in range(8))
+    )
+    statuses = sorted(r.status for r in answers)
+    assert statuses == [403] * 3 + [429] * 5, statuses
+    # past the limit even the right password is refused, and nothing changed
+    good = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    resp = await client.post("/api/v1/me/password", json=good, headers=headers)
+    assert resp.status == 429
+    assert (await resp.json())["code"] == "auth.throttled"
+    other = await _second_client(client)
+    try:  # the password did not change
+        assert (await login(other, "daibieu", NEW_PASSWORD)).status == 401
+    finally:
+        await other.close()

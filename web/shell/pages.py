@@ -169,6 +169,7 @@ async def account_password_post(request: web.Request) -> web.StreamResponse:
             )
         await change_own_password(
             request.app[DB_KEY],
+            request.app[CONFIG_KEY].auth,
             user_id=p.user_id,
             current=str(form.get("current_password", "")),
             new=new,
