@@ -26,9 +26,8 @@ from documents.edxml_read import (
     parse_package,
 )
 from documents.errors import EdxmlError
+from server.accounts.agencies import CODE_RE
 
-AGENCY_CODE = re.compile(r"^[0-9A-Z]{3}\.[0-9A-Z]{2}\.[0-9A-Z]{2}\.[A-Z][0-9]{2}$")
-"""Decision 20/2020/QĐ-TTg: four groups, ``XXX.YY.ZZ.Lnn`` (e.g. ``000.00.00.H30``)."""
 _DOCUMENT_ID = re.compile(r"^(?P<code>[^,]+),(?P<date>\d{4}/\d{2}/\d{2}),(?P<number>.+)$")
 _B64 = re.compile(r"^[A-Za-z0-9+/]*={0,2}$")
 
@@ -114,7 +113,7 @@ def _date(out: _Findings, value: str, where: str, *, with_time: bool = False) ->
 
 
 def _agency(out: _Findings, value: str, where: str) -> None:
-    if value and not AGENCY_CODE.match(value):
+    if value and not CODE_RE.match(value):
         out.add(
             "agency_code",
             where,

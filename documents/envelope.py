@@ -31,6 +31,7 @@ from documents.edxml_model import DS, E
 from documents.edxml_read import ParsedPackage
 from documents.edxml_write import Package
 from documents.errors import DocumentError
+from server.accounts.agencies import CODE_PATTERN
 from signing.trust import TrustStore
 from signing.xmldsig import (
     XmlSignatureInvalid,
@@ -40,7 +41,7 @@ from signing.xmldsig import (
     verify_enveloped,
 )
 
-_CODE = re.compile(r"[0-9A-Z]{3}\.[0-9A-Z]{2}\.[0-9A-Z]{2}\.[A-Z][0-9]{2}")
+_CODE = re.compile(CODE_PATTERN)
 
 
 class EnvelopeRejected(DocumentError):

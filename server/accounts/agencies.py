@@ -22,7 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.accounts.errors import BadAgencyCode, DuplicateAgency, ImportRejected, UnknownAgency
 from server.accounts.models import Agency
 
-CODE_RE = re.compile(r"^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}$")
+CODE_PATTERN = r"\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}"
+"""One agency code, unanchored (to find codes inside a certificate's subject, say)."""
+CODE_RE = re.compile(f"^{CODE_PATTERN}$")
 CSV_HEADER = ("code", "name", "parent_code", "level")
 
 
