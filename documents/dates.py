@@ -6,14 +6,9 @@ import datetime as dt
 from typing import Any
 
 from documents.errors import BadField
+from server.vntime import VN, today_vn
 
-VN = dt.timezone(dt.timedelta(hours=7))
-"""Vietnam's time (UTC+7, no daylight saving): register years, promulgation dates, page times."""
-
-
-def today_vn() -> dt.date:
-    """Today in Vietnam: a document sent at 06:30 on the 2nd is dated the 2nd, not the 1st."""
-    return dt.datetime.now(VN).date()
+__all__ = ["VN", "iso", "parse_date", "today_vn"]
 
 
 def iso(value: dt.date | dt.datetime | None) -> str | None:

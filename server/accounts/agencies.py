@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.errors import BadAgencyCode, DuplicateAgency, ImportRejected, UnknownAgency
 from server.accounts.models import Agency
+from server.vntime import today_vn
 
 CODE_PATTERN = r"\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}"
 """One agency code, unanchored (to find codes inside a certificate's subject, say)."""
@@ -248,7 +249,7 @@ async def list_agencies_txn(session: AsyncSession) -> list[AgencyRow]:
 def live_rows(rows: Sequence[AgencyRow], on: date | None = None) -> list[AgencyRow]:
     """The rows whose code is valid on ``on`` (today by default): what forms offer as a parent,
     an agency for a person, or a recipient, once restructured units have ended."""
-    day = on or date.today()
+    day = on or today_vn()
     return [
         r
         for r in rows

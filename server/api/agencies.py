@@ -32,6 +32,7 @@ from server.http.body import Body, read_body
 from server.http.jsonio import json_ok
 from server.http.keys import CONFIG_KEY, DB_KEY
 from server.http.openapi import ApiRoutes
+from server.vntime import today_vn
 
 
 class NewAgency(Body):
@@ -120,7 +121,7 @@ def query_date(request: web.Request, name: str = "on") -> date:
     """``?on=YYYY-MM-DD`` (today when absent); 422 naming the parameter when malformed."""
     text = request.query.get(name, "")
     if not text:
-        return date.today()
+        return today_vn()
     try:
         return date.fromisoformat(text)
     except ValueError:

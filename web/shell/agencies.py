@@ -21,6 +21,7 @@ from server.accounts.restructure import parse_restructure
 from server.accounts.service import Actor, add_agency, import_agencies, restructure_agencies
 from server.errors import LienThongError, ValidationFailed
 from server.http.keys import DB_KEY
+from server.vntime import today_vn
 from web.i18n import lang_of, translate
 from web.shell.admin import admin_only, message_of
 from web.shell.render import render
@@ -31,7 +32,7 @@ def _on(request: web.Request) -> date:
     try:
         return date.fromisoformat(request.query.get("on", ""))
     except ValueError:
-        return date.today()
+        return today_vn()
 
 
 async def _agencies_page(
