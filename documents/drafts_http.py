@@ -16,7 +16,6 @@ signing agent), seal on the server, send. ``setup_drafts(app)`` mounts them and 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
@@ -27,18 +26,17 @@ from documents import drafts
 from documents.errors import BadField
 from documents.http import read_upload_form, services
 from documents.inputs import Upload
-from documents.sealing import Seals, load_seals
+from documents.keys import SEALS_KEY, app_seals
 from server.auth.principal import Role, require_principal
 from server.http.body import read_body
 from server.http.jsonio import json_ok
-from server.http.keys import CONFIG_KEY, DB_KEY
+from server.http.keys import DB_KEY
 from server.http.openapi import OPENAPI_KEY, ApiRoutes, Schema
 from signing.remote import REMOTE_KEY, RemoteSigning
 from signing.twophase import FinishBody, PrepareBody, Prepared, finish_route, prepare_route
 
 routes = ApiRoutes()
 TAGS = ("documents",)
-SEALS_KEY = web.AppKey("documents_seals", Seals)
 DRAFT = "/api/v1/documents/drafts/{id}"
 
 _DRAFT: Schema = {
@@ -215,11 +213,4 @@ def setup_drafts(app: web.Application) -> None:
     """Mount the drafts API (before ``/api/v1/documents/{id}``) and keep the seal keys."""
     app.router.add_routes(routes.table)
     app[OPENAPI_KEY].append(routes)
-    seals = Seals(load_seals(app[CONFIG_KEY].data_dir))
-    app[SEALS_KEY] = seals
-
-    async def ctx(app: web.Application) -> AsyncIterator[None]:
-        yield
-        await seals.close()
-
-    app.cleanup_ctx.append(ctx)
+    app_seals(app)

@@ -18,9 +18,8 @@ from documents.errors import BadField
 from documents.federation import http as federation_http
 from documents.files import LocalFileStore
 from documents.inputs import NewDocument, RevokeRequest, StatusChange, UpdateRequest, Upload
-from documents.keys import SERVICES_KEY
+from documents.keys import SERVICES_KEY, app_seals
 from documents.peers import load_federation
-from documents.sealing import Seals, load_seals
 from documents.sending import send_document
 from documents.services import Services
 from documents.status_flow import change_status
@@ -313,10 +312,11 @@ def setup(app: web.Application) -> None:
         app.router.add_routes(table.table)
         app[OPENAPI_KEY].append(table)
 
+    # the agencies' seal keys sign the edXML envelopes they send (the drafts' seals, shared)
+    seals = app_seals(app)
+
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         checker = TrustDirChecker(config.trust_dir)
-        # the agencies' seal keys sign the edXML envelopes they send (opened on first use)
-        seals = Seals(load_seals(config.data_dir))
         svc = Services(
             db=app[DB_KEY],
             store=LocalFileStore(config.files_dir),
@@ -330,6 +330,5 @@ def setup(app: web.Application) -> None:
         if fed is not None:
             await federation_http.stop_federation(fed)
         await checker.close()
-        await seals.close()
 
     app.cleanup_ctx.append(ctx)

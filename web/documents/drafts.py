@@ -12,8 +12,9 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from documents import drafts
-from documents.drafts_http import SEALS_KEY, read_draft_form
+from documents.drafts_http import read_draft_form
 from documents.http import services
+from documents.keys import SEALS_KEY
 from server.auth.principal import Principal, Role, get_principal, require_principal
 from server.errors import LienThongError
 from server.http.keys import DB_KEY
