@@ -68,8 +68,12 @@ async def test_right_password_in_a_parallel_batch_gets_no_extra_chance(
     statuses = await asyncio.gather(*(attempt(client, prelogin, "chutich", p) for p in passwords))
     right = statuses[15]
     evaluated = statuses.count(401) + statuses.count(302)
-    assert evaluated <= 3, statuses
     assert right in (302, 429)
+    if right == 429:
+        assert evaluated <= 3, statuses
+    else:  # it was among the first 3 counted (≤ 2 wrong before it); its success resets the
+        # source counter, after which at most 3 more wrong guesses are evaluated
+        assert statuses.count(401) <= 2 + 3, statuses
     assert statuses.count(429) == 30 - evaluated
 
 
