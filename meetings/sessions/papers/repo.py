@@ -24,7 +24,7 @@ from meetings.sessions.papers.notes import dumps, loads_stored
 from meetings.sessions.papers.pdf import CheckedPdf
 from server.accounts.models import Agency, User
 from server.db.base import utcnow
-from server.search import find
+from server.search import find, like_folded
 
 log = logging.getLogger(__name__)
 
@@ -227,7 +227,9 @@ async def search_txn(session: AsyncSession, version_id: int, query: str) -> list
     :mod:`server.search` (diacritics, tone placement, case, ``đ``/``d`` do not matter), with a
     snippet of the text as written."""
     rows = await session.scalars(
-        select(PaperPage).where(PaperPage.version_id == version_id).order_by(PaperPage.page)
+        select(PaperPage)
+        .where(PaperPage.version_id == version_id, like_folded(PaperPage.text_folded, query))
+        .order_by(PaperPage.page)
     )
     hits = []
     for page in rows:
@@ -258,6 +260,7 @@ async def search_session_txn(
         )
         .join(PaperPage, PaperPage.version_id == PaperVersion.id)
         .where(Paper.session_id == session_id, Paper.status == "active", _visible(user_id, desk))
+        .where(like_folded(PaperPage.text_folded, query))
         .order_by(Paper.id, PaperPage.page)
     )
     hits: list[dict[str, Any]] = []
