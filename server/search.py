@@ -10,15 +10,15 @@ either tone-mark placement (``thủy`` / ``thuỷ``, ``hòa`` / ``hoà``, ``kh�
 loose: ``ma`` finds ``mà``, ``má`` and ``mã`` alike, as Vietnamese users expect from a search box.
 
 **In SQL** a table keeps a *folded column* (``agencies.name_folded``, ``users.search_folded``,
-``documents.search_folded``) that the application computes with :func:`fold` whenever a row is
+``documents.search_folded``, ``session_paper_pages.text_folded``) that the application computes with :func:`fold` whenever a row is
 inserted or its source fields change (:func:`keep_folded`, an ORM flush hook, so every write
 path through the ORM is covered); each table's migration backfills it.  A query then compares
 the folded column with ``LIKE`` and the folded needle (:func:`like_folded`): the same bytes on
 SQLite and PostgreSQL, no database extension (PostgreSQL's ``unaccent`` is not assumed), and
 the fold is never re-implemented in SQL.
 
-**In memory** (page texts of a paper, the agency lineage) :func:`find` folds both sides and
-maps the hit back to the original text, so a snippet shows the words as written.
+**In memory** (the agency lineage; the snippet of a paper page SQL found) :func:`find` folds
+both sides and maps the hit back to the original text, so a snippet shows the words as written.
 """
 
 from __future__ import annotations
