@@ -100,7 +100,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "user.save_roles": ("Lưu vai trò", "Save roles"),
     "user.state": ("Trạng thái", "State"),
     "user.q": ("Tên, tên đăng nhập hoặc cơ quan có chứa", "Name, login or agency containing"),
-    "user.search": ("Tìm", "Search"),
+    "admin.search": ("Tìm", "Search"),
     "user.active": ("Đang hoạt động", "Active"),
     "user.disabled": ("Đã vô hiệu hoá", "Disabled"),
     "user.must_change": ("Phải đổi mật khẩu khi đăng nhập", "Must change password at login"),
