@@ -239,9 +239,7 @@ def test_timer_votes_minutes_and_the_wall(browser: Any, council: dict[str, Any])
     call(desk, "PUT", api + "/current", data={"item_id": council["item"]})
     mctx, member = open_as(browser, url, "daibieu1", PHONE)
     call(member, "POST", api + "/attendance", data={"status": "hall"})
-    spoken = call(
-        member, "POST", f"{api}/items/{council['item']}/speakers", data={"kind": "for"}
-    )
+    spoken = call(member, "POST", f"{api}/items/{council['item']}/speakers", data={"kind": "for"})
     wctx, wall = open_as(browser, url, "thuky.hdnd", WALL)
     wall.goto(f"{url}/sessions/{sid}/wall")
     wall.get_by_test_id("wall-item").filter(has_text="Dự toán").wait_for()

@@ -34,7 +34,10 @@ function render() {
 function tick() {
   const clock = document.getElementById("wall-timer");
   const { text, over, paused } = timerText(state?.speaker);
-  clock.textContent = text && paused ? `${text} · ${t("wall.paused")}` : text;
+  const note = document.createElement("span");
+  note.className = "timer-note";
+  note.textContent = text && paused ? t("wall.paused") : "";
+  clock.replaceChildren(text, note);
   clock.classList.toggle("over", over);
   clock.classList.toggle("paused", paused);
 }
