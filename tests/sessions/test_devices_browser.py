@@ -171,6 +171,9 @@ def test_reader_on_a_tablet_and_a_phone(browser: Any, council: dict[str, Any]) -
     shot(phone, "reader-phone-390-notes")
     phone.get_by_test_id("notes-close").click()
     phone.get_by_test_id("note-text").wait_for(state="hidden")
+    phone.set_viewport_size(WALL)
+    phone.get_by_test_id("note-text").wait_for(state="visible")  # beside the page again
+    shot(phone, "reader-1920")
     ctx.close()
 
 
@@ -229,6 +232,8 @@ def test_the_desk_is_a_tablet_app(browser: Any, council: dict[str, Any]) -> None
     desk.set_viewport_size(PHONE)
     shot(desk, "desk-phone-390")
     assert desk.evaluate("() => document.documentElement.scrollWidth") == PHONE["width"]
+    desk.set_viewport_size(WALL)
+    shot(desk, "desk-1920")
     desk.set_viewport_size(TABLET)
     assert api
 
@@ -280,6 +285,10 @@ def test_timer_votes_minutes_and_the_wall(browser: Any, council: dict[str, Any])
     )
     assert size >= 48
     shot(wall, "wall-1920")
+    for name, size in (("wall-tablet-1024", TABLET), ("wall-phone-390", PHONE)):
+        wall.set_viewport_size(size)
+        assert wall.evaluate("() => document.documentElement.scrollWidth") == size["width"]
+        shot(wall, name)
     call(desk, "POST", f"{api}/polls/{poll['id']}/close")
 
     # signed minutes, then a later vote: the link is marked outdated (the state is the server's,
