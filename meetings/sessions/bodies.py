@@ -81,9 +81,11 @@ class QueueOrder(Body):
 
 
 class SpeakerCommand(Body):
-    action: Literal["start", "stop", "withdraw"]
+    action: Literal["start", "stop", "withdraw", "pause", "resume", "reset"]
+    """``pause`` keeps the time left, ``resume`` runs it again, ``reset`` sets it back to
+    ``limit_s`` (paused) — the desk's timer control for the one speaking."""
     limit_s: Annotated[int, Field(ge=10, le=3600)] = 300
-    """Speaking time when starting, in seconds."""
+    """Speaking time when starting or resetting, in seconds."""
 
 
 class NewPoll(Body):

@@ -44,6 +44,9 @@ def minutes_lines(data: dict[str, Any]) -> list[tuple[int, str]]:
     ]
     for sitting in data["sittings"]:
         q = sitting["quorum"]
+        if not sitting.get("started", True):  # nobody could be present yet: no quorum verdict
+            lines.append((11, f"{sitting['title']}: phiên họp chưa bắt đầu."))
+            continue
         lines.append(
             (
                 11,

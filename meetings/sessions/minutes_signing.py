@@ -56,13 +56,24 @@ async def prepare_minutes(request: web.Request) -> web.Response:
     await require_secretariat(svc, p, sid)
     body = await read_body(request, PrepareBody)
 
+    title: list[str] = []
+
     async def minutes_pdf() -> bytes:
         """The minutes as they stand, rendered off the loop."""
         data = await minutes_data(svc, p, sid)
+        title.append(str(data["session"]["title"]))
         return await asyncio.get_running_loop().run_in_executor(None, render_minutes, data)
 
     remote = request.app[REMOTE_KEY]
-    return json_ok(await prepare_for(remote, body, minutes_pdf, principal=p, context=_context(sid)))
+    prepared = await prepare_for(remote, body, minutes_pdf, principal=p, context=_context(sid))
+    # what the agent's PIN prompt shows the signer beside the hash (as a draft's number/subject)
+    return json_ok(
+        {
+            **prepared,
+            "document_number": f"Biên bản kỳ họp số {sid}",
+            "subject": f"Biên bản kỳ họp: {title[0] if title else ''}",
+        }
+    )
 
 
 @finish_route(

@@ -76,6 +76,7 @@ def speaker_json(s: Speaker, name: str) -> dict[str, Any]:
         "status": s.status,
         "limit_s": s.limit_s,
         "started_at": s.started_at.isoformat() if s.started_at else None,
+        "paused": s.status == "speaking" and s.started_at is None,
     }
 
 
@@ -109,6 +110,26 @@ async def start_speaker_txn(session: AsyncSession, speaker: Speaker, limit_s: in
         .values(status="done", ended_at=now)
     )
     speaker.status, speaker.started_at, speaker.limit_s = "speaking", now, limit_s
+    await session.flush()
+
+
+async def timer_txn(session: AsyncSession, speaker: Speaker, action: str, limit_s: int) -> None:
+    """The timer of the one speaking: ``pause`` (the time left is kept in ``limit_s`` and
+    ``started_at`` is cleared), ``resume`` (runs from now), ``reset`` (back to ``limit_s``, paused).
+    """
+    if speaker.status != "speaking":
+        raise StateConflict(
+            "Only the timer of the one speaking can be paused or reset.",
+            detail_vi="Chỉ điều khiển được đồng hồ của người đang phát biểu.",
+        )
+    now = utcnow()
+    if action == "pause" and speaker.started_at is not None:
+        spent = (now - speaker.started_at).total_seconds()
+        speaker.limit_s, speaker.started_at = round(speaker.limit_s - spent), None
+    elif action == "resume" and speaker.started_at is None:
+        speaker.started_at = now
+    elif action == "reset":
+        speaker.limit_s, speaker.started_at = limit_s, None
     await session.flush()
 
 

@@ -286,9 +286,12 @@ def test_secretariat_invites_from_the_page_and_english_everywhere(
     assert tablet.get_by_test_id("reader-status").inner_text() == "Page 1/3"
     assert tablet.get_by_test_id("ink-toggle").inner_text() == "Draw"
     tablet.goto(f"{url}/sessions/{s['id']}/wall")
-    tablet.get_by_test_id("wall-quorum").filter(has_text="Present").wait_for()
-    tablet.locator("a.lang").click()
-    tablet.get_by_test_id("wall-quorum").filter(has_text="Có mặt").wait_for()
+    # no sitting has started: the wall says so (no "0/2, no quorum"); it has no site bar, so
+    # the language is switched by the address the bar's link would use
+    tablet.get_by_test_id("wall-quorum").filter(has_text="has not started").wait_for()
+    assert tablet.locator("a.lang").is_hidden()
+    tablet.goto(f"{url}/lang?to=vi&next=/sessions/{s['id']}/wall")
+    tablet.get_by_test_id("wall-quorum").filter(has_text="chưa bắt đầu").wait_for()
     for ctx in (tablet_ctx, desk_ctx):
         ctx.close()
 

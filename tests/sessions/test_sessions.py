@@ -109,6 +109,31 @@ async def test_speakers_queue_order_and_timer(client: Client, people: People) ->
     await ws.close()
 
 
+async def test_speaking_timer_pause_resume_reset(client: Client, people: People) -> None:
+    """The desk's timer control: pause keeps the time left, resume runs it, reset sets it back
+    (paused); only the secretariat, only for the one speaking."""
+    c = await make_council(client, people)
+    path = f"/items/{c.item}/speakers"
+    a = (await c.call("POST", path, "db1", {"kind": "for"}, 201))["queue"][-1]["id"]
+    b = (await c.call("POST", path, "db2", {"kind": "against"}, 201))["queue"][-1]["id"]
+    await c.call("POST", f"/speakers/{a}", "thuky", {"action": "pause"}, 409)  # not speaking
+    await c.call("POST", f"/speakers/{a}", "thuky", {"action": "start", "limit_s": 120}, 200)
+    await c.call("POST", f"/speakers/{a}", "db1", {"action": "pause"}, 403)  # not the desk
+    paused = (await c.call("POST", f"/speakers/{a}", "thuky", {"action": "pause"}, 200))["speaker"]
+    assert paused["paused"] is True and paused["started_at"] is None
+    assert 100 <= paused["limit_s"] <= 120  # the time left, kept
+    state = await c.call("GET", "", "db2", status=200)
+    assert state["speaker"]["id"] == a and state["speaker"]["paused"] is True
+    resumed = await c.call("POST", f"/speakers/{a}", "thuky", {"action": "resume"}, 200)
+    assert resumed["speaker"]["paused"] is False and resumed["speaker"]["started_at"]
+    assert resumed["speaker"]["limit_s"] == paused["limit_s"]
+    reset = await c.call(
+        "POST", f"/speakers/{a}", "thuky", {"action": "reset", "limit_s": 300}, 200
+    )
+    assert reset["speaker"]["limit_s"] == 300 and reset["speaker"]["paused"] is True
+    await c.call("POST", f"/speakers/{b}", "thuky", {"action": "reset"}, 409)  # b waits
+
+
 async def test_clone_session_as_template(client: Client, people: People) -> None:
     c = await make_council(client, people)
     await c.call("POST", "/agenda", "thuky", {"title": "Mục con", "parent_id": c.item}, 201)

@@ -65,6 +65,9 @@ def test_secretariat_signs_the_minutes_from_the_desk(server: LiveServer, token_p
         assert codes and "ghép nối" in codes[0]
         assert len(codes) == 1  # paired once
         assert [p.key_label for p in pin.prompts] == ["secretary"]
+        # the PIN prompt names what is signed, not only its hash
+        assert pin.prompts[0].document_number == f"Biên bản kỳ họp số {s['id']}"
+        assert pin.prompts[0].subject == "Biên bản kỳ họp: Kỳ họp thứ 10"
         assert desk.get_by_test_id("sign-cert").count() == 0  # no choice was offered
         state = call(desk, "GET", f"{url}/api/v1/sessions/{s['id']}")
         assert "Vũ Thị Hạnh" in state["minutes"]["signer"]

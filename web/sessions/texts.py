@@ -10,6 +10,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from web.i18n import lang_of
+from web.sessions.texts_devices import DEVICE_TEXTS
 
 TEXTS: dict[str, tuple[str, str]] = {
     # lists and headings
@@ -101,7 +102,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "paper.bad_signature": ("Chữ ký không hợp lệ", "Invalid signature"),
     "paper.withdrawn": ("Đã rút", "Withdrawn"),
     "paper.new": ("Mới", "New"),
-    "agenda.make_current": ("Đang thảo luận", "Discuss now"),
+    "agenda.make_current": ("Thảo luận mục này", "Discuss this item"),
     # the desk (secretariat)
     "desk.title": ("Điều hành (thư ký)", "Running the session (secretariat)"),
     "desk.people": ("Người dự họp", "Participants"),
@@ -220,6 +221,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "wall.pressed": (" — đã bấm {voted}/{total}", " — {voted}/{total} voted"),
     "wall.overtime": ("Quá giờ ", "Over time "),
 }
+
+TEXTS.update(DEVICE_TEXTS)
 
 
 def texts_for(request: web.Request) -> dict[str, str]:

@@ -113,6 +113,7 @@ async def _sittings_txn(session: AsyncSession, session_id: int) -> list[dict[str
         sittings.append(
             {
                 "title": s.title,
+                "started": s.starts_at is not None,
                 "quorum": (await repo.quorum_txn(session, session_id, s.id)).to_json(),
                 "absent": [
                     (people[uid]["full_name"], m["reason"])

@@ -58,7 +58,8 @@ async def order_queue(
 async def command(
     svc: SessionsService, p: Principal, session_id: int, speaker_id: int, cmd: SpeakerCommand
 ) -> dict[str, Any]:
-    """``start`` the timer, ``stop`` (done) or ``withdraw`` (by the speaker or secretariat)."""
+    """``start`` the timer, ``stop`` (done) or ``withdraw`` (by the speaker or secretariat);
+    ``pause``, ``resume``, ``reset`` the timer of the one speaking (secretariat)."""
 
     async def run(session: AsyncSession) -> dict[str, Any]:
         await guard_txn(session, session_id, p)
@@ -67,6 +68,8 @@ async def command(
             await guard_txn(session, session_id, p, secretariat=True)
         if cmd.action == "start":
             await speakers_repo.start_speaker_txn(session, speaker, cmd.limit_s)
+        elif cmd.action in ("pause", "resume", "reset"):
+            await speakers_repo.timer_txn(session, speaker, cmd.action, cmd.limit_s)
         else:
             status = "done" if cmd.action == "stop" else "withdrawn"
             await speakers_repo.end_speaker_txn(session, speaker, status)

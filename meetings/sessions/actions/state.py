@@ -37,6 +37,7 @@ async def session_state(svc: SessionsService, p: Principal, session_id: int) -> 
             "agenda": await repo.agenda_txn(session, session_id),
             "current_item_id": cs.current_item_id,
             "minutes": _minutes(cs),
+            "conclusions": cs.conclusions if desk else None,
             "quorum": (await repo.quorum_txn(session, session_id, sitting)).to_json(),
             "invitations": await repo.invitations_txn(session, session_id),
             "attendance": {str(k): v for k, v in attendance.items()} if desk else {},

@@ -91,7 +91,7 @@ async def order_speakers(request: web.Request) -> web.Response:
 @routes.route(
     "POST",
     "/api/v1/sessions/{sid}/speakers/{speaker}",
-    summary="Start the timer, stop, or withdraw a speaker",
+    summary="Start, pause, resume or reset the timer; stop or withdraw a speaker",
     tags=TAGS,
     body=SpeakerCommand,
 )

@@ -120,6 +120,32 @@ export function quorumText(q) {
   return `${t("quorum", q)} · ${q.reached ? t("quorum.yes") : t("quorum.no")}`;
 }
 
+/** The quorum line, or "the sitting has not started" when no sitting is on (no verdict yet). */
+export function quorumLine(state) {
+  return state.session.current_sitting_id ? quorumText(state.quorum) : t("quorum.not_started");
+}
+
+/** The speaker's time left as "m:ss" (over time: marked), paused or running; "" for nobody. */
+export function timerText(s) {
+  if (!s) return { text: "", over: false, paused: false };
+  const left = s.started_at ? Math.round(s.limit_s - (Date.now() - Date.parse(s.started_at)) / 1000) : s.limit_s;
+  const abs = Math.abs(left);
+  const text = `${left < 0 ? t("wall.overtime") : ""}${Math.floor(abs / 60)}:${String(abs % 60).padStart(2, "0")}`;
+  return { text, over: left < 0, paused: !s.started_at };
+}
+
+/** Who can vote, for "… / N đại biểu": the vote's own count once opened, else the session's. */
+export function pollTotal(poll, state) {
+  return poll.members_total || state.quorum.members_total || 0;
+}
+
+/** Signed minutes are outdated when a vote opened or closed after they were signed. */
+export function minutesOutdated(state) {
+  if (!state.minutes) return false;
+  const at = Date.parse(state.minutes.at);
+  return state.polls.some((p) => [p.opened_at, p.closed_at].some((x) => x && Date.parse(x) > at));
+}
+
 // Offline reading: the service worker (scope /sessions/) keeps what registerOffline() asks for.
 export const STATIC_ASSETS = [
   "/static/app.css", "/static/sessions/sessions.css", "/static/sessions/common.js",

@@ -30,43 +30,67 @@ export function parseSvg(value) {
 
 /**
  * A drawing surface laid over the page canvas.  ``draw(values)`` paints the saved ink of the
- * page; while ``drawing`` is on, pointer strokes are collected (in page units) until taken.
+ * page; strokes are collected (in page units) until taken.  Who draws: the pencil (pointerType
+ * "pen") always; a finger or the mouse only while ``drawing`` is on, so that without it a finger
+ * scrolls the page and the mouse selects text.  The events are taken on the page holder (the
+ * parent), because the layer itself lets the pointer through while ``drawing`` is off.
+ * ``onchange()`` is called when the unsaved strokes or the mode change.
  */
 export class InkLayer {
-  constructor(canvas) {
+  constructor(canvas, onchange = () => {}) {
     this.canvas = canvas;
     this.strokes = [];
     this.saved = [];
     this.page = { width: 1, height: 1 };
     this.drawing = false;
+    this.onchange = onchange;
+    const holder = canvas.parentElement || canvas;
     let current = null;
+    let pointer = null;
     const at = (ev) => {
       const box = canvas.getBoundingClientRect();
       const clamp = (v, max) => Math.min(Math.max(v, 0), max);
       return [clamp((ev.clientX - box.left) / box.width * this.page.width, this.page.width), clamp((ev.clientY - box.top) / box.height * this.page.height, this.page.height)];
     };
-    canvas.addEventListener("pointerdown", (ev) => {
-      if (!this.drawing) return;
+    holder.addEventListener("pointerdown", (ev) => {
+      if (!(this.drawing || ev.pointerType === "pen") || current) return;
       ev.preventDefault();
-      canvas.setPointerCapture(ev.pointerId);
+      pointer = ev.pointerId;
+      try { holder.setPointerCapture(ev.pointerId); } catch (_e) { /* synthetic events have no capture */ }
       current = [at(ev)];
       this.strokes.push(current);
+      this.pending();
     });
-    canvas.addEventListener("pointermove", (ev) => {
-      if (!current) return;
+    holder.addEventListener("pointermove", (ev) => {
+      if (!current || ev.pointerId !== pointer) return;
+      ev.preventDefault();
       const [x, y] = at(ev);
       const [px, py] = current[current.length - 1];
       // drop points closer than a unit: a stroke stays small enough for the 16 kB limit
       if (Math.hypot(x - px, y - py) >= 1) { current.push([x, y]); this.paint(); }
     });
-    const end = () => { current = null; this.paint(); };
-    canvas.addEventListener("pointerup", end);
-    canvas.addEventListener("pointercancel", end);
+    const end = (ev) => {
+      if (!current || ev.pointerId !== pointer) return;
+      current = null;
+      pointer = null;
+      this.paint();
+      this.pending();
+    };
+    holder.addEventListener("pointerup", end);
+    holder.addEventListener("pointercancel", end);
+  }
+
+  /** How many strokes wait to be saved, on the layer (``data-pending``), and tell the page. */
+  pending() {
+    this.canvas.dataset.pending = String(this.strokes.filter((s) => s.length > 1).length);
+    this.onchange();
   }
 
   setDrawing(on) {
     this.drawing = on;
     this.canvas.classList.toggle("drawing", on);
+    this.canvas.parentElement?.classList.toggle("drawing", on);
+    this.onchange();
   }
 
   /** Match the page canvas (CSS size, pixels) and the page's size in PDF units. */
@@ -113,11 +137,13 @@ export class InkLayer {
     const strokes = this.strokes.filter((s) => s.length > 1);
     this.strokes = [];
     this.paint();
+    this.pending();
     return strokes.length ? svgOf(strokes, this.page.width, this.page.height) : null;
   }
 
   clear() {
     this.strokes = [];
     this.paint();
+    this.pending();
   }
 }

@@ -20,7 +20,7 @@ let pageNo = 1;
 let zoom = 1;
 let rendering = null;
 const notes = new Map();
-const ink = new InkLayer(document.getElementById("ink-layer"));
+const ink = new InkLayer(document.getElementById("ink-layer"), () => inkTools());
 
 const task = pdfjsLib.getDocument({
   url: `${base}/file?v=${root.dataset.version}`,
@@ -293,3 +293,29 @@ setInterval(watermark, 60000);
 const startPage = Number(new URLSearchParams(location.search).get("page")) || 1;
 task.promise.then((d) => { doc = d; show(startPage); }, (e) => { status.textContent = t("reader.cannot_open", { error: e.message }); });
 loadNotes();
+notesDrawer();
+
+// The save/clear buttons of the ink show while drawing or while strokes wait to be saved (the
+// pencil draws without the mode): the toolbar stays one row.
+function inkTools() {
+  const waiting = Number(document.getElementById("ink-layer").dataset.pending || 0) > 0;
+  root.classList.toggle("inking", ink.drawing || waiting);
+}
+
+// On a phone the notes are a drawer over the page: the toolbar's "Notes" opens it, ✕ or Escape
+// closes it.  On a tablet they sit beside the page and both buttons are hidden.
+function notesDrawer() {
+  const panel = document.getElementById("notes-panel");
+  const toggle = document.getElementById("notes-toggle");
+  const set = (open) => {
+    panel.classList.toggle("open", open);
+    toggle.setAttribute("aria-expanded", String(open));
+    if (open) document.getElementById("note-text").focus({ preventScroll: true });
+  };
+  toggle.addEventListener("click", () => set(!panel.classList.contains("open")));
+  document.getElementById("notes-close").addEventListener("click", () => { set(false); toggle.focus(); });
+  document.addEventListener("keydown", (ev) => { if (ev.key === "Escape" && panel.classList.contains("open")) set(false); });
+  const count = document.getElementById("notes-count");
+  new MutationObserver(() => { count.textContent = String(document.getElementById("notes").childElementCount || ""); })
+    .observe(document.getElementById("notes"), { childList: true });
+}

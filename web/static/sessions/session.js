@@ -1,6 +1,6 @@
 // The tablet page of a session: agenda and papers, check-in, speakers, votes; the desk for the
 // secretariat.  State comes from GET /api/v1/sessions/{id}; events keep it live.
-import { api, el, t, LOCALE, detailOf, Realtime, CHOICES, THRESHOLDS, KINDS, resultText, quorumText, STATIC_ASSETS, registerOffline, cacheForOffline } from "./common.js";
+import { api, el, t, LOCALE, detailOf, Realtime, CHOICES, THRESHOLDS, KINDS, resultText, quorumLine, timerText, pollTotal, minutesOutdated, STATIC_ASSETS, registerOffline, cacheForOffline } from "./common.js";
 import { signMinutes } from "./minutes-sign.js";
 
 const root = document.getElementById("session");
@@ -48,7 +48,7 @@ function findItem(items, id) {
 function render() {
   const current = findItem(state.agenda, state.current_item_id);
   document.getElementById("current-item").textContent = current ? current.title : "—";
-  document.getElementById("quorum").textContent = quorumText(state.quorum);
+  document.getElementById("quorum").textContent = quorumLine(state);
   renderCheckin();
   renderVote();
   renderSpeakers();
@@ -94,7 +94,11 @@ function renderVote() {
       box.append(el("p", { class: "ack", "data-testid": "vote-ack" }, acked.get(open.id) || t("vote.done")));
     }
     // a secret vote shows even the desk only how many voted until it closes
-    if (open.voted !== undefined) box.append(el("p", { "data-testid": "live-count" }, open.yes === undefined ? t("vote.live", { voted: open.voted }) : `${t("vote.live", { voted: open.voted })} · ${resultText(open)}`));
+    if (open.voted !== undefined) {
+      const counted = { ...open, members_total: pollTotal(open, state) };
+      const live = t("vote.live_of", { voted: open.voted, total: counted.members_total });
+      box.append(el("p", { "data-testid": "live-count" }, open.yes === undefined ? live : `${live} · ${resultText(counted)}`));
+    }
   } else if (closed) {
     box.hidden = false;
     box.append(el("h2", {}, t("vote.result", { title: closed.title })),
@@ -119,9 +123,9 @@ function renderSpeakers() {
   const queue = document.getElementById("queue");
   queue.replaceChildren(...state.queue.filter((s) => s.status === "waiting").map((s) => el("li", {},
     `${s.full_name} — ${KINDS[s.kind]} `,
-    isSecretariat ? el("button", { type: "button", onclick: () => speaker(s.id, "start") }, t("speaker.start")) : null,
+    isSecretariat ? el("button", { type: "button", "data-testid": `speaker-start-${s.id}`, onclick: () => speaker(s.id, "start", { limit_s: speakingLimit() }) }, t("speaker.start")) : null,
     s.user_id === state.me.user_id ? el("button", { type: "button", onclick: () => speaker(s.id, "withdraw") }, t("speaker.withdraw")) : null)));
-  if (state.speaker && isSecretariat) queue.append(el("li", {}, el("button", { type: "button", onclick: () => speaker(state.speaker.id, "stop") }, t("speaker.stop"))));
+  if (isSecretariat) renderTimerControl();
   const actions = document.getElementById("speak-actions");
   actions.replaceChildren();
   if (voter && state.current_item_id) {
@@ -132,8 +136,43 @@ function renderSpeakers() {
   }
 }
 
-function speaker(id, action) {
-  guarded(async () => { await api("POST", `${base}/speakers/${id}`, { action }); await reload(); });
+function speaker(id, action, extra = {}) {
+  guarded(async () => { await api("POST", `${base}/speakers/${id}`, { action, ...extra }); await reload(); });
+}
+
+// The desk's speaking timer (the wall shows the same clock): how long a speech may take, and
+// pause / resume / reset for the one speaking.  The server keeps the clock (paused = time left).
+let limitMinutes = 5;
+function speakingLimit() {
+  return limitMinutes * 60;
+}
+
+function renderTimerControl() {
+  const box = document.getElementById("timer-control");
+  box.hidden = false;
+  const s = state.speaker;
+  const limit = el("label", { class: "inline-label" }, t("timer.limit"),
+    el("select", { "data-testid": "timer-limit", onchange: (ev) => { limitMinutes = Number(ev.target.value); } },
+      ...[1, 2, 3, 5, 7, 10, 15].map((n) => el("option", { value: n, selected: n === limitMinutes }, t("timer.minutes", { n })))));
+  const clock = el("output", { class: "timer desk-timer", id: "desk-timer", "data-testid": "desk-timer", "aria-live": "off" });
+  const buttons = s ? [
+    s.paused
+      ? el("button", { type: "button", class: "primary", "data-testid": "timer-resume", onclick: () => speaker(s.id, "resume") }, `▶ ${t("timer.resume")}`)
+      : el("button", { type: "button", "data-testid": "timer-pause", onclick: () => speaker(s.id, "pause") }, `⏸ ${t("timer.pause")}`),
+    el("button", { type: "button", "data-testid": "timer-reset", onclick: () => speaker(s.id, "reset", { limit_s: speakingLimit() }) }, `↺ ${t("timer.reset")}`),
+    el("button", { type: "button", class: "danger", "data-testid": "speaker-stop", onclick: () => speaker(s.id, "stop") }, t("speaker.stop")),
+  ] : [el("span", { class: "muted" }, t("timer.none"))];
+  box.replaceChildren(el("h3", {}, t("timer.title")), el("div", { class: "row timer-row" }, clock, ...buttons), limit);
+  tickDesk();
+}
+
+function tickDesk() {
+  const clock = document.getElementById("desk-timer");
+  if (!clock || !state) return;
+  const { text, over, paused } = timerText(state.speaker);
+  clock.textContent = text ? (paused ? `${text} · ${t("timer.paused")}` : text) : "—";
+  clock.classList.toggle("over", over);
+  clock.dataset.paused = paused ? "1" : "0";
 }
 
 async function saveOffline() {
@@ -153,16 +192,20 @@ function renderMinutes() {
     box = el("p", { id: "minutes", class: "alert notice" });
     document.getElementById("now").append(box);
   }
-  box.replaceChildren(el("a", { href: `${base}/minutes/signed` }, t("minutes.signed")), ` — ${state.minutes.signer}`);
+  const outdated = minutesOutdated(state);
+  box.className = outdated ? "alert error" : "alert notice";
+  box.replaceChildren(el("a", { href: `${base}/minutes/signed`, "data-testid": "minutes-link" }, t("minutes.signed")), ` — ${state.minutes.signer}`,
+    outdated ? el("span", { class: "badge secret outdated", "data-testid": "minutes-outdated" }, t("minutes.outdated")) : null);
 }
 
 function renderAgenda() {
   const list = document.getElementById("agenda");
-  const node = (item) => el("li", { class: item.id === state.current_item_id ? "current" : "" },
+  const node = (item) => el("li", { class: item.id === state.current_item_id ? "current" : "", "data-item": item.id },
     el("span", {}, item.title),
-    isSecretariat ? el("button", { type: "button", class: "small", onclick: () => guarded(async () => {
-      await api("PUT", `${base}/current`, { item_id: item.id }); await reload();
-    }) }, t("agenda.make_current")) : null,
+    item.id === state.current_item_id ? el("span", { class: "badge now", "data-testid": "current-badge" }, t("agenda.current_badge"))
+      : isSecretariat ? el("button", { type: "button", class: "small", "data-testid": `make-current-${item.id}`, onclick: () => guarded(async () => {
+        await api("PUT", `${base}/current`, { item_id: item.id }); await reload();
+      }) }, t("agenda.make_current")) : null,
     el("ul", { class: "papers" }, ...papers.filter((p) => p.item_id === item.id).map((p) => el("li", {},
       el("a", { href: `/sessions/${sid}/papers/${p.id}`, "data-testid": `paper-${p.id}` }, p.title),
       ` ${t("paper.pages", { pages: p.pages, version: p.version })}`,
@@ -190,10 +233,12 @@ function deskFields(desk) {
 // the picker and leave the signature waiting forever.
 let signBox = null;
 function buildSignBox() {
-  const sign = el("div", { class: "row", "data-testid": "sign-minutes" });
+  const sign = el("div", { class: "row sign-row", "data-testid": "sign-minutes" });
   // A token with several certificates: the secretary picks theirs, then confirms.
   const choose = (certs) => new Promise((resolve) => {
-    const select = el("select", { "data-testid": "sign-cert" }, ...certs.map((c, i) => el("option", { value: i }, `${c.subject} — ${c.token_label}`)));
+    const select = el("select", { "data-testid": "sign-cert", class: "cert-select", "aria-label": t("desk.cert"), title: certs[0] ? certs[0].subject : "" },
+      ...certs.map((c, i) => el("option", { value: i, title: c.subject }, `${c.subject} — ${c.token_label}`)));
+    select.addEventListener("change", () => { select.title = certs[Number(select.value)]?.subject || ""; });
     sign.append(select, el("button", { type: "button", "data-testid": "sign-cert-ok", onclick: (ev) => {
       ev.target.remove();
       select.disabled = true;
@@ -228,81 +273,119 @@ function renderDesk() {
   }
 }
 
+// The desk as a tablet app: one labelled section per job (agenda, attendance, votes, papers,
+// minutes); every field has a real <label>.  Speakers and the timer live in the speakers card.
+function section(id, title, ...children) {
+  return el("section", { class: "card desk-section", id, "aria-labelledby": `${id}-h` }, el("h2", { id: `${id}-h` }, title), ...children);
+}
+
+function field(label, control, cls = "") {
+  return el("label", { class: cls || null }, label, control);
+}
+
+function submitter(fn) {
+  return (ev) => { ev.preventDefault(); guarded(async () => { await fn(ev.target); }); };
+}
+
 function buildDesk(desk) {
   desk.hidden = false;
   const items = flatItems(state.agenda);
   const itemSelect = (name) => el("select", { name }, ...items.map(([i, d]) => el("option", { value: i.id }, `${"— ".repeat(d)}${i.title}`)));
+  const sign = signBox ??= buildSignBox();
+  desk.replaceChildren(
+    section("desk-agenda", t("desk.sec_agenda"), ...deskAgenda(items)),
+    section("desk-attendance", t("desk.sec_attendance"), ...deskAttendance()),
+    section("desk-votes", t("desk.sec_votes"), ...deskVotes(itemSelect)),
+    section("desk-papers", t("desk.papers"), deskUpload(itemSelect)),
+    section("desk-minutes", t("desk.sec_minutes"), ...deskMinutes(sign)));
+}
+
+function deskAgenda(items) {
   const sittings = el("div", { class: "row" }, ...state.sittings.map((s) => el("button", {
     type: "button", disabled: s.id === state.session.current_sitting_id,
     onclick: () => guarded(async () => { await api("POST", `${base}/sittings/${s.id}/start`); await reload(); }),
   }, t(s.id === state.session.current_sitting_id ? "desk.sitting_now" : "desk.sitting_start", { title: s.title }))));
-  const sittingForm = el("form", { class: "row", onsubmit: (ev) => { ev.preventDefault(); guarded(async () => {
-    await api("POST", `${base}/sittings`, { title: ev.target.title.value }); await reload(); }); } },
-    el("input", { name: "title", placeholder: t("desk.sitting_name"), required: true }), el("button", { type: "submit" }, t("desk.sitting_add")));
-  const itemForm = el("form", { class: "row", onsubmit: (ev) => { ev.preventDefault(); guarded(async () => {
-    const parent = ev.target.parent_id.value;
-    await api("POST", `${base}/agenda`, { title: ev.target.title.value, parent_id: parent ? Number(parent) : null }); await reload(); }); } },
-    el("input", { name: "title", placeholder: t("desk.item"), required: true }),
-    el("select", { name: "parent_id" }, el("option", { value: "" }, t("desk.item_top")), ...items.map(([i]) => el("option", { value: i.id }, i.title))),
+  const sittingForm = el("form", { class: "row", onsubmit: submitter(async (f) => {
+    await api("POST", `${base}/sittings`, { title: f.title.value }); await reload(); }) },
+    field(t("desk.sitting_name"), el("input", { name: "title", required: true })), el("button", { type: "submit" }, t("desk.sitting_add")));
+  const itemForm = el("form", { class: "row", onsubmit: submitter(async (f) => {
+    const parent = f.parent_id.value;
+    await api("POST", `${base}/agenda`, { title: f.title.value, parent_id: parent ? Number(parent) : null }); await reload(); }) },
+    field(t("desk.item"), el("input", { name: "title", required: true })),
+    field(t("desk.item_parent"), el("select", { name: "parent_id" }, el("option", { value: "" }, t("desk.item_top")), ...items.map(([i]) => el("option", { value: i.id }, i.title)))),
     el("button", { type: "submit" }, t("desk.item_add")));
-  const pollForm = el("form", { class: "row", "data-testid": "poll-form", onsubmit: (ev) => { ev.preventDefault(); guarded(async () => {
-    const f = ev.target;
+  return [el("h3", {}, t("desk.sittings")), sittings, sittingForm, el("h3", {}, t("desk.agenda")), itemForm];
+}
+
+function deskAttendance() {
+  const inviteLink = el("p", {}, el("a", { class: "button", href: `/sessions/${sid}/invitations`, "data-testid": "invite-page" }, t("desk.invite_page")));
+  const markForm = el("form", { class: "row", onsubmit: submitter(async (f) => {
+    await api("POST", `${base}/attendance`, { login: f.login.value, status: f.status.value, reason: f.reason.value }); f.reset(); await reload(); }) },
+    field(t("desk.who"), el("select", { name: "login" }, ...state.invitations.filter((u) => u.role !== "secretariat").map((u) => el("option", { value: u.login }, u.full_name)))),
+    field(t("desk.status"), el("select", { name: "status" }, ...["absent", "hall", "online"].map((k) => el("option", { value: k }, t(`checkin.${k}`))))),
+    field(t("desk.reason"), el("input", { name: "reason" })),
+    el("button", { type: "submit" }, t("desk.mark")));
+  const marks = state.invitations.filter((u) => u.role === "member" || u.role === "chair").map((u) => {
+    const a = state.attendance[String(u.user_id)];
+    return el("li", {}, `${u.full_name}: ${a ? t(`checkin.${a.status}`) + (a.reason ? ` (${a.reason})` : "") : t("checkin.not_yet")}`);
+  });
+  const people = el("details", {}, el("summary", {}, `${t("desk.people")} (${state.invitations.length})`),
+    el("ul", {}, ...state.invitations.map((u) => el("li", {}, `${u.full_name} (${u.login}) — ${t(`role.${u.role}`)}`))));
+  return [el("p", { class: "muted", "data-testid": "desk-quorum" }, quorumLine(state)), markForm, el("ul", { class: "marks" }, ...marks), people, inviteLink];
+}
+
+function deskVotes(itemSelect) {
+  const pollForm = el("form", { class: "row", "data-testid": "poll-form", onsubmit: submitter(async (f) => {
     const body = { title: f.title.value, item_id: Number(f.item_id.value) || null, secret: f.secret.checked, threshold: f.threshold.value };
     if (f.deadline.value) body.deadline = new Date(f.deadline.value).toISOString();
     await api("POST", `${base}/polls`, body);
     f.reset();
-    await reload(); }); } },
-    el("input", { name: "title", placeholder: t("desk.poll_title"), required: true, "data-testid": "poll-title" }),
-    itemSelect("item_id"),
+    await reload(); }) },
+    field(t("desk.poll_title"), el("input", { name: "title", required: true, "data-testid": "poll-title" }), "grow"),
+    field(t("desk.poll_item"), itemSelect("item_id")),
+    field(t("desk.threshold"), el("select", { name: "threshold" }, ...Object.entries(THRESHOLDS).map(([k, v]) => el("option", { value: k }, v)))),
+    field(t("desk.deadline"), el("input", { type: "datetime-local", name: "deadline" })),
     el("label", { class: "check" }, el("input", { type: "checkbox", name: "secret" }), t("vote.secret")),
-    el("select", { name: "threshold" }, ...Object.entries(THRESHOLDS).map(([k, v]) => el("option", { value: k }, v))),
-    el("label", {}, t("desk.deadline"), el("input", { type: "datetime-local", name: "deadline" })),
     el("button", { type: "submit", "data-testid": "poll-create" }, t("desk.poll_create")));
-  const polls = el("ul", {}, ...state.polls.map((p) => el("li", {}, `${p.title} — ${t(`poll.${p.status}`)} `,
+  const polls = el("ul", { class: "poll-list" }, ...state.polls.map((p) => el("li", {}, `${p.title} — ${t(`poll.${p.status}`)} `,
     p.status === "draft" ? el("button", { type: "button", "data-testid": `poll-open-${p.id}`, onclick: () => guarded(async () => { await api("POST", `${base}/polls/${p.id}/open`); await reload(); }) }, t("poll.do_open")) : null,
     p.status === "open" ? el("button", { type: "button", class: "danger", "data-testid": `poll-close-${p.id}`, onclick: () => guarded(async () => { await api("POST", `${base}/polls/${p.id}/close`); await reload(); }) }, t("poll.do_close")) : null,
     p.status === "open" ? el("button", { type: "button", onclick: () => guarded(async () => { const r = await api("POST", `${base}/polls/${p.id}/remind`); flash(t("poll.reminded", { n: r.reminded })); }) }, t("poll.remind")) : null,
     p.kind === "opinion" && p.deadline ? el("span", { class: "muted" }, ` ${t("poll.opinion", { deadline: new Date(p.deadline).toLocaleString(LOCALE) })}`) : null,
     p.status === "closed" ? el("span", {}, `${resultText(p)} — ${p.passed ? t("poll.passed") : t("poll.failed")}`) : null)));
-  const upload = el("form", { class: "row", onsubmit: (ev) => { ev.preventDefault(); guarded(async () => {
-    await api("POST", `${base}/papers`, new FormData(ev.target)); ev.target.reset(); await reload(); flash(t("desk.uploaded")); }); } },
-    el("input", { type: "file", name: "file", accept: "application/pdf", required: true }),
-    el("input", { name: "title", placeholder: t("desk.paper_title") }), itemSelect("item_id"),
+  return [pollForm, polls];
+}
+
+function deskUpload(itemSelect) {
+  return el("form", { class: "row", onsubmit: submitter(async (f) => {
+    await api("POST", `${base}/papers`, new FormData(f)); f.reset(); await reload(); flash(t("desk.uploaded")); }) },
+    field(t("desk.file"), el("input", { type: "file", name: "file", accept: "application/pdf", required: true })),
+    field(t("desk.paper_title"), el("input", { name: "title" })), field(t("desk.poll_item"), itemSelect("item_id")),
     el("label", { class: "check" }, el("input", { type: "checkbox", name: "confidential", value: "true" }), t("paper.secret")),
-    el("input", { name: "readers", placeholder: t("desk.readers") }),
+    field(t("desk.readers"), el("input", { name: "readers" })),
     el("button", { type: "submit" }, t("desk.upload")));
-  const absent = state.invitations.filter((u) => u.role === "member" || u.role === "chair").map((u) => {
-    const a = state.attendance[String(u.user_id)];
-    return el("li", {}, `${u.full_name}: ${a ? t(`checkin.${a.status}`) + (a.reason ? ` (${a.reason})` : "") : t("checkin.not_yet")}`);
-  });
-  const conclusions = el("form", { class: "stack", onsubmit: (ev) => { ev.preventDefault(); guarded(async () => {
-    await api("PUT", `${base}/conclusions`, { text: ev.target.text.value }); flash(t("desk.conclusions_saved")); }); } },
-    el("textarea", { name: "text", rows: 4, placeholder: t("desk.conclusions") }),
-    el("div", { class: "row" }, el("button", { type: "submit" }, t("desk.conclusions_save")),
+}
+
+function deskMinutes(sign) {
+  // the saved conclusions fill the box (a reload must not leave it empty: saving would wipe them)
+  const conclusions = el("form", { class: "stack", "data-testid": "conclusions-form", onsubmit: submitter(async (f) => {
+    await api("PUT", `${base}/conclusions`, { text: f.text.value }); state.conclusions = f.text.value; flash(t("desk.conclusions_saved")); }) },
+    el("label", { for: "conclusions-text" }, t("desk.conclusions")),
+    el("textarea", { name: "text", id: "conclusions-text", rows: 4, "data-testid": "conclusions" }, state.conclusions || ""),
+    el("div", { class: "row" }, el("button", { type: "submit", "data-testid": "conclusions-save" }, t("desk.conclusions_save")),
       el("a", { class: "button", href: `${base}/minutes.pdf`, target: "_blank" }, t("desk.minutes_pdf"))));
-  const signed = el("form", { class: "row", onsubmit: (ev) => { ev.preventDefault(); guarded(async () => {
-    const file = ev.target.file.files[0];
+  const signed = el("form", { class: "row", onsubmit: submitter(async (f) => {
+    const file = f.file.files[0];
     const resp = await fetch(`${base}/minutes/signed`, { method: "POST", body: file, headers: { "Content-Type": "application/pdf", "X-CSRF-Token": document.querySelector("meta[name=csrf-token]").content } });
     const data = await resp.json();
     if (!resp.ok) throw new Error(detailOf(data));
-    flash(t("desk.minutes_saved", { signer: data.signer })); await reload(); }); } },
-    el("input", { type: "file", name: "file", accept: "application/pdf", required: true }),
+    flash(t("desk.minutes_saved", { signer: data.signer })); await reload(); }) },
+    field(t("desk.signed_file"), el("input", { type: "file", name: "file", accept: "application/pdf", required: true })),
     el("button", { type: "submit" }, t("desk.minutes_upload")));
-  const inviteLink = el("p", {}, el("a", { class: "button", href: `/sessions/${sid}/invitations`, "data-testid": "invite-page" }, t("desk.invite_page")));
-  const markForm = el("form", { class: "row", onsubmit: (ev) => { ev.preventDefault(); guarded(async () => {
-    const f = ev.target;
-    await api("POST", `${base}/attendance`, { login: f.login.value, status: f.status.value, reason: f.reason.value }); f.reset(); await reload(); }); } },
-    el("select", { name: "login" }, ...state.invitations.filter((u) => u.role !== "secretariat").map((u) => el("option", { value: u.login }, u.full_name))),
-    el("select", { name: "status" }, ...["absent", "hall", "online"].map((k) => el("option", { value: k }, t(`checkin.${k}`)))),
-    el("input", { name: "reason", placeholder: t("desk.reason") }),
-    el("button", { type: "submit" }, t("desk.mark")));
-  const sign = signBox ??= buildSignBox();
-  desk.replaceChildren(el("h2", {}, t("desk.title")), el("h3", {}, t("desk.people")), inviteLink,
-    el("ul", {}, ...state.invitations.map((u) => el("li", {}, `${u.full_name} (${u.login}) — ${t(`role.${u.role}`)}`))),
-    el("h3", {}, t("desk.sittings")), sittings, sittingForm,
-    el("h3", {}, t("desk.agenda")), itemForm, el("h3", {}, t("desk.votes")), pollForm, polls,
-    el("h3", {}, t("desk.papers")), upload, el("h3", {}, t("desk.attendance")), markForm, el("ul", {}, ...absent),
-    el("h3", {}, t("desk.minutes")), conclusions, sign, signed);
+  const status = state.minutes ? el("p", { class: minutesOutdated(state) ? "alert error" : "alert notice" },
+    el("a", { href: `${base}/minutes/signed` }, t("minutes.signed")), ` — ${state.minutes.signer}`,
+    minutesOutdated(state) ? el("span", { class: "badge secret outdated" }, t("minutes.outdated")) : null) : null;
+  return [conclusions, status, sign, signed];
 }
 
 function onEvent(ev) {
@@ -367,3 +450,4 @@ registerOffline();
 const offline = el("button", { type: "button", "data-testid": "save-offline", onclick: () => guarded(saveOffline) }, t("offline.save"));
 document.getElementById("now").append(offline);
 guarded(reload);
+setInterval(tickDesk, 500);

@@ -1,5 +1,5 @@
 // The wall screen: current item, speaker and timer, quorum, the vote result.
-import { api, t, Realtime, resultText, quorumText, KINDS } from "./common.js";
+import { api, t, Realtime, resultText, quorumLine, timerText, pollTotal, KINDS } from "./common.js";
 
 const wall = document.getElementById("wall");
 const sid = Number(wall.dataset.sid);
@@ -19,26 +19,27 @@ function find(items, id) {
 function render() {
   const item = find(state.agenda, state.current_item_id);
   document.querySelector("[data-testid=wall-item]").textContent = item ? item.title : "—";
-  document.getElementById("wall-quorum").textContent = quorumText(state.quorum);
+  document.getElementById("wall-quorum").textContent = quorumLine(state);
   const s = state.speaker;
   document.getElementById("wall-speaker").textContent = s ? `${s.full_name} — ${KINDS[s.kind]}` : "—";
   const open = state.polls.find((p) => p.status === "open");
   const closed = [...state.polls].reverse().find((p) => p.status === "closed");
   const box = document.getElementById("wall-vote");
-  if (open) box.textContent = t("wall.voting", { title: open.title }) + (open.voted !== undefined ? t("wall.pressed", { voted: open.voted, total: open.members_total || state.quorum.members_total }) : "");
+  if (open) box.textContent = t("wall.voting", { title: open.title }) + (open.voted !== undefined ? t("wall.pressed", { voted: open.voted, total: pollTotal(open, state) }) : "");
   else if (closed) box.textContent = `${closed.title}: ${resultText(closed)} — ${closed.passed ? t("result.passed") : t("result.failed")}`;
   else box.textContent = "—";
   box.dataset.status = open ? "open" : closed ? "closed" : "none";
 }
 
 function tick() {
-  const t = document.getElementById("wall-timer");
-  const s = state?.speaker;
-  if (!s || !s.started_at) { t.textContent = ""; return; }
-  const left = Math.round(s.limit_s - (Date.now() - Date.parse(s.started_at)) / 1000);
-  const abs = Math.abs(left);
-  t.textContent = `${left < 0 ? t("wall.overtime") : ""}${Math.floor(abs / 60)}:${String(abs % 60).padStart(2, "0")}`;
-  t.classList.toggle("over", left < 0);
+  const clock = document.getElementById("wall-timer");
+  const { text, over, paused } = timerText(state?.speaker);
+  const note = document.createElement("span");
+  note.className = "timer-note";
+  note.textContent = text && paused ? t("wall.paused") : "";
+  clock.replaceChildren(text, note);
+  clock.classList.toggle("over", over);
+  clock.classList.toggle("paused", paused);
 }
 
 async function reload() {
