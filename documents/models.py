@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.expression import true
 
 from server.db.base import Base, UtcDateTime, utcnow
+from server.search import folded_default, keep_folded
 
 
 class StoredFile(Base):
@@ -62,6 +63,11 @@ class Document(Base):
     """Loại văn bản (Quyết định, Công văn…)."""
     subject: Mapped[str] = mapped_column(Text)
     """Trích yếu."""
+    search_folded: Mapped[str] = mapped_column(
+        Text, default=folded_default("number", "notation", "subject"), server_default=""
+    )
+    """``number``, ``notation`` and ``subject`` by the search fold (:mod:`server.search`), kept
+    on every write: what the inbox and outbox search compares."""
     place: Mapped[str] = mapped_column(String(200), default="")
     promulgation_date: Mapped[date | None] = mapped_column(Date)
     signer_name: Mapped[str] = mapped_column(String(200), default="")
@@ -95,6 +101,9 @@ class Document(Base):
     envelope_signature: Mapped[str] = mapped_column(Text, default="", server_default="")
     """The verdict on the edXML envelope's own XML signature when it arrived (``Chữ ký gói tin:
     hợp lệ — <agency>``), empty for a document sent here or a package without one."""
+
+
+keep_folded(Document, "search_folded", "number", "notation", "subject")
 
 
 class Attachment(Base):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +27,7 @@ from documents.statuses import StatusCode
 from server.accounts.models import Agency, User
 from server.auth.principal import Principal, Role
 from server.db.base import utcnow
+from server.search import fold, like_folded
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,15 +327,13 @@ async def user_names_txn(session: AsyncSession, ids: Iterable[int]) -> dict[int,
 def _text_filter(
     f: Filters, by_agency: Callable[[list[str]], ColumnElement[bool]]
 ) -> ColumnElement[bool]:
-    """``q`` in the number, notation or subject, or naming the other party (by any of its
+    """``q`` in the number, notation or subject (by the search fold of :mod:`server.search`:
+    diacritics, tone placement, case and ``đ``/``d`` do not matter), or naming the other party (by any of its
     names: ``by_agency`` of the codes in ``f.q_codes``)."""
-    if not f.q.strip():
+    if not fold(f.q):
         return true()
-    pattern = f"%{f.q.strip().lower()}%"
     return or_(
-        func.lower(Document.subject).like(pattern),
-        func.lower(Document.number).like(pattern),
-        func.lower(Document.notation).like(pattern),
+        like_folded(Document.search_folded, f.q),
         by_agency(sorted(f.q_codes)) if f.q_codes else false(),
     )
 

@@ -12,7 +12,6 @@ The model is described in ``docs/agencies.md``; the decisions in ``docs/document
 
 from __future__ import annotations
 
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from documents.errors import BadField
 from server.accounts.history import resolve_successors_txn, valid_on
 from server.accounts.models import Agency, AgencySuccession
+from server.search import fold
 
 CHANGE_VI = {
     "merged": "đã sáp nhập vào",
@@ -146,10 +146,6 @@ async def route_to_live_txn(
     return list(routes.values())
 
 
-def _fold(text: str) -> str:
-    return unicodedata.normalize("NFC", text).casefold()
-
-
 @dataclass(frozen=True, slots=True)
 class _Graph:
     """Every unit (id, code, name) and the successions between them, both ways."""
@@ -184,16 +180,17 @@ async def _graph_txn(session: AsyncSession) -> _Graph:
 
 async def lineage_codes_txn(session: AsyncSession, text: str) -> set[str]:
     """Codes of the units one of whose names, or a predecessor's or successor's, contains
-    ``text`` (case-insensitive): a search for a former commune's name finds the documents of
+    ``text`` by the search fold of :mod:`server.search` (case, diacritics and tone placement
+    do not matter): a search for a former commune's name finds the documents of
     the commune it merged into, and a search for the new name those of the former communes.
 
     The same lineage as :func:`server.accounts.history.agency_names_txn`, computed for every
     unit at once (two queries, not one walk per unit)."""
-    needle = _fold(text.strip())
+    needle = fold(text)
     if not needle:
         return set()
     graph = await _graph_txn(session)
-    return graph.lineage({a_id for a_id, _c, name in graph.agencies if needle in _fold(name)})
+    return graph.lineage({a_id for a_id, _c, name in graph.agencies if needle in fold(name)})
 
 
 async def lineage_of_codes_txn(session: AsyncSession, codes: Iterable[str]) -> set[str]:

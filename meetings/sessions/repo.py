@@ -20,6 +20,7 @@ from meetings.sessions.models import (
 from meetings.sessions.rules import VOTING_ROLES, Quorum
 from server.accounts.models import Agency, User
 from server.db.base import utcnow
+from server.search import fold, like_folded
 
 # -- sessions ------------------------------------------------------------------------------------
 
@@ -163,8 +164,8 @@ async def invite_txn(session: AsyncSession, session_id: int, login: str, role: s
 async def candidates_txn(
     session: AsyncSession, session_id: int, q: str, *, limit: int = 50
 ) -> list[dict[str, Any]]:
-    """Active people not yet invited whose name, login or agency contains ``q`` (the invitation
-    screen's search), by agency then name."""
+    """Active people not yet invited whose name, login or agency contains ``q`` by the search
+    fold of :mod:`server.search` (the invitation screen's search), by agency then name."""
     invited = select(Invitation.user_id).where(Invitation.session_id == session_id)
     query = (
         select(User.id, User.login, User.full_name, Agency.name)
@@ -173,13 +174,8 @@ async def candidates_txn(
         .order_by(Agency.name, User.full_name)
         .limit(limit)
     )
-    if q:
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(
-            User.login.ilike(pattern, escape="\\")
-            | User.full_name.ilike(pattern, escape="\\")
-            | Agency.name.ilike(pattern, escape="\\")
-        )
+    if fold(q):
+        query = query.where(like_folded(User.search_folded, q) | like_folded(Agency.name_folded, q))
     rows = await session.execute(query)
     return [
         {"user_id": uid, "login": login, "full_name": name, "agency": agency}

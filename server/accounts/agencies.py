@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.errors import BadAgencyCode, DuplicateAgency, ImportRejected, UnknownAgency
 from server.accounts.models import Agency
+from server.search import fold, like_folded
 from server.vntime import today_vn
 
 CODE_PATTERN = r"\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}"
@@ -229,10 +230,17 @@ async def get_agency_txn(session: AsyncSession, code: str) -> Agency:
     return agency
 
 
-async def list_agencies_txn(session: AsyncSession) -> list[AgencyRow]:
-    """Every agency, parents before children, as rows for pages and export."""
+async def list_agencies_txn(session: AsyncSession, q: str = "") -> list[AgencyRow]:
+    """Every agency, parents before children, as rows for pages and export; with ``q``, those
+    whose name (by the search fold of :mod:`server.search`) or code contains it."""
     agencies = list(await session.scalars(select(Agency).order_by(Agency.level, Agency.code)))
     codes = {a.id: a.code for a in agencies}
+    if fold(q):
+        found = await session.scalars(
+            select(Agency.id).where(like_folded(Agency.name_folded, q) | _code_like(q))
+        )
+        wanted = set(found)
+        agencies = [a for a in agencies if a.id in wanted]
     return [
         AgencyRow(
             a.code,
@@ -244,6 +252,11 @@ async def list_agencies_txn(session: AsyncSession) -> list[AgencyRow]:
         )
         for a in agencies
     ]
+
+
+def _code_like(q: str) -> ColumnElement[bool]:
+    needle = q.strip().upper().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return Agency.code.like(f"%{needle}%", escape="\\")
 
 
 def live_rows(rows: Sequence[AgencyRow], on: date | None = None) -> list[AgencyRow]:

@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db.base import Base, UtcDateTime, utcnow
+from server.search import folded_default, keep_folded
 
 
 class Agency(Base):
@@ -28,6 +29,10 @@ class Agency(Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     """``XXX.YY.ZZ.Lnn``, e.g. ``000.00.00.H99``."""
     name: Mapped[str] = mapped_column(String(300))
+    name_folded: Mapped[str] = mapped_column(
+        Text, default=folded_default("name"), server_default=""
+    )
+    """``name`` by the search fold (:mod:`server.search`), kept on every write."""
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
     level: Mapped[int] = mapped_column(Integer)
     """Depth in the tree: 1 province/ministry, 2 department or commune/ward (since 1 July 2025
@@ -77,6 +82,11 @@ class User(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     login: Mapped[str] = mapped_column(String(64), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
+    search_folded: Mapped[str] = mapped_column(
+        Text, default=folded_default("login", "full_name"), server_default=""
+    )
+    """``login`` and ``full_name`` by the search fold (:mod:`server.search`), kept on every
+    write."""
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
     password_hash: Mapped[str | None] = mapped_column(Text)
     """argon2id hash, or None for accounts that only use API tokens."""
@@ -85,6 +95,10 @@ class User(Base):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     """Set by an administrator's password reset: the person must choose their own at next login."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+keep_folded(Agency, "name_folded", "name")
+keep_folded(User, "search_folded", "login", "full_name")
 
 
 class UserRole(Base):

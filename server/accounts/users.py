@@ -20,6 +20,7 @@ from server.accounts.tokens import PREFIX as TOKEN_PREFIX
 from server.accounts.tokens import digest as token_digest
 from server.db.base import utcnow
 from server.errors import ValidationFailed
+from server.search import fold, like_folded
 
 LOGIN_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
 
@@ -235,7 +236,11 @@ async def token_principal_txn(
     return TokenUse(token_id, last_used_at), principal
 
 
-async def list_users_txn(session: AsyncSession, agency_code: str | None = None) -> list[UserView]:
+async def list_users_txn(
+    session: AsyncSession, agency_code: str | None = None, q: str = ""
+) -> list[UserView]:
+    """People (of one agency when ``agency_code``), those whose login, name or agency's name
+    contains ``q`` by the search fold of :mod:`server.search` when ``q`` is given."""
     query = (
         select(User, Agency)
         .join(Agency, Agency.id == User.agency_id)
@@ -243,6 +248,8 @@ async def list_users_txn(session: AsyncSession, agency_code: str | None = None) 
     )
     if agency_code:
         query = query.where(Agency.code == agency_code)
+    if fold(q):
+        query = query.where(like_folded(User.search_folded, q) | like_folded(Agency.name_folded, q))
     rows = (await session.execute(query)).all()
     role_rows = (await session.execute(select(UserRole.user_id, UserRole.role))).all()
     roles: dict[int, list[str]] = {}

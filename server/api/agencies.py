@@ -61,13 +61,19 @@ AGENCY = {
 @routes.route(
     "GET",
     "/api/v1/agencies",
-    summary="Every agency (any logged-in user: the directory is public inside the province)",
+    summary="Every agency, or those whose name or code contains ?q= (any diacritics, tone "
+    "placement or case); any logged-in user: the directory is public inside the province",
     tags=("agencies",),
     response={"type": "array", "items": AGENCY},
 )
 async def list_agencies(request: web.Request) -> web.Response:
     require_principal(request)
-    rows = await request.app[DB_KEY].read("list_agencies", list_agencies_txn)
+    q = request.query.get("q", "")[:100]
+
+    async def run(session: AsyncSession) -> list[AgencyRow]:
+        return await list_agencies_txn(session, q)
+
+    rows = await request.app[DB_KEY].read("list_agencies", run)
     if request.query.get("format") == "csv":
         return web.Response(
             text=to_csv(rows),

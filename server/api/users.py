@@ -48,13 +48,19 @@ class NewRoles(Body):
     roles: Annotated[list[RoleName], Field(max_length=16)]
 
 
-@routes.route("GET", "/api/v1/users", summary="List people (admin)", tags=("users",))
+@routes.route(
+    "GET",
+    "/api/v1/users",
+    summary="List people, or those whose login, name or agency contains ?q= (admin)",
+    tags=("users",),
+)
 async def list_users(request: web.Request) -> web.Response:
     require_principal(request, Role.ADMIN)
     agency = request.query.get("agency") or None
+    q = request.query.get("q", "")[:100]
 
     async def run(session: AsyncSession) -> list[dict[str, object]]:
-        return [asdict(u) for u in await list_users_txn(session, agency)]
+        return [asdict(u) for u in await list_users_txn(session, agency, q)]
 
     return json_ok(await request.app[DB_KEY].read("list_users", run))
 

@@ -40,10 +40,12 @@ async def _users_page(
     request: web.Request, *, error: str | None = None, notice: str | None = None, status: int = 200
 ) -> web.Response:
     db = request.app[DB_KEY]
-    users = await db.read("list_users", lambda s: list_users_txn(s))
+    q = request.query.get("q", "")[:100]
+    users = await db.read("list_users", lambda s: list_users_txn(s, None, q))
     agencies = live_rows(await db.read("list_agencies", list_agencies_txn))
     context: dict[str, Any] = {
         "users": users,
+        "q": q,
         "certificates": await db.read("list_certificates", all_certificates_txn),
         "agencies": agencies,
         "roles": [r.value for r in Role],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from aiohttp import web
@@ -21,6 +22,7 @@ from server.accounts.restructure import parse_restructure
 from server.accounts.service import Actor, add_agency, import_agencies, restructure_agencies
 from server.errors import LienThongError, ValidationFailed
 from server.http.keys import DB_KEY
+from server.search import fold
 from server.vntime import today_vn
 from web.i18n import lang_of, translate
 from web.shell.admin import admin_only, message_of
@@ -45,12 +47,25 @@ async def _agencies_page(
 
     rows, tree = await request.app[DB_KEY].read("agency_tree", load)
     live = live_rows(rows)
-    return render(
-        request,
-        "admin_agencies.html",
-        {"agencies": live, "tree": tree, "on": on, "error": error, "notice": notice},
-        status=status,
-    )
+    q = request.query.get("q", "")[:100]
+    context = {"agencies": live, "tree": prune_tree(tree, q), "on": on, "q": q}
+    context.update(error=error, notice=notice)
+    return render(request, "admin_agencies.html", context, status=status)
+
+
+def prune_tree(nodes: list[TreeNode], q: str) -> list[TreeNode]:
+    """The units whose name (by the search fold of :mod:`server.search`) or code contains
+    ``q``, each with its whole subtree and under its ancestors; all of ``nodes`` without ``q``."""
+    needle = fold(q)
+    if not needle:
+        return nodes
+    kept = []
+    for node in nodes:
+        if needle in fold(node.name) or needle in fold(node.code):
+            kept.append(node)
+        elif children := prune_tree(node.children, q):
+            kept.append(replace(node, children=children))
+    return kept
 
 
 async def agencies_get(request: web.Request) -> web.StreamResponse:

@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.base import Base, UtcDateTime, utcnow
+from server.search import folded_default, keep_folded
 
 
 class Paper(Base):
@@ -68,6 +69,13 @@ class PaperPage(Base):
     )
     page: Mapped[int] = mapped_column(Integer, primary_key=True)
     text: Mapped[str] = mapped_column(Text, default="")
+    text_folded: Mapped[str] = mapped_column(
+        Text, default=folded_default("text"), server_default=""
+    )
+    """``text`` by the search fold (:mod:`server.search`): what the search compares."""
+
+
+keep_folded(PaperPage, "text_folded", "text")
 
 
 class PaperReader(Base):

@@ -24,6 +24,7 @@ from meetings.sessions.papers.notes import dumps, loads_stored
 from meetings.sessions.papers.pdf import CheckedPdf
 from server.accounts.models import Agency, User
 from server.db.base import utcnow
+from server.search import find, like_folded
 
 log = logging.getLogger(__name__)
 
@@ -222,25 +223,35 @@ async def mark_seen_txn(session: AsyncSession, paper: Paper, user_id: int) -> No
 
 
 async def search_txn(session: AsyncSession, version_id: int, query: str) -> list[dict[str, Any]]:
-    """Pages of a version whose text contains ``query`` (case-insensitive), with a snippet."""
-    needle = query.casefold()
+    """Pages of a version whose text contains ``query`` by the search fold of
+    :mod:`server.search` (diacritics, tone placement, case, ``đ``/``d`` do not matter), with a
+    snippet of the text as written."""
     rows = await session.scalars(
-        select(PaperPage).where(PaperPage.version_id == version_id).order_by(PaperPage.page)
+        select(PaperPage)
+        .where(PaperPage.version_id == version_id, like_folded(PaperPage.text_folded, query))
+        .order_by(PaperPage.page)
     )
     hits = []
     for page in rows:
-        at = page.text.casefold().find(needle)
-        if at >= 0:
-            start = max(0, at - 40)
-            hits.append({"page": page.page, "snippet": page.text[start : at + len(query) + 40]})
+        snippet = _snippet(page.text, query)
+        if snippet is not None:
+            hits.append({"page": page.page, "snippet": snippet})
     return hits
+
+
+def _snippet(text: str, query: str) -> str | None:
+    """The first match of ``query`` in ``text`` with 40 characters either side; None if none."""
+    hit = find(text, query)
+    if hit is None:
+        return None
+    return text[max(0, hit[0] - 40) : hit[1] + 40]
 
 
 async def search_session_txn(
     session: AsyncSession, session_id: int, user_id: int, query: str, *, desk: bool, limit: int = 50
 ) -> list[dict[str, Any]]:
-    """Pages of the session's current papers (those the person may see) containing ``query``."""
-    needle = query.casefold()
+    """Pages of the session's current papers (those the person may see) containing ``query``
+    (by the search fold, as :func:`search_txn`)."""
     rows = await session.execute(
         select(Paper.id, Paper.title, PaperPage.page, PaperPage.text)
         .join(
@@ -249,21 +260,14 @@ async def search_session_txn(
         )
         .join(PaperPage, PaperPage.version_id == PaperVersion.id)
         .where(Paper.session_id == session_id, Paper.status == "active", _visible(user_id, desk))
+        .where(like_folded(PaperPage.text_folded, query))
         .order_by(Paper.id, PaperPage.page)
     )
     hits: list[dict[str, Any]] = []
     for paper_id, title, page, text in rows:
-        at = text.casefold().find(needle)
-        if at >= 0:
-            start = max(0, at - 40)
-            hits.append(
-                {
-                    "paper_id": paper_id,
-                    "title": title,
-                    "page": page,
-                    "snippet": text[start : at + len(query) + 40],
-                }
-            )
+        snippet = _snippet(text, query)
+        if snippet is not None:
+            hits.append({"paper_id": paper_id, "title": title, "page": page, "snippet": snippet})
             if len(hits) >= limit:
                 break
     return hits

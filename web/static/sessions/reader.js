@@ -4,6 +4,7 @@
 import * as pdfjsLib from "/static/vendor/pdfjs/pdf.min.mjs";
 import { api, el, Realtime, registerOffline, t, LOCALE } from "./common.js";
 import { InkLayer } from "./ink.js";
+import { findFolded } from "../fold.js";
 
 pdfjsLib.GlobalWorkerOptions.workerSrc = "/static/vendor/pdfjs/pdf.worker.min.mjs";
 
@@ -150,8 +151,15 @@ document.getElementById("search").addEventListener("submit", async (ev) => {
   const list = document.getElementById("search-hits");
   if (q.length < 2) return;
   const hits = await api("GET", `${base}/search?q=${encodeURIComponent(q)}`);
-  list.replaceChildren(...(hits.length ? hits.map((h) => el("li", {}, el("button", { type: "button", class: "link", onclick: () => show(h.page) }, t("notes.page", { page: h.page })), ` … ${h.snippet} …`)) : [el("li", {}, t("search.none"))]));
+  list.replaceChildren(...(hits.length ? hits.map((h) => el("li", {}, el("button", { type: "button", class: "link", onclick: () => show(h.page) }, t("notes.page", { page: h.page })), " … ", ...marked(h.snippet, q), " …")) : [el("li", {}, t("search.none"))]));
 });
+
+// The snippet with the words that matched (by the search fold: "ngân sách" marks "ngan sach").
+function marked(snippet, q) {
+  const hit = findFolded(snippet, q);
+  if (!hit) return [snippet];
+  return [snippet.slice(0, hit[0]), el("mark", {}, snippet.slice(hit[0], hit[1])), snippet.slice(hit[1])];
+}
 
 // Notes (W3C Web Annotation): private unless shared; the member's other devices get them live.
 function renderNotes() {
