@@ -20,7 +20,7 @@ from server.textfmt import (
     format_percent,
     format_share,
 )
-from web.signing.subject import subject_in
+from web.subject import subject_in
 
 __all__ = [
     "format_date",
