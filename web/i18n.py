@@ -39,6 +39,15 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Soạn, ký số, gửi và tiếp nhận văn bản liên thông",
         "Draft, sign, send and receive documents between agencies",
     ),
+    "tile.drafts": ("Trình ký", "To sign"),
+    "tile.drafts.desc": (
+        "Dự thảo văn bản chờ lãnh đạo ký số",
+        "Drafts waiting for a leader's signature",
+    ),
+    "tile.drafts.waiting": (
+        "{n} dự thảo đang chờ bạn ký số",
+        "{n} drafts waiting for your signature",
+    ),
     "tile.sessions": ("Kỳ họp", "Council sessions"),
     "tile.sessions.desc": (
         "Tài liệu kỳ họp, đăng ký phát biểu, biểu quyết",

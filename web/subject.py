@@ -45,3 +45,9 @@ def subject_in(subject: str | None, lang: str) -> str:
         return ""
     index = 1 if lang == "en" else 0
     return _LABEL.sub(lambda m: f"{m.group(1)}{FIELDS[m.group(2)][index]}: ", subject)
+
+
+def subject_fields(lang: str) -> dict[str, str]:
+    """asn1crypto's label → the label in ``lang`` (for the scripts, which relabel the same way)."""
+    index = 1 if lang == "en" else 0
+    return {key: pair[index] for key, pair in FIELDS.items()}

@@ -3,6 +3,7 @@
 // notes, highlights and ink stored as W3C Web Annotations and synced across the member's devices.
 import * as pdfjsLib from "/static/vendor/pdfjs/pdf.min.mjs";
 import { api, el, Realtime, registerOffline, t, LOCALE } from "./common.js";
+import { formatDateTime } from "../format.js";
 import { InkLayer } from "./ink.js";
 
 pdfjsLib.GlobalWorkerOptions.workerSrc = "/static/vendor/pdfjs/pdf.worker.min.mjs";
@@ -104,7 +105,7 @@ function selectorOf(a, type) {
 function watermark() {
   const w = document.getElementById("watermark");
   if (!w) return;
-  const line = `${root.dataset.readerName} · ${root.dataset.readerAgency} · ${new Date().toLocaleString(LOCALE)}`;
+  const line = `${root.dataset.readerName} · ${root.dataset.readerAgency} · ${formatDateTime(new Date())}`;
   w.replaceChildren(...Array.from({ length: 8 }, () => el("span", {}, line)));
 }
 

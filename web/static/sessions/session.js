@@ -1,6 +1,7 @@
 // The tablet page of a session: agenda and papers, check-in, speakers, votes; the desk for the
 // secretariat.  State comes from GET /api/v1/sessions/{id}; events keep it live.
 import { api, el, t, LOCALE, detailOf, Realtime, CHOICES, THRESHOLDS, KINDS, resultText, quorumText, STATIC_ASSETS, registerOffline, cacheForOffline } from "./common.js";
+import { formatDateTime } from "../format.js";
 import { signMinutes } from "./minutes-sign.js";
 
 const root = document.getElementById("session");
@@ -262,7 +263,7 @@ function buildDesk(desk) {
     p.status === "draft" ? el("button", { type: "button", "data-testid": `poll-open-${p.id}`, onclick: () => guarded(async () => { await api("POST", `${base}/polls/${p.id}/open`); await reload(); }) }, t("poll.do_open")) : null,
     p.status === "open" ? el("button", { type: "button", class: "danger", "data-testid": `poll-close-${p.id}`, onclick: () => guarded(async () => { await api("POST", `${base}/polls/${p.id}/close`); await reload(); }) }, t("poll.do_close")) : null,
     p.status === "open" ? el("button", { type: "button", onclick: () => guarded(async () => { const r = await api("POST", `${base}/polls/${p.id}/remind`); flash(t("poll.reminded", { n: r.reminded })); }) }, t("poll.remind")) : null,
-    p.kind === "opinion" && p.deadline ? el("span", { class: "muted" }, ` ${t("poll.opinion", { deadline: new Date(p.deadline).toLocaleString(LOCALE) })}`) : null,
+    p.kind === "opinion" && p.deadline ? el("span", { class: "muted" }, ` ${t("poll.opinion", { deadline: formatDateTime(p.deadline) })}`) : null,
     p.status === "closed" ? el("span", {}, `${resultText(p)} — ${p.passed ? t("poll.passed") : t("poll.failed")}`) : null)));
   const upload = el("form", { class: "row", onsubmit: (ev) => { ev.preventDefault(); guarded(async () => {
     await api("POST", `${base}/papers`, new FormData(ev.target)); ev.target.reset(); await reload(); flash(t("desk.uploaded")); }); } },
