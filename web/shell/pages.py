@@ -74,9 +74,7 @@ async def login_post(request: web.Request) -> web.StreamResponse:
     if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
         return _login_page(
             request,
-            error="Phiên đăng nhập không hợp lệ; vui lòng thử lại."
-            if lang_of(request) == "vi"
-            else "The login form expired; please try again.",
+            error=translate("login.form_expired", lang_of(request)),
             status=403,
         )
     config = request.app[CONFIG_KEY]
