@@ -87,7 +87,7 @@ def sent(server: LiveServer, browser: Any, pdfs: SignedFiles) -> str:
     s.get_by_test_id("main").set_input_files(str(pdfs.signed_path))
     s.get_by_test_id("send").click()
     s.wait_for_url("**/documents/*?sent=1")
-    doc_id = s.url.split("/documents/")[1].split("?")[0]
+    doc_id = str(s.url).split("/documents/")[1].split("?")[0]
     context.close()
     return doc_id
 
