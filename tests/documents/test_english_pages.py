@@ -268,3 +268,41 @@ def test_the_scripts_formatter(server: LiveServer, browser: Any) -> None:
         )
         assert got == [share, number, "07/12/2026 00:30", "07/12/2026"]
         context.close()
+
+
+def test_agency_tree_by_keyboard_with_170_communes(
+    server: LiveServer, browser: Any, tmp_path: Any
+) -> None:
+    """The admin's agency tree is nested lists of <details>: a province with 170 communes opens
+    and closes from the keyboard, and fits a phone."""
+    rows = ["code,name,parent_code,level"]
+    for i in range(170):
+        rows.append(f"{100 + i // 90:03d}.00.{10 + i % 90:02d}.H99,Xã Thử {i},000.00.00.H99,2")
+    csv = tmp_path / "communes.csv"
+    csv.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    context, page = _page(browser, server.url, "quantri", "vi")
+    page.goto(server.url + "/admin/agencies")
+    form = page.locator("form[action='/admin/agencies/import']")
+    form.locator("input[type=file]").set_input_files(str(csv))
+    form.locator("button[type=submit]").click()
+    page.get_by_test_id("notice").wait_for()
+    page.goto(server.url + "/admin/agencies")
+    tree = page.get_by_test_id("agency-tree")
+    assert tree.locator("li").count() >= 170 + 14
+    commune = page.get_by_test_id("agency-100.00.10.H99")
+    assert commune.is_visible()
+    # the province's summary is reached with Tab and closes/opens with Enter
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.tagName") == "SUMMARY":
+            break
+    assert page.evaluate("() => document.activeElement.closest('li').dataset.code") == (
+        "000.00.00.H99"
+    )
+    page.keyboard.press("Enter")
+    commune.wait_for(state="hidden")
+    page.keyboard.press("Enter")
+    commune.wait_for(state="visible")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    context.close()
