@@ -3,7 +3,7 @@
 // notes, highlights and ink stored as W3C Web Annotations and synced across the member's devices.
 import * as pdfjsLib from "/static/vendor/pdfjs/pdf.min.mjs";
 import { api, el, Realtime, registerOffline, t, LOCALE } from "./common.js";
-import { formatDateTime } from "../format.js";
+import { formatDateTime, formatPercent } from "../format.js";
 import { InkLayer } from "./ink.js";
 
 pdfjsLib.GlobalWorkerOptions.workerSrc = "/static/vendor/pdfjs/pdf.worker.min.mjs";
@@ -116,7 +116,7 @@ document.getElementById("zoom-in").addEventListener("click", () => setZoom(zoom 
 document.getElementById("zoom-out").addEventListener("click", () => setZoom(zoom / 1.25));
 function setZoom(z) {
   zoom = Math.min(4, Math.max(0.5, z));
-  document.getElementById("zoom-level").textContent = `${Math.round(zoom * 100)}%`;
+  document.getElementById("zoom-level").textContent = formatPercent(Math.round(zoom * 100), 0);
   show(pageNo);
 }
 
