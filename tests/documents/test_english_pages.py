@@ -181,7 +181,7 @@ def test_every_page_is_english_as_each_role(
         api_urls.clear()
         page.goto(server.url + path.replace("{doc}", sent))
         assert page.locator("html").get_attribute("lang") == "en"
-        if m := re.fullmatch(r"/sessions/(\d+)", path):
+        if m := re.fullmatch(r"/sessions/(\d+)(?:/wall)?", path):
             base = f"{server.url}/api/v1/sessions/{m.group(1)}"
             api_urls += [base, f"{base}/papers"]
         left = _untranslated(page, list(dict.fromkeys(api_urls)))
