@@ -179,7 +179,8 @@ def test_every_page_is_english_as_each_role(
             assert login not in INVITED, f"{login} sees no demo session or briefing"
             continue  # this role is not invited to the demo's session or briefing
         api_urls.clear()
-        page.goto(server.url + path.replace("{doc}", sent))
+        resp = page.goto(server.url + path.replace("{doc}", sent))
+        assert resp is not None and resp.status == 200, f"{path}: {resp and resp.status}"
         assert page.locator("html").get_attribute("lang") == "en"
         if m := re.fullmatch(r"/sessions/(\d+)(?:/wall)?", path):
             base = f"{server.url}/api/v1/sessions/{m.group(1)}"
