@@ -247,17 +247,31 @@ def test_audit_log_in_words_and_vietnam_time(server: LiveServer, browser: Any, s
         context.close()
 
 
-def test_favicon_and_the_leaders_waiting_count(server: LiveServer, browser: Any) -> None:
+def test_favicon_and_the_leaders_waiting_count(
+    server: LiveServer, browser: Any, pdfs: SignedFiles, tmp_path: Any
+) -> None:
     with urllib.request.urlopen(server.url + "/favicon.ico") as resp:
         assert resp.status == 200 and resp.headers["Content-Type"].startswith("image/svg")
+    # the province office's clerk saves a draft for its leader to sign
+    unsigned = tmp_path / "draft.pdf"
+    unsigned.write_bytes(pdfs.unsigned)
+    clerk_context, clerk = _page(browser, server.url, "vanthu.tinh", "vi")
+    clerk.goto(server.url + "/documents/new")
+    clerk.get_by_test_id("number").fill("47")
+    clerk.get_by_test_id("subject").fill("Dự thảo chờ ký")
+    clerk.get_by_test_id(f"to-{HOME_AFFAIRS}").check()
+    clerk.get_by_test_id("main").set_input_files(str(unsigned))
+    clerk.get_by_test_id("save-draft").click()
+    clerk.wait_for_url("**/documents/drafts/*")
+    clerk_context.close()
     context, page = _page(browser, server.url, "chutich.tinh", "vi")
     failed: list[str] = []
     page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
     page.goto(server.url + "/")
     tile = page.get_by_test_id("tile.drafts")
     assert tile.is_visible()
-    assert tile.get_by_test_id("waiting-count").get_attribute("data-count") == "0"
-    assert "0 dự thảo đang chờ bạn ký số" in tile.inner_text()
+    assert tile.get_by_test_id("waiting-count").get_attribute("data-count") == "1"
+    assert "1 dự thảo đang chờ bạn ký số" in tile.inner_text()
     page.wait_for_load_state("networkidle")
     assert failed == []
     context.close()
