@@ -23,6 +23,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Phiên làm việc đã hết hạn. Vui lòng đăng nhập lại.",
         "Your session has expired. Please log in again.",
     ),
+    "login.form_expired": (
+        "Phiên đăng nhập không hợp lệ; vui lòng thử lại.",
+        "The login form expired; please try again.",
+    ),
     "logout": ("Đăng xuất", "Log out"),
     "logout.everywhere": ("Đăng xuất khỏi mọi thiết bị", "Log out on every device"),
     "logout.everywhere_hint": (
@@ -38,6 +42,15 @@ TEXTS: dict[str, tuple[str, str]] = {
     "tile.documents.desc": (
         "Soạn, ký số, gửi và tiếp nhận văn bản liên thông",
         "Draft, sign, send and receive documents between agencies",
+    ),
+    "tile.drafts": ("Trình ký", "To sign"),
+    "tile.drafts.desc": (
+        "Dự thảo văn bản chờ lãnh đạo ký số",
+        "Drafts waiting for a leader's signature",
+    ),
+    "tile.drafts.waiting": (
+        "{n} dự thảo đang chờ bạn ký số",
+        "{n} drafts waiting for your signature",
     ),
     "tile.sessions": ("Kỳ họp", "Council sessions"),
     "tile.sessions.desc": (
@@ -59,6 +72,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "admin.agencies": ("Cơ quan", "Agencies"),
     "admin.users": ("Người dùng", "People"),
     "admin.audit": ("Nhật ký hệ thống", "Audit log"),
+    "admin.trust": ("Gốc tin cậy", "Trust roots"),
     "agency.code": ("Mã định danh", "Identifier code"),
     "agency.name": ("Tên cơ quan", "Name"),
     "agency.parent": ("Cơ quan cấp trên", "Parent agency"),

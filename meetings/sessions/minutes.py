@@ -15,6 +15,7 @@ from pyhanko.pdf_utils import generic as _generic
 from pyhanko.pdf_utils import writer as _writer
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulator
 
+from server.textfmt import format_datetime, format_share
 from signing.assets import STAMP_FONT
 
 generic: Any = _generic
@@ -38,7 +39,7 @@ def minutes_lines(data: dict[str, Any]) -> list[tuple[int, str]]:
         (12, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM - Độc lập - Tự do - Hạnh phúc"),
         (16, "BIÊN BẢN KỲ HỌP"),
         (13, s["title"]),
-        (11, f"Địa điểm: {s['place'] or '—'}; lập lúc {now:%H:%M ngày %d/%m/%Y}."),
+        (11, f"Địa điểm: {s['place'] or '—'}; lập lúc {format_datetime(now)}."),
         (11, ""),
         (13, "I. Điểm danh"),
     ]
@@ -71,7 +72,7 @@ def minutes_lines(data: dict[str, Any]) -> list[tuple[int, str]]:
                 11,
                 "    "
                 + "; ".join(
-                    f"{CHOICE_VI[c]}: {p[c]} ({p[c] * 100 / total:.2f}%)"
+                    f"{CHOICE_VI[c]}: {p[c]} ({format_share(p[c], total)})"
                     for c in ("yes", "no", "abstain")
                 )
                 + f"; tổng số đại biểu: {p['members_total']}; tham gia: {p['voted']}.",

@@ -280,7 +280,7 @@ def test_secretariat_invites_from_the_page_and_english_everywhere(
     assert "Agenda and papers" in tablet.inner_text("main")
     tablet.get_by_test_id(f"paper-{paper['id']}").wait_for()
     assert "pages, version 1" in tablet.get_by_test_id("agenda").inner_text()
-    tablet.get_by_test_id("conn").filter(has_text="Online").wait_for()
+    tablet.get_by_test_id("conn").filter(has_text="Connected").wait_for()
     tablet.get_by_test_id(f"paper-{paper['id']}").click()
     tablet.wait_for_selector("[data-testid=page-canvas][data-rendered='1']", timeout=20_000)
     assert tablet.get_by_test_id("reader-status").inner_text() == "Page 1/3"

@@ -85,7 +85,7 @@ async def test_conclusions_and_minutes_pdf(client: Any, people: People) -> None:
     flat = " ".join(pdf_text.split())
     assert "BIÊN BẢN KỲ HỌP" in flat
     assert "Vắng: Đại biểu db3 — lý do: Đi công tác" in flat
-    assert "Đồng ý: 3 (75.00%)" in flat and "THÔNG QUA." in flat
+    assert "Đồng ý: 3 (75,00 %)" in flat and "THÔNG QUA." in flat
     assert "thông qua Nghị quyết về dự toán" in flat
     hidden = await client.get(f"/api/v1/sessions/{c.sid}/minutes.pdf", headers=c.h("ngoai"))
     assert hidden.status == 404

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,14 +17,9 @@ from meetings.briefings.service import (
 from server.auth.principal import get_principal
 from server.http.keys import DB_KEY
 from server.http.params import path_int
+from web.briefings.texts import texts_for
+from web.shell.admin import message_of
 from web.shell.render import render
-
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def local_time(value: datetime) -> str:
-    """A start time as officials read it: Vietnam time, day first."""
-    return value.astimezone(VIETNAM).strftime("%H:%M %d/%m/%Y")
 
 
 def _login_redirect(request: web.Request) -> web.HTTPFound:
@@ -42,7 +34,7 @@ async def index(request: web.Request) -> web.StreamResponse:
     return render(
         request,
         "briefings/index.html",
-        {"briefings": views, "can_create": p.has(*ORGANISERS), "local_time": local_time},
+        {"briefings": views, "can_create": p.has(*ORGANISERS), "t": texts_for(request)},
     )
 
 
@@ -73,8 +65,8 @@ async def create(request: web.Request) -> web.StreamResponse:
             {
                 "briefings": views,
                 "can_create": p.has(*ORGANISERS),
-                "error": exc.detail_vi,
-                "local_time": local_time,
+                "error": message_of(request, exc),
+                "t": texts_for(request),
             },
             status=422,
         )
@@ -101,4 +93,8 @@ async def room(request: web.Request) -> web.StreamResponse:
     admission = await admit(
         request.app[DB_KEY], p, path_int(request, "briefing_id"), allow_ended=True
     )
-    return render(request, "briefings/room.html", {"a": admission, "b": admission.briefing})
+    return render(
+        request,
+        "briefings/room.html",
+        {"a": admission, "b": admission.briefing, "t": texts_for(request)},
+    )

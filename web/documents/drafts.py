@@ -20,7 +20,10 @@ from server.errors import LienThongError
 from server.http.keys import DB_KEY
 from web.documents.pages import _compose, _context
 from web.documents.texts import texts_for
+from web.i18n import lang_of
+from web.shell.admin import message_of
 from web.shell.render import render
+from web.subject import subject_fields
 
 AGENT_PORT = 8765
 """The signing agent's default port (``lienthong sign-agent --port``); the page lets the signer
@@ -53,7 +56,7 @@ async def create_post(request: web.Request) -> web.StreamResponse:
     except LienThongError as err:
         fields.pop("_attachments", None)
         fields.setdefault("to", [])
-        return await _compose(request, p, fields, err.detail_vi, err.status)
+        return await _compose(request, p, fields, message_of(request, err), err.status)
     raise web.HTTPFound(f"/documents/drafts/{draft_id}?saved=1")
 
 
@@ -90,6 +93,7 @@ async def _view(
         "ready": t["docs.agent_ready"],
         "signing": t["docs.agent_signing"],
         "signed": t["docs.agent_signed"],
+        "fields": subject_fields(lang_of(request)),
     }
     ctx = _context(
         request,
@@ -118,7 +122,7 @@ async def seal_post(request: web.Request) -> web.StreamResponse:
     except LienThongError as err:
         if err.status == 404:
             raise
-        return await _view(request, p, draft_id, error=err.detail_vi, status=err.status)
+        return await _view(request, p, draft_id, error=message_of(request, err), status=err.status)
     raise web.HTTPFound(f"/documents/drafts/{draft_id}?sealed=1")
 
 
@@ -130,7 +134,7 @@ async def send_post(request: web.Request) -> web.StreamResponse:
     except LienThongError as err:
         if err.status == 404:
             raise
-        return await _view(request, p, draft_id, error=err.detail_vi, status=err.status)
+        return await _view(request, p, draft_id, error=message_of(request, err), status=err.status)
     raise web.HTTPFound(f"/documents/{doc_id}?sent=1")
 
 

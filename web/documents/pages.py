@@ -23,7 +23,10 @@ from server.auth.principal import Principal, Role, get_principal, require_princi
 from server.errors import LienThongError
 from server.http.keys import DB_KEY
 from server.realtime.rules import agency_channel
+from web.documents.stored_text import stored_in
 from web.documents.texts import texts_for
+from web.i18n import lang_of
+from web.shell.admin import message_of
 from web.shell.render import render
 
 __all__ = ["add_pages"]
@@ -36,11 +39,13 @@ def _who(request: web.Request, *roles: Role) -> Principal:
 
 
 def _context(request: web.Request, p: Principal, **extra: Any) -> dict[str, Any]:
+    t = texts_for(request)
     return {
-        "t": texts_for(request),
-        "labels": {code.value: label for code, label in LABELS_VI.items()},
-        "urgency_vi": URGENCY_VI,
-        "confidentiality_vi": CONFIDENTIALITY_VI,
+        "t": t,
+        "labels": {code.value: t[f"status.{code.value}"] for code in LABELS_VI},
+        "urgency_labels": {k: t[f"urgency.{k}"] for k in URGENCY_VI},
+        "confidentiality_labels": {k: t[f"conf.{k}"] for k in CONFIDENTIALITY_VI},
+        "stored": lambda text: stored_in(text, lang_of(request)),
         "live_channel": agency_channel(p.agency_code),
         "is_clerk": p.has(Role.CLERK),
         "sees_drafts": p.has(Role.CLERK, Role.LEADER),
@@ -95,7 +100,7 @@ async def compose_post(request: web.Request) -> web.StreamResponse:
         public_id = await send_document(services(request), p, meta, main, attachments)
     except LienThongError as err:
         fields.setdefault("to", [])
-        return await _compose(request, p, fields, err.detail_vi, err.status)
+        return await _compose(request, p, fields, message_of(request, err), err.status)
     raise web.HTTPFound(f"/documents/{public_id}?sent=1")
 
 
@@ -161,7 +166,7 @@ async def status_post(request: web.Request) -> web.StreamResponse:
     except LienThongError as err:
         if err.status == 404:
             raise
-        return await _view(request, p, public_id, error=err.detail_vi, status=err.status)
+        return await _view(request, p, public_id, error=message_of(request, err), status=err.status)
     raise web.HTTPFound(f"/documents/{public_id}?ok=1")
 
 
@@ -177,7 +182,7 @@ async def revoke_post(request: web.Request) -> web.StreamResponse:
     except LienThongError as err:
         if err.status == 404:
             raise
-        return await _view(request, p, public_id, error=err.detail_vi, status=err.status)
+        return await _view(request, p, public_id, error=message_of(request, err), status=err.status)
     raise web.HTTPFound(f"/documents/{public_id}?ok=1")
 
 

@@ -119,6 +119,47 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Đang chờ lãnh đạo của cơ quan ký số.",
         "Waiting for a leader of the agency to sign.",
     ),
+    # status codes (documents/statuses.py), urgency, confidentiality, draft states
+    "status.00": ("Đang chuyển", "In transit"),
+    "status.01": ("Đã đến", "Arrived"),
+    "status.02": ("Từ chối tiếp nhận", "Refused"),
+    "status.03": ("Đã vào sổ", "Registered"),
+    "status.04": ("Đã phân công", "Assigned"),
+    "status.05": ("Đang xử lý", "In progress"),
+    "status.06": ("Hoàn thành", "Completed"),
+    "status.13": ("Đề nghị thu hồi/cập nhật/thay thế", "Request to revoke/update/replace"),
+    "status.15": ("Đồng ý đề nghị", "Request accepted"),
+    "status.16": ("Không đồng ý đề nghị", "Request refused"),
+    "urgency.1": ("Thường", "Normal"),
+    "urgency.2": ("Khẩn", "Urgent"),
+    "urgency.3": ("Thượng khẩn", "Very urgent"),
+    "urgency.4": ("Hoả tốc", "Immediate"),
+    "conf.0": ("Thường", "Unclassified"),
+    "conf.1": ("Mật", "Confidential"),
+    "conf.2": ("Tối mật", "Secret"),
+    "conf.3": ("Tuyệt mật", "Top secret"),
+    "draft.state.draft": ("Dự thảo — chờ lãnh đạo ký", "Draft — awaiting a leader's signature"),
+    "draft.state.signed": (
+        "Lãnh đạo đã ký — chờ ký số của cơ quan",
+        "Signed by a leader — awaiting the agency's signature",
+    ),
+    "draft.state.sealed": (
+        "Đã ký số của cơ quan — sẵn sàng gửi",
+        "Signed by the agency — ready to send",
+    ),
+    "draft.state.sent": ("Đã gửi", "Sent"),
+    # sentences stored in Vietnamese with a document (web/documents/stored_text.py)
+    "sig.all_ok": (
+        "Tất cả {n} chữ ký/dấu thời gian đều hợp lệ.",
+        "All {n} signatures/timestamps are valid.",
+    ),
+    "sig.some_bad": (
+        "{bad}/{n} chữ ký/dấu thời gian KHÔNG hợp lệ.",
+        "{bad} of {n} signatures/timestamps are NOT valid.",
+    ),
+    "sig.none": ("Tệp không có chữ ký số nào.", "The file carries no signature."),
+    "envelope.none": ("Chữ ký gói tin: không có", "Envelope signature: none"),
+    "envelope.ok": ("Chữ ký gói tin: hợp lệ — {name}", "Envelope signature: valid — {name}"),
 }
 
 

@@ -23,6 +23,7 @@ from server.errors import LienThongError
 from server.http.keys import DB_KEY
 from server.realtime import HUB_KEY
 from web.i18n import lang_of, translate
+from web.shell.audit_labels import action_label
 from web.shell.pages import login_required
 from web.shell.render import render
 
@@ -124,4 +125,6 @@ async def audit_get(request: web.Request) -> web.StreamResponse:
         return await latest_txn(session, 200)
 
     entries = await db.read("list_audit", latest)
-    return render(request, "admin_audit.html", {"result": result, "entries": entries})
+    lang = lang_of(request)
+    ctx = {"result": result, "entries": entries, "action": lambda c: action_label(c, lang)}
+    return render(request, "admin_audit.html", ctx)

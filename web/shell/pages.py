@@ -24,7 +24,7 @@ from server.realtime import HUB_KEY
 from web.i18n import COOKIE as LANG_COOKIE
 from web.i18n import LANGS, lang_of, translate
 from web.shell.render import render
-from web.shell.tiles import tiles_for
+from web.shell.tiles import tiles_for, waiting_counts
 
 PRELOGIN = "lt_prelogin"
 """Double-submit cookie protecting the login form itself (there is no session yet)."""
@@ -74,9 +74,7 @@ async def login_post(request: web.Request) -> web.StreamResponse:
     if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
         return _login_page(
             request,
-            error="Phiên đăng nhập không hợp lệ; vui lòng thử lại."
-            if lang_of(request) == "vi"
-            else "The login form expired; please try again.",
+            error=translate("login.form_expired", lang_of(request)),
             status=403,
         )
     config = request.app[CONFIG_KEY]
@@ -146,7 +144,10 @@ def login_required(request: web.Request) -> None:
 async def home(request: web.Request) -> web.StreamResponse:
     login_required(request)
     principal = require_principal(request)
-    return render(request, "home.html", {"tiles": tiles_for(request.app, principal)})
+    tiles = tiles_for(request.app, principal)
+    mounted = any(t.key == "tile.drafts" and ok for t, ok in tiles)
+    counts = await waiting_counts(request.app, principal) if mounted else {}
+    return render(request, "home.html", {"tiles": tiles, "counts": counts})
 
 
 async def account_get(request: web.Request) -> web.StreamResponse:

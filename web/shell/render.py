@@ -10,6 +10,7 @@ from aiohttp import web
 
 from server.auth.middleware import CSRF_KEY
 from server.auth.principal import get_principal
+from web.format import install_filters
 from web.i18n import lang_of, translate
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -22,6 +23,7 @@ def make_env() -> jinja2.Environment:
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
     )
+    install_filters(env)
     # Compile every template now so that a broken one stops start-up instead of a page view.
     for name in env.list_templates(extensions=["html"]):
         env.get_template(name)

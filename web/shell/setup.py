@@ -38,7 +38,16 @@ def setup_web(app: web.Application) -> None:
     r.add_post("/admin/certificates", certificates.certificate_post)
     r.add_post("/admin/users/{login}/certificates/{id}", certificates.certificate_decide_post)
     r.add_get("/admin/audit", admin.audit_get)
+    r.add_get("/favicon.ico", _favicon)
     r.add_static("/static/", STATIC, append_version=True)
+
+
+async def _favicon(request: web.Request) -> web.StreamResponse:
+    """Browsers ask for ``/favicon.ico`` before reading the page's ``<link rel="icon">``."""
+    return web.FileResponse(
+        STATIC / "favicon.svg",
+        headers={"Content-Type": "image/svg+xml", "Cache-Control": "public, max-age=86400"},
+    )
 
 
 async def _admin_index(request: web.Request) -> web.StreamResponse:

@@ -1,7 +1,16 @@
-// Hội nghị trực tuyến: the browser client of a briefing room.
+// Video briefings: the browser client of a briefing room.
 // One RTCPeerConnection to the server: our camera and microphone go up (sendonly), and a fixed
 // number of receiving slots come down (recvonly); the server says which endpoint fills each slot.
 // Served from /static (CSP script-src 'self'): no inline script, no CDN.
+
+import { formatNumber, lang } from "../format.js";
+
+const TEXTS = JSON.parse(document.getElementById("lt-texts")?.textContent || "{}");
+const LANG = lang();
+/** The page's text for key (web/briefings/texts.py), {name} filled from vars. */
+function t(key, vars = {}) {
+  return (TEXTS[key] ?? key).replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? ""));
+}
 
 const AUDIO_SLOTS = 3;
 const VIDEO_SLOTS = 5; // the chair plus four most recently active endpoints (last-N)
@@ -59,7 +68,7 @@ async function listDevices() {
     for (const d of devices.filter((x) => x.kind === kind)) {
       const opt = document.createElement("option");
       opt.value = d.deviceId;
-      opt.textContent = d.label || (kind === "videoinput" ? "Camera" : "Micro");
+      opt.textContent = d.label || (kind === "videoinput" ? t("room.camera") : t("room.mic"));
       select.append(opt);
     }
     if (current) select.value = current;
@@ -98,7 +107,7 @@ function showSelf() {
   if (!tile) {
     tile = makeTile("self", "video");
     tile.classList.add("self");
-    tile.querySelector(".label").textContent = "Bạn";
+    tile.querySelector(".label").textContent = t("room.you");
     $("stage").append(tile);
   }
   const video = tile.querySelector("video");
@@ -117,11 +126,11 @@ function connect() {
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
   const ws = new WebSocket(`${proto}//${location.host}/api/v1/briefings/${state.id}/signal`);
   state.ws = ws;
-  status("Đang kết nối…");
+  status(t("room.connecting"));
   ws.onopen = () => negotiate();
   ws.onmessage = (ev) => onFrame(JSON.parse(ev.data));
   ws.onclose = () => {
-    if (state.ws === ws) scheduleRejoin("Mất kết nối máy chủ");
+    if (state.ws === ws) scheduleRejoin(t("room.lost_server"));
   };
 }
 
@@ -129,7 +138,7 @@ function scheduleRejoin(why) {
   if (state.leaving || state.ended) return;
   const delay = REJOIN_DELAYS[Math.min(state.attempt, REJOIN_DELAYS.length - 1)];
   state.attempt += 1;
-  status(`${why}. Đang kết nối lại…`);
+  status(t("room.reconnecting", { why }));
   setQuality("poor");
   clearTimeout(state.rejoinTimer);
   state.rejoinTimer = setTimeout(async () => {
@@ -146,7 +155,7 @@ function scheduleRejoin(why) {
       }
       if (resp.status === 401 || resp.status === 403 || resp.status === 404) {
         state.leaving = true;
-        status("Bạn không còn quyền vào phòng họp này");
+        status(t("room.no_access"));
         stopAll();
         return;
       }
@@ -190,13 +199,13 @@ async function negotiate() {
     if (pc !== state.pc) return;
     if (pc.connectionState === "connected") {
       state.attempt = 0;
-      status(state.audioOnly ? "Đã kết nối (chỉ âm thanh)" : "Đã kết nối");
+      status(state.audioOnly ? t("room.connected_audio") : t("room.connected"));
     } else if (pc.connectionState === "failed") {
-      scheduleRejoin("Mất kết nối mạng");
+      scheduleRejoin(t("room.lost_network"));
     } else if (pc.connectionState === "disconnected") {
       setTimeout(() => {
         if (pc === state.pc && pc.connectionState === "disconnected") {
-          scheduleRejoin("Mạng chập chờn");
+          scheduleRejoin(t("room.flaky"));
         }
       }, 1500);
     }
@@ -258,12 +267,12 @@ async function onFrame(f) {
       break;
     case "muted":
       setMic(true);
-      status("Chủ trì đã tắt micro của bạn");
+      status(t("room.muted_by_chair"));
       break;
     case "floor":
       setMic(false);
       setHand(false);
-      status("Bạn được mời phát biểu");
+      status(t("room.invited_to_speak"));
       break;
     case "roll_call":
       renderRoll(f.entries);
@@ -272,25 +281,25 @@ async function onFrame(f) {
       state.recording = f.on;
       $("rec").hidden = !f.on;
       if ($("record")) {
-        $("record").textContent = f.on ? "Dừng ghi hình" : "Ghi hình hội trường";
+        $("record").textContent = f.on ? t("room.record_stop") : t("room.record");
         $("record").setAttribute("aria-pressed", String(f.on));
       }
       break;
     case "weak":
-      status(f.on ? "Mạng yếu: chỉ nhận hình chủ trì, âm thanh giữ nguyên" : "Mạng đã ổn định");
+      status(f.on ? t("room.weak_on") : t("room.weak_off"));
       break;
     case "ended":
       state.ended = true;
-      status("Cuộc họp đã kết thúc");
+      status(t("room.ended_status"));
       stopAll();
       break;
     case "replaced":
       state.leaving = true;
-      status("Bạn đã vào phòng từ một cửa sổ khác");
+      status(t("room.elsewhere"));
       stopAll();
       break;
     case "error":
-      status(`Lỗi: ${f.detail_vi || f.detail}`);
+      status(t("room.error", { detail: (LANG === "en" ? f.detail : f.detail_vi) || f.detail }));
       break;
     default:
       break;
@@ -369,21 +378,21 @@ function renderRoster() {
     li.dataset.participant = p.id;
     li.dataset.hand = String(p.hand);
     const flags = [
-      p.chair ? "Chủ trì" : "",
-      p.connected ? "" : "chưa kết nối",
-      p.audio_muted ? "tắt micro" : "",
-      p.audio_only ? "chỉ âm thanh" : "",
-      p.hand ? "xin phát biểu" : "",
+      p.chair ? t("room.flag.chair") : "",
+      p.connected ? "" : t("room.flag.offline"),
+      p.audio_muted ? t("room.flag.muted") : "",
+      p.audio_only ? t("room.flag.audio_only") : "",
+      p.hand ? t("room.flag.hand") : "",
     ].filter(Boolean);
     li.textContent = `${p.name}${flags.length ? ` (${flags.join(", ")})` : ""}`;
     if (state.chair && p.id !== state.me) {
       li.append(
         " ",
-        button("Mời phát biểu", `spotlight-${p.id}`, () =>
+        button(t("room.spotlight"), `spotlight-${p.id}`, () =>
           send({ type: "chair", action: "spotlight", target: p.id }),
         ),
         " ",
-        button("Tắt micro", `mute-${p.id}`, () =>
+        button(t("room.mic_off"), `mute-${p.id}`, () =>
           send({ type: "chair", action: "mute", target: p.id }),
         ),
       );
@@ -396,7 +405,7 @@ function renderRoll(entries) {
   const table = $("roll");
   table.replaceChildren();
   const head = table.insertRow();
-  for (const h of ["Điểm cầu", "Kết nối", "RTT (ms)", "Mất gói (%)"]) {
+  for (const h of [t("room.roll.endpoint"), t("room.roll.connected"), "RTT (ms)", t("room.roll.loss")]) {
     const th = document.createElement("th");
     th.textContent = h;
     head.append(th);
@@ -404,9 +413,9 @@ function renderRoll(entries) {
   for (const e of entries) {
     const row = table.insertRow();
     row.insertCell().textContent = e.name;
-    row.insertCell().textContent = e.connected ? "Có" : "Không";
+    row.insertCell().textContent = e.connected ? t("room.yes") : t("room.no");
     row.insertCell().textContent = e.rtt_ms == null ? "—" : String(Math.round(e.rtt_ms));
-    row.insertCell().textContent = e.loss == null ? "—" : (e.loss * 100).toFixed(1);
+    row.insertCell().textContent = e.loss == null ? "—" : formatNumber(e.loss * 100, 1);
   }
 }
 
@@ -415,7 +424,7 @@ function renderRoll(entries) {
 function setMic(off) {
   state.micOff = off;
   if (state.stream) state.stream.getAudioTracks().forEach((t) => (t.enabled = !off));
-  $("toggle-mic").textContent = off ? "Bật micro" : "Tắt micro";
+  $("toggle-mic").textContent = off ? t("room.mic_on") : t("room.mic_off");
   $("toggle-mic").setAttribute("aria-pressed", String(off));
   send({ type: "mute", audio: off, video: state.camOff });
 }
@@ -423,14 +432,14 @@ function setMic(off) {
 function setCam(off) {
   state.camOff = off;
   if (state.stream) state.stream.getVideoTracks().forEach((t) => (t.enabled = !off));
-  $("toggle-cam").textContent = off ? "Bật camera" : "Tắt camera";
+  $("toggle-cam").textContent = off ? t("room.cam_on") : t("room.cam_off");
   $("toggle-cam").setAttribute("aria-pressed", String(off));
   send({ type: "mute", audio: state.micOff, video: off });
 }
 
 function showHand(raised) {
   state.hand = raised;
-  $("hand").textContent = raised ? "Hạ tay" : "Giơ tay";
+  $("hand").textContent = raised ? t("room.hand_down") : t("room.hand_up");
   $("hand").setAttribute("aria-pressed", String(raised));
 }
 
@@ -447,13 +456,13 @@ async function shareScreen() {
   try {
     state.screen = await navigator.mediaDevices.getDisplayMedia({ video: true });
   } catch {
-    status("Không chia sẻ được màn hình");
+    status(t("room.share_failed"));
     return;
   }
   const track = state.screen.getVideoTracks()[0];
   track.addEventListener("ended", stopShare);
   if (state.videoSender) await state.videoSender.replaceTrack(track);
-  $("share").textContent = "Dừng chia sẻ";
+  $("share").textContent = t("room.share_stop");
 }
 
 async function stopShare() {
@@ -461,7 +470,7 @@ async function stopShare() {
   state.screen.getTracks().forEach((t) => t.stop());
   state.screen = null;
   if (state.videoSender) await state.videoSender.replaceTrack(state.stream.getVideoTracks()[0]);
-  $("share").textContent = "Chia sẻ màn hình";
+  $("share").textContent = t("room.share");
 }
 
 async function setAudioOnly(on) {
@@ -489,7 +498,7 @@ function stopAll() {
 function setQuality(level) {
   const q = $("quality");
   q.dataset.level = level;
-  q.title = { good: "Kết nối tốt", fair: "Kết nối trung bình", poor: "Kết nối kém", unknown: "" }[
+  q.title = { good: t("room.q.good"), fair: t("room.q.fair"), poor: t("room.q.poor"), unknown: "" }[
     level
   ];
 }
@@ -531,7 +540,7 @@ async function measure() {
         state.videoSender.setParameters(params).catch(() => {});
       }
     } else if (!state.audioOnly && Date.now() - state.poorSince > 15000) {
-      status("Mạng yếu: chuyển sang chỉ âm thanh");
+      status(t("room.weak_audio"));
       setAudioOnly(true);
     }
   } else {
@@ -548,7 +557,7 @@ async function join() {
   try {
     await openMedia();
   } catch (err) {
-    status("Không mở được micro/camera");
+    status(t("room.no_devices"));
     $("join").disabled = false;
     return;
   }
@@ -571,7 +580,7 @@ function wire() {
   $("leave").addEventListener("click", () => {
     state.leaving = true;
     stopAll();
-    status("Bạn đã rời phòng");
+    status(t("room.left"));
     $("join").disabled = false;
     $("join").hidden = false;
   });
@@ -585,13 +594,13 @@ function wire() {
       send({ type: "chair", action: state.recording ? "record_stop" : "record_start" }),
     );
     $("end").addEventListener("click", () => {
-      if (confirm("Kết thúc cuộc họp cho tất cả điểm cầu?")) send({ type: "chair", action: "end" });
+      if (confirm(t("room.end_confirm"))) send({ type: "chair", action: "end" });
     });
   }
-  window.addEventListener("online", () => state.joined && scheduleRejoin("Mạng đã có lại"));
+  window.addEventListener("online", () => state.joined && scheduleRejoin(t("room.back_online")));
   setInterval(measure, 2000);
   setInterval(() => send({ type: "ping" }), 15000);
-  status("Sẵn sàng");
+  status(t("room.ready"));
 }
 
 // for tests and support staff: the live peer connection and slots

@@ -1,6 +1,7 @@
 // The leader's signature on a draft (/documents/drafts/{id}): find the signing agent, pair, pick
 // the certificate, then prepare → agent → finish (web/static/signing/agent.js), and reload.
 import { DEFAULT_PORT, SigningAgent, messages, signTwoPhase } from "../signing/agent.js";
+import { formatDate } from "../format.js";
 
 const panel = document.querySelector("[data-sign-draft]");
 if (panel) {
@@ -26,9 +27,14 @@ if (panel) {
 
   // "Common Name: Nguyễn Văn An, Title: …" → "Nguyễn Văn An" (the full subject is the tooltip)
   const shortName = (subject) => {
-    const m = /Common Name: ([^,]+)/.exec(subject || "");
+    const m = /Common Name: ([^,;]+)/.exec(subject || "");
     return m ? m[1] : subject;
   };
+  // the subject's field labels in the page's language (web/subject.py gives the table)
+  const fields = texts.fields || {};
+  const labelled = (subject) =>
+    (subject || "").replace(/(^|, |; )([A-Za-z/ ]+): /g, (all, sep, label) =>
+      fields[label] ? `${sep}${fields[label]}: ` : all);
 
   const savedPort = () => {
     try {
@@ -72,8 +78,8 @@ if (panel) {
     certs.forEach((c, i) => {
       const opt = document.createElement("option");
       opt.value = String(i);
-      opt.textContent = shortName(c.subject) + " · " + (c.not_after || "").slice(0, 10) + " · " + c.token_label;
-      opt.title = c.subject;
+      opt.textContent = shortName(c.subject) + " · " + formatDate(c.not_after) + " · " + c.token_label;
+      opt.title = labelled(c.subject);
       certSelect.appendChild(opt);
     });
     signButton.disabled = false;

@@ -3,6 +3,7 @@
 // notes, highlights and ink stored as W3C Web Annotations and synced across the member's devices.
 import * as pdfjsLib from "/static/vendor/pdfjs/pdf.min.mjs";
 import { api, el, Realtime, registerOffline, t, LOCALE } from "./common.js";
+import { formatDateTime, formatPercent } from "../format.js";
 import { InkLayer } from "./ink.js";
 import { findFolded } from "../fold.js";
 
@@ -105,7 +106,7 @@ function selectorOf(a, type) {
 function watermark() {
   const w = document.getElementById("watermark");
   if (!w) return;
-  const line = `${root.dataset.readerName} · ${root.dataset.readerAgency} · ${new Date().toLocaleString(LOCALE)}`;
+  const line = `${root.dataset.readerName} · ${root.dataset.readerAgency} · ${formatDateTime(new Date())}`;
   w.replaceChildren(...Array.from({ length: 8 }, () => el("span", {}, line)));
 }
 
@@ -116,7 +117,7 @@ document.getElementById("zoom-in").addEventListener("click", () => setZoom(zoom 
 document.getElementById("zoom-out").addEventListener("click", () => setZoom(zoom / 1.25));
 function setZoom(z) {
   zoom = Math.min(4, Math.max(0.5, z));
-  document.getElementById("zoom-level").textContent = `${Math.round(zoom * 100)}%`;
+  document.getElementById("zoom-level").textContent = formatPercent(Math.round(zoom * 100), 0);
   show(pageNo);
 }
 

@@ -1,6 +1,7 @@
 // The tablet page of a session: agenda and papers, check-in, speakers, votes; the desk for the
 // secretariat.  State comes from GET /api/v1/sessions/{id}; events keep it live.
 import { api, el, t, LOCALE, detailOf, Realtime, CHOICES, THRESHOLDS, KINDS, resultText, quorumLine, timerText, pollTotal, minutesOutdated, STATIC_ASSETS, registerOffline, cacheForOffline } from "./common.js";
+import { formatDateTime } from "../format.js";
 import { signMinutes } from "./minutes-sign.js";
 
 const root = document.getElementById("session");
@@ -351,7 +352,7 @@ function deskVotes(itemSelect) {
     p.status === "draft" ? el("button", { type: "button", "data-testid": `poll-open-${p.id}`, onclick: () => guarded(async () => { await api("POST", `${base}/polls/${p.id}/open`); await reload(); }) }, t("poll.do_open")) : null,
     p.status === "open" ? el("button", { type: "button", class: "danger", "data-testid": `poll-close-${p.id}`, onclick: () => guarded(async () => { await api("POST", `${base}/polls/${p.id}/close`); await reload(); }) }, t("poll.do_close")) : null,
     p.status === "open" ? el("button", { type: "button", onclick: () => guarded(async () => { const r = await api("POST", `${base}/polls/${p.id}/remind`); flash(t("poll.reminded", { n: r.reminded })); }) }, t("poll.remind")) : null,
-    p.kind === "opinion" && p.deadline ? el("span", { class: "muted" }, ` ${t("poll.opinion", { deadline: new Date(p.deadline).toLocaleString(LOCALE) })}`) : null,
+    p.kind === "opinion" && p.deadline ? el("span", { class: "muted" }, ` ${t("poll.opinion", { deadline: formatDateTime(p.deadline) })}`) : null,
     p.status === "closed" ? el("span", {}, `${resultText(p)} — ${p.passed ? t("poll.passed") : t("poll.failed")}`) : null)));
   return [pollForm, polls];
 }

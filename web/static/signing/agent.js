@@ -90,7 +90,8 @@ async function problem(resp) {
     body = {};
   }
   const key = CODE_TO_KEY[body.code];
-  const text = key ? messages()[key] : body.detail_vi || body.detail || messages().failed;
+  const detail = messages() === MESSAGES.en ? body.detail || body.detail_vi : body.detail_vi || body.detail;
+  const text = key ? messages()[key] : detail || messages().failed;
   return new SigningAgentError(body.code || "http_" + resp.status, text);
 }
 
