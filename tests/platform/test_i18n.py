@@ -19,6 +19,7 @@ from web import i18n
 from web.briefings import texts as briefing_texts
 from web.documents import texts as document_texts
 from web.sessions import texts as session_texts
+from web.sessions.texts_devices import DEVICE_TEXTS
 from web.shell.audit_labels import ACTIONS
 from web.signing import texts as signing_texts
 from web.subject import FIELDS
@@ -32,6 +33,7 @@ CATALOGUES = {
     "web/i18n.py": i18n.TEXTS,
     "web/documents/texts.py": document_texts.TEXTS,
     "web/sessions/texts.py": session_texts.TEXTS,
+    "web/sessions/texts_devices.py": DEVICE_TEXTS,
     "web/signing/texts.py": signing_texts.TEXTS,
     "web/briefings/texts.py": briefing_texts.TEXTS,
     "web/shell/audit_labels.py": ACTIONS,

@@ -6,7 +6,7 @@ const MARK = /\p{Mn}/u;
 
 // Case folding by upper then lower case: close to Python's str.casefold ("ß" → "ss").
 function foldChar(ch) {
-  return ch.toUpperCase().toLowerCase().normalize("NFD").split("").filter((c) => !MARK.test(c)).join("").replaceAll("đ", "d");
+  return ch.toUpperCase().toLowerCase().normalize("NFD").split("").filter((c) => !MARK.test(c)).join("").replaceAll("\u0111", "d");
 }
 
 // The fold of `text` and, for each of its characters, the index in `text` it comes from.

@@ -150,7 +150,7 @@ export function minutesOutdated(state) {
 export const STATIC_ASSETS = [
   "/static/app.css", "/static/sessions/sessions.css", "/static/sessions/common.js",
   "/static/sessions/session.js", "/static/sessions/reader.js", "/static/sessions/ink.js",
-  "/static/sessions/minutes-sign.js", "/static/signing/agent.js",
+  "/static/sessions/minutes-sign.js", "/static/signing/agent.js", "/static/format.js", "/static/fold.js",
   "/static/vendor/pdfjs/pdf.min.mjs", "/static/vendor/pdfjs/pdf.worker.min.mjs",
 ];
 
