@@ -117,6 +117,12 @@ def test_phone_header_folds_into_a_menu(site: Site) -> None:
     page.keyboard.press("Escape")
     assert toggle.get_attribute("aria-expanded") == "false"
     assert not logout.is_visible()
+    # the tabs scroll sideways in one row, the current one in sight
+    page = site.open("vanthu.tinh", "phone", "/documents/drafts")
+    tabs = page.locator("nav.tabs").bounding_box()
+    assert tabs["height"] < 60
+    current = page.locator("nav.tabs [aria-current=page]").bounding_box()
+    assert current["x"] >= 0 and current["x"] + current["width"] <= 390
     # the account menu is inline on a tablet: no button to find first
     tablet = site.open("vanthu.tinh", "tablet", "/documents")
     assert not tablet.get_by_test_id("menu-toggle").is_visible()

@@ -2,6 +2,8 @@
 // button so the page's own content starts at the top. Wider screens show the menu inline (CSS).
 "use strict";
 (() => {
+  // a row of tabs scrolls sideways on a phone: show the current one
+  document.querySelector(".tabs [aria-current=page]")?.scrollIntoView({ block: "nearest", inline: "nearest" });
   const toggle = document.querySelector(".menu-toggle");
   const bar = document.querySelector(".topbar");
   if (!toggle || !bar) return;
