@@ -30,6 +30,7 @@ MAIN_PAGES: list[tuple[str | None, str]] = [
     ("quantri", "/admin/agencies"),
     ("quantri", "/admin/audit"),
     ("chutich.tinh", "/briefings"),
+    ("chutich.tinh", "/briefings/{bid}"),
 ]
 
 SMALL_TARGETS = """(min) => {
