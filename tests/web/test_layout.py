@@ -39,7 +39,7 @@ SMALL_TARGETS = """(min) => {
     'main button, main input:not([type=hidden]), main select, main textarea, main summary, ' +
     'main a[href], header a[href], header button');
   for (const el of targets) {
-    if (el.closest('p, li, h1, h2, h3, small, .muted')) continue;  // a link inside a sentence
+    if (el.matches('a') && el.closest('p, li, h1, h2, h3, small, .muted')) continue;  // in a sentence
     const box = (el.matches('input[type=checkbox], input[type=radio]') ? el.closest('label') || el : el)
       .getBoundingClientRect();
     if (box.width === 0 && box.height === 0) continue;  // not shown at this size
