@@ -19,6 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 from server.demo import DEMO_PASSWORD, HOME_AFFAIRS  # noqa: E402
 from tests.live import LiveServer, chromium, free_port  # noqa: E402
+from tests.web.conftest import api_json  # noqa: E402
 
 OUT = ROOT / "docs" / "screens"
 SIZES: dict[str, dict[str, Any]] = {
@@ -66,17 +67,10 @@ def _ids(page: Any, url: str, data_dir: Path) -> dict[str, str]:
     page.wait_for_url("**/documents/drafts/*")
     ids["draft"] = page.url.split("/documents/drafts/")[1].split("?")[0]
     _login(page, url, "thuky.hdnd")
-    page.goto(url + "/sessions")
-    ids["sid"] = (
-        page.locator("[data-testid=sessions] a").first.get_attribute("href").rsplit("/", 1)[1]
-    )
-    papers = page.evaluate(
-        "async (sid) => (await (await fetch(`/api/v1/sessions/${sid}/papers`)).json())", ids["sid"]
-    )
-    ids["pid"] = str(papers[0]["id"])
+    ids["sid"] = str(api_json(page, "/api/v1/sessions")[0]["id"])
+    ids["pid"] = str(api_json(page, f"/api/v1/sessions/{ids['sid']}/papers")[0]["id"])
     _login(page, url, "chutich.tinh")
-    page.goto(url + "/briefings")
-    ids["bid"] = page.locator("[data-testid^=join-]").first.get_attribute("href").rsplit("/", 1)[1]
+    ids["bid"] = str(api_json(page, "/api/v1/briefings")[0]["id"])
     return ids
 
 

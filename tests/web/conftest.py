@@ -104,19 +104,16 @@ def _seed(site: Site, files: SignedFiles) -> None:
     site.ids["draft"] = page.url.split("/documents/drafts/")[1].split("?")[0]
 
     page = site.page("thuky.hdnd", "tablet")
-    page.goto(site.url + "/sessions")
-    href = page.locator("[data-testid=sessions] a").first.get_attribute("href")
-    site.ids["sid"] = href.rsplit("/", 1)[1]
-    site.ids["pid"] = str(
-        page.evaluate(
-            "async (sid) => (await (await fetch(`/api/v1/sessions/${sid}/papers`)).json())[0].id",
-            site.ids["sid"],
-        )
-    )
+    site.ids["sid"] = str(api_json(page, "/api/v1/sessions")[0]["id"])
+    site.ids["pid"] = str(api_json(page, f"/api/v1/sessions/{site.ids['sid']}/papers")[0]["id"])
     page = site.page("chutich.tinh", "tablet")
-    page.goto(site.url + "/briefings")
-    href = page.locator("[data-testid^=join-]").first.get_attribute("href")
-    site.ids["bid"] = href.rsplit("/", 1)[1]
+    site.ids["bid"] = str(api_json(page, "/api/v1/briefings")[0]["id"])
+
+
+def api_json(page: Any, path: str) -> Any:
+    """GET an API path with the page's session (the ids come from the API, not from markup that
+    a redesign may change)."""
+    return page.evaluate("async (path) => (await fetch(path)).json()", path)
 
 
 @pytest.fixture(scope="package")
