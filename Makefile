@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 TEST_DEBS := softhsm2 opensc poppler-utils qpdf chromium fonts-dejavu-core
 RUN_DEBS := softhsm2
 
-.PHONY: run test lint typecheck pytest venv system-deps-test system-deps-run clean
+.PHONY: run test lint typecheck pytest venv system-deps-test system-deps-run clean screenshots
 
 run: venv system-deps-run
 	$(BIN)/lienthong db upgrade
@@ -46,6 +46,10 @@ typecheck: venv
 
 pytest: venv
 	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+# the main page of each demo role at a tablet's, a phone's and a wall's size → docs/screens/
+screenshots: venv system-deps-test
+	$(BIN)/python scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV) data .mypy_cache .ruff_cache
