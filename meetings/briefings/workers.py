@@ -49,6 +49,7 @@ class Seat:
     agency_code: str
     is_chair: bool
     is_endpoint: bool
+    device: str = ""
 
     def __post_init__(self) -> None:
         if self.briefing < 1 or self.user_id < 1 or not self.login:
@@ -64,6 +65,7 @@ class Seat:
                 "agency_code": self.agency_code,
                 "is_chair": self.is_chair,
                 "is_endpoint": self.is_endpoint,
+                "device": self.device,
             },
             ensure_ascii=True,
         )
@@ -81,6 +83,7 @@ class Seat:
             agency_code=str(data["agency_code"]),
             is_chair=bool(data["is_chair"]),
             is_endpoint=bool(data["is_endpoint"]),
+            device=str(data.get("device", ""))[:64],
         )
 
 
