@@ -17,6 +17,7 @@ from aiortc.rtcrtpsender import RTCRtpSender
 
 from meetings.briefings.outbox import MAX_QUEUED
 from meetings.briefings.sfu.participant import REPLACED_CODE, Participant
+from meetings.briefings.sfu.peer import ServerPeer
 from meetings.briefings.sfu.room import Room, Rooms
 from meetings.briefings.signaling import ROOMS_KEY
 from server.auth.principal import Role
@@ -211,7 +212,7 @@ async def test_rejoin_with_media_tears_the_old_peer_down_in_one_update(room: Roo
         await join(room, hall)
         old = room.participants["xa-hall"]
         old_peer = old.peer
-        assert old_peer is not None
+        assert isinstance(old_peer, ServerPeer)
         closed: list[tuple[int, str]] = []
         old.close = lambda code, reason: closed.append((code, reason))
         before = len(watcher.signals)
@@ -356,7 +357,11 @@ async def test_bad_frames_get_errors_and_the_room_goes_on(client: Client, people
         for raw, code in bad:
             n = len(hall.of("error"))
             await hall.ws.send_str(raw)
-            await until(lambda n=n: len(hall.of("error")) > n, f"an error for {code}")
+
+            def answered(n: int = n) -> bool:
+                return len(hall.of("error")) > n
+
+            await until(answered, f"an error for {code}")
             error = hall.of("error")[-1]
             assert error["code"] == code and error["detail_vi"], (raw[:40], error)
         # a flood of quality reports: the latest counts, one error a second, no frame to others

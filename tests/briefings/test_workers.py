@@ -96,7 +96,8 @@ def _roster(sock: Socket) -> dict[str, dict[str, Any]]:
 def _spotlight(sock: Socket) -> str | None:
     """The floor as the client sees it: from the last ``roster`` or ``spotlight`` frame."""
     frame = next(f for f in reversed(sock.frames) if f["type"] in ("roster", "spotlight"))
-    return frame["spotlight"] if frame["type"] == "roster" else frame["id"]
+    spotlight = frame["spotlight"] if frame["type"] == "roster" else frame["id"]
+    return None if spotlight is None else str(spotlight)
 
 
 @pytest.fixture
