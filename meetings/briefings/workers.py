@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import aiohttp
 from aiohttp import web
 
+from meetings.briefings.sfu.participant import REPLACED_CODE
 from meetings.briefings.sfu.pipe import Cluster
 
 log = logging.getLogger(__name__)
@@ -219,7 +220,8 @@ class WorkerPool:
             self.load[worker] -= 1
         if not ws.closed:
             # a worker that went away: 1012 (service restart) and the client rejoins
-            await ws.close(code=code if code in (1000, 1001, 1009) else 1012)
+            kept = (1000, 1001, 1009, 1013, REPLACED_CODE)
+            await ws.close(code=code if code in kept else 1012)
 
     async def stop(self) -> None:
         self._stopping = True
