@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import socket
 import struct
 from typing import Any
 
 import aiohttp
+import pytest
 from aiohttp.test_utils import TestClient
 from aiortc import RTCPeerConnection
 from aiortc.rtcrtpsender import RTCRtpSender
@@ -21,8 +23,10 @@ from meetings.briefings.sfu.peer import ServerPeer
 from meetings.briefings.sfu.room import Room, Rooms
 from meetings.briefings.signaling import ROOMS_KEY
 from server.auth.principal import Role
+from server.demo import DEMO_PASSWORD
 from tests.briefings.sfu_support import Endpoint, join, until
 from tests.conftest import AGENCY_A, AGENCY_B, People, bearer
+from tests.live import chromium, live_server
 
 Client = TestClient[Any, Any]
 
@@ -393,3 +397,72 @@ async def test_bad_frames_get_errors_and_the_room_goes_on(client: Client, people
     finally:
         await chair.close()
         await hall.close()
+
+
+MEDIA_ARGS = [
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--allow-loopback-in-peer-connection",
+]
+# hand the page's own socket handler a frame, as if the server had sent it
+INJECT = """(frame) => {
+  const s = window.lienThongBriefing.state;
+  const seq = s.seq + frame.skip;
+  delete frame.skip;
+  s.ws.onmessage({ data: JSON.stringify({ ...frame, seq }) });
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_browser_applies_deltas_and_resyncs_after_a_gap(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    env = {"LIENTHONG_BRIEFINGS_ICE_ADDRESSES": "127.0.0.1"}
+    with (
+        live_server(tmp_path_factory.mktemp("live-signaling"), env) as server,
+        chromium(args=MEDIA_ARGS) as browser,
+    ):
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(server.url + "/login")
+        page.fill("input[name=login]", "chutich.tinh")
+        page.fill("input[name=password]", DEMO_PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(server.url + "/")
+        page.goto(server.url + "/briefings")
+        page.fill("input[name=title]", "Giao ban thử tín hiệu")
+        page.click("form[data-testid=create-briefing] button[type=submit]")
+        page.wait_for_url(re.compile(r".*/briefings/\d+$"))
+        page.get_by_test_id("join").click()
+        page.wait_for_function("() => window.lienThongBriefing.state.seq !== null")
+        me = page.evaluate("() => window.lienThongBriefing.state.me")
+        assert page.locator(f'#roster li[data-participant="{me}"]').count() == 1
+        entry = {
+            "id": "u999",
+            "name": "Xã Thử",
+            "agency_code": "",
+            "chair": False,
+            "endpoint": True,
+            "connected": False,
+            "audio_muted": False,
+            "video_muted": False,
+            "hand": True,
+            "audio_only": False,
+        }
+        # the next number: applied (a new entry, its hand shown)
+        page.evaluate(INJECT, {"type": "delta", "skip": 1, "op": "join", "participant": entry})
+        row = page.locator('#roster li[data-participant="u999"]')
+        assert row.count() == 1 and row.get_attribute("data-hand") == "true"
+        # one already seen: ignored
+        page.evaluate(INJECT, {"type": "delta", "skip": 0, "op": "leave", "id": "u999"})
+        assert row.count() == 1
+        # a gap: the client asks for the whole roster, and the server's has no u999
+        page.evaluate(INJECT, {"type": "delta", "skip": 3, "op": "leave", "id": me})
+        page.wait_for_function(
+            "() => !document.querySelector('#roster li[data-participant=\"u999\"]')"
+        )
+        assert page.evaluate("() => window.lienThongBriefing.state.seq") is not None
+        assert page.locator(f'#roster li[data-participant="{me}"]').count() == 1
+        assert errors == []
