@@ -17,10 +17,12 @@ from aiohttp.test_utils import TestClient
 from aiortc import RTCPeerConnection
 from aiortc.rtcrtpsender import RTCRtpSender
 
+from meetings.briefings.messages import ServerFrame
 from meetings.briefings.outbox import MAX_QUEUED
 from meetings.briefings.sfu.participant import REPLACED_CODE, Participant
 from meetings.briefings.sfu.peer import ServerPeer
 from meetings.briefings.sfu.room import Room, Rooms
+from meetings.briefings.sfu.roster import SPEAKER_INTERVAL
 from meetings.briefings.signaling import ROOMS_KEY
 from server.auth.principal import Role
 from server.demo import DEMO_PASSWORD
@@ -466,3 +468,20 @@ def test_the_browser_applies_deltas_and_resyncs_after_a_gap(
         assert page.evaluate("() => window.lienThongBriefing.state.seq") is not None
         assert page.locator(f'#roster li[data-participant="{me}"]').count() == 1
         assert errors == []
+
+
+async def test_speaker_changes_are_coalesced_latest_wins() -> None:
+    room = Room(1, "Giao ban thử", on_empty=lambda _r: None)
+    frames: list[ServerFrame] = []
+    room.join(Participant("xa-a", "Xã A", "", chair=False, endpoint=True, send=frames.append))
+    room.speaker = "xa-1"
+    room.tell_speaker()
+    for who in ("xa-2", "xa-3", "xa-4"):  # within the interval: nothing more is sent
+        room.speaker = who
+        room.tell_speaker()
+    room._speaker_at -= SPEAKER_INTERVAL  # the interval is over (no waiting in a test)
+    room.tell_speaker()
+    room.tell_speaker()
+    said = [f.data["id"] for f in frames if f.type == "speaker"]
+    assert said == ["xa-1", "xa-4"]
+    await room.close()
