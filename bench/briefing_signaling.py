@@ -206,7 +206,7 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [10, 80] if args.quick else [10, 80, 170]
     idle_s = args.idle or (5.0 if args.quick else 15.0)
-    server_root = Path(args.python).resolve().parent.parent.parent
+    server_root = Path(args.python).absolute().parent.parent.parent  # <tree>/.venv/bin/python
     if not (server_root / "lienthong").is_dir():
         server_root = ROOT
     data_dir = Path(tempfile.mkdtemp(prefix="lt-bench-briefing-signaling-"))
