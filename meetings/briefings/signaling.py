@@ -175,8 +175,9 @@ async def serve_signaling(
             briefing=admission.briefing.id,
         )
     )
-    await room.refresh()
-    room.join(me, room.snapshot.row(me.id))
+    async with room.joining:  # FIFO: the later socket of one person joins later
+        await room.refresh()
+        room.join(me, room.snapshot.row(me.id))
     try:
         await _read(conn, admission)
     finally:

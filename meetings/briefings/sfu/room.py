@@ -47,6 +47,8 @@ class Room(SharedRoom):
     ) -> None:
         super().__init__(briefing_id, title, recordings=recordings, db=db, cluster=cluster)
         self._on_empty = on_empty
+        self.joining = asyncio.Lock()
+        """Sockets join in the order they opened (the later of one person's two wins)."""
 
     # -- membership -----------------------------------------------------------------------
 
