@@ -16,45 +16,34 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from aiohttp import WSMsgType, web
-from aiortc.exceptions import InternalError, InvalidAccessError, InvalidStateError, OperationError
+from aiohttp import web
 
 from meetings.briefings.bodies import BRIEFING_VIEW, BriefingBody, CascadeBody
 from meetings.briefings.cascade_link import run_link
 from meetings.briefings.config import BriefingsConfig
 from meetings.briefings.errors import NotChair
-from meetings.briefings.live import mark_live_ended, read_live
-from meetings.briefings.messages import (
-    MAX_FRAME,
-    BadMessage,
-    Chair,
-    ClientMessage,
-    Hand,
-    MuteSelf,
-    Offer,
-    Ping,
-    Quality,
-    ServerFrame,
-    parse_client_message,
-    server_frame,
-)
+from meetings.briefings.live import read_live
+from meetings.briefings.messages import SOCKET_FRAME
 from meetings.briefings.models import BriefingStatus
 from meetings.briefings.repository import briefing_id_by_code_txn
 from meetings.briefings.service import (
-    Admission,
     NewBriefing,
     admit,
-    audit_chair_action,
     create_briefing,
     list_briefings,
-    mark_status,
     visible_briefing,
 )
 from meetings.briefings.sfu import hooks
-from meetings.briefings.sfu.participant import Participant
-from meetings.briefings.sfu.peer import OfferRefused
 from meetings.briefings.sfu.pipe import Cluster
-from meetings.briefings.sfu.room import Room, Rooms
+from meetings.briefings.sfu.room import Rooms
+from meetings.briefings.signaling import (
+    BRIEFINGS_CONFIG_KEY,
+    POOL_KEY,
+    ROOMS_KEY,
+    device_of,
+    end_briefing,
+    serve_signaling,
+)
 from meetings.briefings.workers import Seat, WorkerPool
 from server.auth.principal import require_principal
 from server.errors import BadRequest, Forbidden, NotFound, ValidationFailed
@@ -66,14 +55,6 @@ from server.http.params import ID_MAX
 
 log = logging.getLogger(__name__)
 routes = ApiRoutes()
-AIORTC_ERRORS = (InternalError, InvalidAccessError, InvalidStateError, OperationError)
-"""What aiortc raises when it cannot take an offer in the peer's state."""
-ROOMS_KEY = web.AppKey("briefing_rooms", Rooms)
-BRIEFINGS_CONFIG_KEY = web.AppKey("briefings_config", BriefingsConfig)
-POOL_KEY = web.AppKey("briefing_workers", WorkerPool)
-"""The media workers, when there are more than one (``LIENTHONG_BRIEFINGS_WORKERS``)."""
-SEND_QUEUE = 256
-"""Frames waiting for a slow client before its socket is dropped."""
 
 
 def _briefing_id(request: web.Request) -> int:
@@ -201,21 +182,8 @@ async def end_handler(request: web.Request) -> web.Response:
     admission = await admit(request.app[DB_KEY], p, _briefing_id(request), allow_ended=True)
     if not admission.is_chair:
         raise NotChair()
-    await _end(request.app, admission)
+    await end_briefing(request.app, admission)
     return json_ok({"status": BriefingStatus.ENDED.value})
-
-
-async def _end(app: web.Application, admission: Admission) -> None:
-    await mark_status(app[DB_KEY], admission, BriefingStatus.ENDED)
-    app[ROOMS_KEY].stop_link(admission.briefing.id)
-    room = app[ROOMS_KEY].rooms.get(admission.briefing.id)
-    if room is not None:
-        await room.end()
-        return
-    pool = app.get(POOL_KEY)
-    if pool is not None:  # the room lives on other workers only: they end it when told
-        await mark_live_ended(app[DB_KEY], admission.briefing.id)
-        pool.cluster.notify(admission.briefing.id)
 
 
 @routes.route(
@@ -269,13 +237,14 @@ async def signal_handler(request: web.Request) -> web.StreamResponse:
     p = require_principal(request)
     _check_origin(request, p.via)
     admission = await admit(request.app[DB_KEY], p, _briefing_id(request))
-    ws = web.WebSocketResponse(heartbeat=20, max_msg_size=MAX_FRAME, compress=False)
+    ws = web.WebSocketResponse(heartbeat=20, max_msg_size=SOCKET_FRAME, compress=False)
     if not ws.can_prepare(request).ok:
         raise BadRequest("Expected a WebSocket handshake.", detail_vi="Cần kết nối WebSocket.")
     await ws.prepare(request)
     pool = request.app.get(POOL_KEY)
+    device = device_of(request)
     if pool is None:
-        await serve_signaling(request.app, ws, admission)
+        await serve_signaling(request, ws, admission, device)
         return ws
     seat = Seat(
         briefing=admission.briefing.id,
@@ -285,6 +254,7 @@ async def signal_handler(request: web.Request) -> web.StreamResponse:
         agency_code=admission.agency_code,
         is_chair=admission.is_chair,
         is_endpoint=admission.is_endpoint,
+        device=device,
     )
     worker = pool.place(seat)
     log.info("briefing %s: u%s placed on media worker %d", seat.briefing, seat.user_id, worker)
@@ -293,132 +263,10 @@ async def signal_handler(request: web.Request) -> web.StreamResponse:
         return ws
     pool.load[0] += 1
     try:
-        await serve_signaling(request.app, ws, admission)
+        await serve_signaling(request, ws, admission, device)
     finally:
         pool.load[0] -= 1
     return ws
-
-
-async def serve_signaling(
-    app: web.Application, ws: web.WebSocketResponse, admission: Admission
-) -> None:
-    """One endpoint's signaling socket on this media worker, until it closes."""
-    rooms = app[ROOMS_KEY]
-    rooms.sockets.add(ws)
-    room = rooms.get(admission.briefing.id, admission.briefing.title)
-    queue: asyncio.Queue[ServerFrame | None] = asyncio.Queue(SEND_QUEUE)
-
-    def send(frame: ServerFrame) -> None:
-        try:
-            queue.put_nowait(frame)
-        except asyncio.QueueFull:  # a client that stops reading is dropped, not waited for
-            queue.get_nowait()
-            queue.put_nowait(None)
-
-    me = Participant(
-        id=f"u{admission.user_id}",
-        name=admission.display_name,
-        agency_code=admission.agency_code,
-        chair=admission.is_chair,
-        endpoint=admission.is_endpoint,
-        send=send,
-    )
-    writer = asyncio.ensure_future(_writer(ws, queue))
-    send(
-        server_frame(
-            "welcome",
-            you=me.id,
-            chair=me.chair,
-            title=admission.briefing.title,
-            briefing=admission.briefing.id,
-        )
-    )
-    await room.refresh()
-    room.join(me, room.snapshot.row(me.id))
-    try:
-        async for msg in ws:
-            if msg.type != WSMsgType.TEXT:
-                send(server_frame("error", code="message.binary", detail="Text frames only."))
-                continue
-            try:
-                message = parse_client_message(msg.data)
-                await _handle(app, room, me, admission, message)
-            except BadMessage as exc:
-                send(
-                    server_frame("error", code=exc.code, detail=exc.detail, detail_vi=exc.detail_vi)
-                )
-            if room.ended:
-                break
-    finally:
-        log.info("signaling of %s ends: %s %s", me.id, ws.close_code, ws.exception())
-        room.leave(me)
-        queue.put_nowait(None) if not queue.full() else None
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await asyncio.wait_for(writer, 2)
-        await ws.close()
-        rooms.sockets.discard(ws)
-
-
-async def _writer(ws: web.WebSocketResponse, queue: asyncio.Queue[ServerFrame | None]) -> None:
-    while True:
-        frame = await queue.get()
-        if frame is None:
-            break
-        try:
-            await ws.send_str(frame.encode())
-        except (ConnectionError, RuntimeError) as exc:
-            log.info("signaling send failed: %r", exc)
-            break
-    if not ws.closed:
-        await ws.close()
-
-
-async def _handle(
-    app: web.Application, room: Room, me: Participant, admission: Admission, m: ClientMessage
-) -> None:
-    if isinstance(m, Offer):
-        try:
-            answer = await room.negotiate(me, m.sdp)
-        except (OfferRefused, ValueError) as exc:
-            raise BadMessage("sdp.refused", str(exc)[:200], "Không chấp nhận được SDP.") from None
-        except AIORTC_ERRORS as exc:  # anything else is ours: it ends the socket, logged
-            log.info("offer from %s refused: %r", me.id, exc)
-            raise BadMessage("sdp.refused", "The offer was refused.", "SDP bị từ chối.") from None
-        me.send(server_frame("answer", sdp=answer))
-        me.send(room.slots_frame(me))
-    elif isinstance(m, MuteSelf):
-        room.set_self_mute(me, m.audio, m.video)
-    elif isinstance(m, Hand):
-        room.set_hand(me, m.raised)
-    elif isinstance(m, Quality):
-        me.client_rtt_ms, me.client_loss, me.client_fps = m.rtt_ms, m.loss, m.fps
-    elif isinstance(m, Ping):
-        me.send(server_frame("pong"))
-    elif isinstance(m, Chair):
-        if not me.chair:
-            raise BadMessage("chair.forbidden", "Only the chair may do this.", "Chỉ chủ trì.")
-        if m.action == "mute":
-            room.mute(m.target)
-        elif m.action == "mute_all":
-            room.mute_all()
-        elif m.action == "spotlight":
-            room.give_floor(m.target)
-        elif m.action == "unspotlight":
-            room.give_floor(None)
-        elif m.action == "lower_hands":
-            room.lower_hands()
-        elif m.action == "roll_call":
-            me.send(server_frame("roll_call", entries=room.roll_call()))
-        elif m.action == "record_start":
-            if room.start_recording() is None:
-                raise BadMessage(
-                    "record.unavailable", "Nothing to record.", "Chưa có hình chủ trì."
-                )
-        elif m.action == "record_stop":
-            await room.stop_recording()
-        elif m.action == "end":
-            await _end(app, admission)
-        await audit_chair_action(app[DB_KEY], admission, m.action, m.target)
 
 
 def recordings_root(app: web.Application) -> Path:

@@ -16,6 +16,9 @@ from server import jsonstrict
 
 MAX_FRAME = 128 * 1024
 """Bytes in one signaling frame; an SDP offer of 20 m-lines is about 15 KB."""
+SOCKET_FRAME = 1024 * 1024
+"""Bytes the socket reads of one frame: up to it a bigger frame gets an ``error`` frame, over it
+the socket closes with 1009 (the room goes on)."""
 MAX_SDP = 96 * 1024
 MAX_MEDIA_SECTIONS = 32
 """Slots are bounded: the chair plus last-N videos plus a few audio slots and the uplink."""
@@ -141,7 +144,14 @@ class Ping:
     type: Literal["ping"] = "ping"
 
 
-ClientMessage = Offer | MuteSelf | Hand | Quality | Chair | Ping
+@dataclass(frozen=True, slots=True)
+class Resync:
+    """The client saw a gap in the roster's sequence numbers: send it the whole roster again."""
+
+    type: Literal["resync"] = "resync"
+
+
+ClientMessage = Offer | MuteSelf | Hand | Quality | Chair | Ping | Resync
 
 _FIELDS: dict[str, tuple[type[Any], dict[str, type | tuple[type, ...]]]] = {
     "offer": (Offer, {"sdp": str}),
@@ -150,6 +160,7 @@ _FIELDS: dict[str, tuple[type[Any], dict[str, type | tuple[type, ...]]]] = {
     "quality": (Quality, {"rtt_ms": (int, float), "loss": (int, float), "fps": (int, float)}),
     "chair": (Chair, {"action": str, "target": str}),
     "ping": (Ping, {}),
+    "resync": (Resync, {}),
 }
 _OPTIONAL = {("chair", "target")}
 
@@ -214,14 +225,40 @@ class ParticipantInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class RosterEntry:
+    """One participant as the roster shows it: what changes on events, never link quality
+    (that changes every second; the chair asks for it with ``roll_call``)."""
+
+    id: str
+    name: str
+    agency_code: str
+    chair: bool
+    endpoint: bool
+    connected: bool
+    audio_muted: bool
+    video_muted: bool
+    hand: bool
+    audio_only: bool
+
+
+ROSTER_KINDS: frozenset[str] = frozenset({"roster", "delta", "speaker", "spotlight"})
+"""Frames a full ``roster`` makes up for: a client that falls behind loses these, not others."""
+
+
+@dataclass(frozen=True, slots=True)
 class ServerFrame:
-    """Any frame the server sends: ``type`` plus fields."""
+    """Any frame the server sends: ``type`` plus fields; encoded once however many get it."""
 
     type: str
     data: dict[str, Any] = field(default_factory=dict)
+    _text: list[str] = field(default_factory=list, compare=False, repr=False)
 
     def encode(self) -> str:
-        return jsonstrict.dumps({"type": self.type, **self.data}, ensure_ascii=False)
+        if not self._text:
+            self._text.append(
+                jsonstrict.dumps({"type": self.type, **self.data}, ensure_ascii=False)
+            )
+        return self._text[0]
 
 
 def server_frame(kind: str, **data: Any) -> ServerFrame:

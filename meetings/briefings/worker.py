@@ -25,19 +25,15 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meetings.briefings.config import BriefingsConfig
-from meetings.briefings.http import (
-    BRIEFINGS_CONFIG_KEY,
-    ROOMS_KEY,
-    serve_signaling,
-    shutdown_rooms,
-)
-from meetings.briefings.messages import MAX_FRAME
+from meetings.briefings.http import shutdown_rooms
+from meetings.briefings.messages import SOCKET_FRAME
 from meetings.briefings.models import BriefingStatus
 from meetings.briefings.repository import BriefingView, get_briefing_txn
 from meetings.briefings.service import Admission
 from meetings.briefings.sfu import hooks
 from meetings.briefings.sfu.pipe import Address, Cluster
 from meetings.briefings.sfu.room import Rooms
+from meetings.briefings.signaling import BRIEFINGS_CONFIG_KEY, ROOMS_KEY, serve_signaling
 from meetings.briefings.workers import INTERNAL_PATH, check_key, seat_of
 from server.db import Database
 from server.http.keys import DB_KEY
@@ -68,9 +64,9 @@ async def internal_signal(request: web.Request) -> web.StreamResponse:
         is_chair=seat.is_chair,
         is_endpoint=seat.is_endpoint,
     )
-    ws = web.WebSocketResponse(heartbeat=20, max_msg_size=MAX_FRAME, compress=False)
+    ws = web.WebSocketResponse(heartbeat=20, max_msg_size=SOCKET_FRAME, compress=False)
     await ws.prepare(request)
-    await serve_signaling(request.app, ws, admission)
+    await serve_signaling(request, ws, admission, seat.device)
     return ws
 
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import aiohttp
 from aiohttp import web
 
+from meetings.briefings.sfu.participant import REPLACED_CODE
 from meetings.briefings.sfu.pipe import Cluster
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class Seat:
     agency_code: str
     is_chair: bool
     is_endpoint: bool
+    device: str = ""
 
     def __post_init__(self) -> None:
         if self.briefing < 1 or self.user_id < 1 or not self.login:
@@ -64,6 +66,7 @@ class Seat:
                 "agency_code": self.agency_code,
                 "is_chair": self.is_chair,
                 "is_endpoint": self.is_endpoint,
+                "device": self.device,
             },
             ensure_ascii=True,
         )
@@ -81,6 +84,7 @@ class Seat:
             agency_code=str(data["agency_code"]),
             is_chair=bool(data["is_chair"]),
             is_endpoint=bool(data["is_endpoint"]),
+            device=str(data.get("device", ""))[:64],
         )
 
 
@@ -216,7 +220,8 @@ class WorkerPool:
             self.load[worker] -= 1
         if not ws.closed:
             # a worker that went away: 1012 (service restart) and the client rejoins
-            await ws.close(code=code if code in (1000, 1001, 1009) else 1012)
+            kept = (1000, 1001, 1009, 1013, REPLACED_CODE)
+            await ws.close(code=code if code in kept else 1012)
 
     async def stop(self) -> None:
         self._stopping = True

@@ -132,9 +132,10 @@ async def test_signaling_refuses_bad_messages_and_keeps_room(
             await hall.send_str('{"type": "ping"}')
             await _recv_until(hall, "pong")
             await hall.send_str('{"type": "hand", "raised": true}')
-            roster = await _recv_until(chair, "roster")
-            while not any(p["id"] == me and p["hand"] for p in roster["participants"]):
-                roster = await _recv_until(chair, "roster")
+            delta = await _recv_until(chair, "delta")
+            while not (delta["op"] == "update" and delta["participant"]["id"] == me):
+                delta = await _recv_until(chair, "delta")
+            assert delta["participant"]["hand"] is True
             await chair.send_str(json.dumps({"type": "chair", "action": "roll_call"}))
             roll = await _recv_until(chair, "roll_call")
             assert {e["id"] for e in roll["entries"]} == {welcome["you"], me}
@@ -193,8 +194,9 @@ async def test_rejoin_replaces_and_end_reaches_everyone(client: Client, people: 
         me = (await _recv_until(first, "welcome"))["you"]
         second = await client.ws_connect(url, headers=bearer(tokens["diemcau_b"]))
         assert (await _recv_until(second, "welcome"))["you"] == me
-        assert (await _recv_until(first, "replaced"))["type"] == "replaced"
-        await first.close()
+        assert (await _recv_until(first, "replaced"))["reason"] == "rejoin"
+        assert (await first.receive(timeout=10)).type == aiohttp.WSMsgType.CLOSE
+        assert first.close_code == 4001
         await second.send_str('{"type": "ping"}')
         await _recv_until(second, "pong")
         await chair.send_str(json.dumps({"type": "chair", "action": "end"}))

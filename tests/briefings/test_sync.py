@@ -124,5 +124,5 @@ async def test_the_room_carries_out_the_plan() -> None:
     p = room.participants["xa-a"]
     assert room.loaded and room.spotlight == "xa-a" and p.muted_by_chair
     kinds = [f.type for f in frames]
-    assert kinds[-4:] == ["floor", "spotlight", "muted", "roster"]
+    assert kinds[-4:] == ["floor", "spotlight", "muted", "delta"]
     await room.close()

@@ -20,7 +20,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 
-from meetings.briefings.http import POOL_KEY
+from meetings.briefings.signaling import POOL_KEY
 from meetings.briefings.workers import Seat, WorkerPool
 from server.auth.principal import Role
 from tests.briefings.sfu_support import Endpoint, until
@@ -74,8 +74,30 @@ def _you(sock: Socket) -> str:
 
 
 def _roster(sock: Socket) -> dict[str, dict[str, Any]]:
-    roster = sock.last("roster")
-    return {p["id"]: p for p in roster["participants"]} if roster else {}
+    """The roster as the client sees it: the last full one, then the deltas after it."""
+    at = max((i for i, f in enumerate(sock.frames) if f["type"] == "roster"), default=None)
+    if at is None:
+        return {}
+    roster = sock.frames[at]
+    out = {p["id"]: p for p in roster["participants"]}
+    seq = roster["seq"]
+    for f in sock.frames[at + 1 :]:
+        if f["type"] != "delta" or f["seq"] <= seq:
+            continue
+        assert f["seq"] == seq + 1, "a gap in the roster's sequence numbers"
+        seq = f["seq"]
+        if f["op"] == "leave":
+            out.pop(f["id"], None)
+        else:
+            out[f["participant"]["id"]] = f["participant"]
+    return out
+
+
+def _spotlight(sock: Socket) -> str | None:
+    """The floor as the client sees it: from the last ``roster`` or ``spotlight`` frame."""
+    frame = next(f for f in reversed(sock.frames) if f["type"] in ("roster", "spotlight"))
+    spotlight = frame["spotlight"] if frame["type"] == "roster" else frame["id"]
+    return None if spotlight is None else str(spotlight)
 
 
 @pytest.fixture
@@ -187,7 +209,7 @@ async def test_killed_worker_endpoints_rejoin_with_room_state(
 
         def state_kept(sock: Socket) -> bool:
             roster = _roster(sock)
-            spotlight = (sock.last("roster") or {}).get("spotlight")
+            spotlight = _spotlight(sock)
             return roster.get(ids["xa1"], {}).get("hand") is True and spotlight == ids["xa2"]
 
         await until(lambda: state_kept(rejoined[0]), "hand and floor survive")

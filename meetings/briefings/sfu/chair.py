@@ -29,7 +29,7 @@ class ChairedRoom(Roster):
         if self.writer is not None:
             self.writer.fields(target, muted_by_chair=True)
         self.reassign()
-        self.broadcast_roster()
+        self.announce()
 
     def mute_all(self) -> None:
         for p in self.participants.values():
@@ -39,7 +39,7 @@ class ChairedRoom(Roster):
         if self.writer is not None:
             self.writer.everyone(except_chair=True, muted_by_chair=True)
         self.reassign()
-        self.broadcast_roster()
+        self.announce()
 
     def give_floor(self, target: str | None) -> None:
         """Spotlight (trao quyền phát biểu): seen and heard by all, unmuted, hand lowered."""
@@ -55,14 +55,14 @@ class ChairedRoom(Roster):
                 self.writer.fields(p.id, hand=False, muted_by_chair=False)
         self.reassign()
         self.broadcast(server_frame("spotlight", id=self.spotlight))
-        self.broadcast_roster()
+        self.announce()
 
     def lower_hands(self) -> None:
         for p in self.participants.values():
             p.hand = False
         if self.writer is not None:
             self.writer.everyone(hand=False)
-        self.broadcast_roster()
+        self.announce()
 
     def set_self_mute(self, p: Participant, audio: bool, video: bool) -> None:
         was_muted = p.muted_by_chair
@@ -77,13 +77,13 @@ class ChairedRoom(Roster):
                 video_muted=video,
                 muted_by_chair=p.muted_by_chair and was_muted,
             )
-        self.broadcast_roster()
+        self.announce()
 
     def set_hand(self, p: Participant, raised: bool) -> None:
         p.hand = raised
         if self.writer is not None:
             self.writer.fields(p.id, hand=raised)
-        self.broadcast_roster()
+        self.announce()
 
     async def end(self) -> None:
         if self.ended:

@@ -6,11 +6,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from meetings.briefings.messages import ParticipantInfo, ServerFrame
+from meetings.briefings.messages import ParticipantInfo, RosterEntry, ServerFrame, server_frame
 from meetings.briefings.sfu.peer import ServerPeer
 from meetings.briefings.sfu.remote import RemotePeer
 
 Send = Callable[[ServerFrame], None]
+Close = Callable[[int, str], None]
+REPLACED_CODE = 4001
+"""Close code of a socket whose participant a newer socket of the same person took over."""
 
 
 @dataclass(eq=False)
@@ -23,6 +26,10 @@ class Participant:
     chair: bool
     endpoint: bool
     send: Send
+    close: Close | None = None
+    """Close this participant's signaling socket (after the frames already sent to it)."""
+    device: str = ""
+    """The device the client says it is (kept by the browser across rejoins); "" unknown."""
     peer: ServerPeer | RemotePeer | None = None
     remote: bool = False
     """Hosted by another media worker: its state comes from the shared copy."""
@@ -39,6 +46,27 @@ class Participant:
     weak: bool = False
     """A weak downlink (3G): only the chair or the floor is sent as video, audio stays whole."""
     good_since: float = 0.0
+
+    def entry(self) -> RosterEntry:
+        peer = self.peer
+        return RosterEntry(
+            id=self.id,
+            name=self.name,
+            agency_code=self.agency_code,
+            chair=self.chair,
+            endpoint=self.endpoint,
+            connected=bool(peer and peer.connected),
+            audio_muted=self.audio_muted or self.muted_by_chair,
+            video_muted=self.video_muted,
+            hand=self.hand,
+            audio_only=self.audio_only,
+        )
+
+    def kick(self, reason: str) -> None:
+        """A newer socket took over: say why (``rejoin`` or ``other_device``) and close ours."""
+        self.send(server_frame("replaced", reason=reason))
+        if self.close is not None:
+            self.close(REPLACED_CODE, f"replaced: {reason}")
 
     def info(self) -> ParticipantInfo:
         peer = self.peer

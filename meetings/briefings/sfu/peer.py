@@ -46,6 +46,25 @@ CODEC = {"audio": "audio/opus", "video": "video/VP8"}
 class OfferRefused(ValueError):
     """The offer is well formed but cannot be served (no VP8/Opus, no BUNDLE…)."""
 
+    def __init__(
+        self, detail: str, code: str = "sdp.refused", detail_vi: str = "Không chấp nhận được SDP."
+    ) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail_vi = detail_vi
+
+
+BUNDLE_VI = "Mô tả phiên (SDP) phải gộp mọi luồng (BUNDLE)."
+
+
+def no_codec(kind: str) -> OfferRefused:
+    """An m-line without the one codec we forward for its kind."""
+    return OfferRefused(
+        f"the {kind} m-line offers no {CODEC[kind]}",
+        "sdp.codec",
+        "Thiết bị không có bộ mã hoá máy chủ dùng được (hình VP8, tiếng Opus).",
+    )
+
 
 class IdleTrack(MediaStreamTrack):
     """A track that never yields a frame: the sender exists for SDP and RTCP only."""
@@ -109,7 +128,7 @@ class ServerPeer:
             kind = t.kind
             codecs = hooks.keep_codecs(t, CODEC[kind])
             if not codecs:
-                raise OfferRefused(f"the {kind} m-line offers no {CODEC[kind]}")
+                raise no_codec(kind)
             if hooks.offer_direction(t) == "sendonly":  # the endpoint only receives here
                 t.sender.replaceTrack(IdleTrack(kind))
                 t.direction = "sendonly"
@@ -133,7 +152,9 @@ class ServerPeer:
         await pc.setLocalDescription(answer)
         transports = {t.sender.transport for t in pc.getTransceivers()}
         if len(transports) != 1:
-            raise OfferRefused("the offer must bundle every m-line (a=group:BUNDLE)")
+            raise OfferRefused(
+                "the offer must bundle every m-line (a=group:BUNDLE)", "sdp.bundle", BUNDLE_VI
+            )
         self._dtls = transports.pop()
         hooks.intercept_datagrams(self._dtls, self._datagram)
         self._dtls.on("statechange", self._dtls_state)

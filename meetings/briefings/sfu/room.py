@@ -47,31 +47,38 @@ class Room(SharedRoom):
     ) -> None:
         super().__init__(briefing_id, title, recordings=recordings, db=db, cluster=cluster)
         self._on_empty = on_empty
+        self.joining = asyncio.Lock()
+        """Sockets join in the order they opened (the later of one person's two wins)."""
 
     # -- membership -----------------------------------------------------------------------
 
     def join(self, p: Participant, row: LiveRow | None = None) -> Participant | None:
         """Add ``p``; returns the participant it replaces (the same person's older socket).
 
-        ``row`` is the participant's shared state from before (a rejoin, maybe on another
-        worker, or a server restart): the raised hand and the chair's mute carry over (the
-        client tells its own mutes again when it rejoins).
+        A rejoin (the same device, or a device that did not say) takes over at once: the old
+        socket is told ``replaced`` and closed, its peer torn down, and the others see one
+        ``update`` of the same roster entry, never a leave and a join. ``row`` is the
+        participant's shared state from before (a rejoin on another worker, or a server
+        restart): the raised hand and the chair's mute carry over.
         """
         old = self.participants.get(p.id)
         if old is not None:
             self.drop_peer(old)
+            rejoin = not old.device or not p.device or old.device == p.device
+            _carry(old, p, rejoin)
             if not old.remote:  # a remote one is told by its own worker, which sees the move
-                old.send(server_frame("replaced"))
-        if row is not None:
+                old.kick("rejoin" if rejoin else "other_device")
+        elif row is not None:
             p.hand, p.muted_by_chair = row.hand, row.muted_by_chair
-            if p.muted_by_chair:
-                p.send(server_frame("muted", by="chair"))
+        if p.muted_by_chair:
+            p.send(server_frame("muted", by="chair"))
         self.participants[p.id] = p
         if self._ticker is None:
             self._ticker = asyncio.ensure_future(self._tick())
         if not p.remote:
             self._host(p)
-        self.broadcast_roster()
+        self.announce(exclude=p)
+        p.send(self.roster_frame())
         return old
 
     def leave(self, p: Participant) -> None:
@@ -82,7 +89,7 @@ class Room(SharedRoom):
         if not p.remote:
             self._unhost(p)
         self.reassign()
-        self.broadcast_roster()
+        self.announce()
         if not any(not q.remote for q in self.participants.values()):
             self._stop_ticker()
             self._on_empty(self)
@@ -118,7 +125,7 @@ class Room(SharedRoom):
             self._publish(peer)
             self._host(owner)
         self.reassign()
-        self.broadcast_roster()
+        self.announce()
         chair = self._chair()
         if self.recording and chair is not None and chair.peer is peer:
             self._record_chair()  # the chair rejoined: go on in a new file
@@ -142,7 +149,7 @@ class Room(SharedRoom):
             if p.peer is peer:
                 self.drop_peer(p)
                 self._host(p)
-                self.broadcast_roster()
+                self.announce()
                 return
 
     # -- media clock ---------------------------------------------------------------------
@@ -163,7 +170,7 @@ class Room(SharedRoom):
                         self.reassign()
                     selection.ask_keyframes(self.participants.values())
                 if rounds % 10 == 0:
-                    self.broadcast_roster()
+                    self.announce()
                 if self.cluster is not None and self.cluster.multi:
                     if rounds % REFRESH_ROUNDS == 0:
                         self.request_refresh()
@@ -176,8 +183,8 @@ class Room(SharedRoom):
         best = selection.loudest(self.participants.values())
         if best is not None and best.id != self.speaker:
             self.speaker = best.id
-            self.broadcast(server_frame("speaker", id=self.speaker))
             self.reassign()
+        self.tell_speaker()
 
     async def close(self) -> None:
         """Shutdown: finish a recording, close every peer connection.
@@ -200,6 +207,14 @@ class Room(SharedRoom):
             await writer.close()
 
 
+def _carry(old: Participant, new: Participant, rejoin: bool) -> None:
+    """What the room knew of ``old`` goes on with ``new``; its own mutes only on a rejoin."""
+    new.hand, new.muted_by_chair = old.hand, old.muted_by_chair
+    if rejoin:
+        new.audio_muted, new.video_muted = old.audio_muted, old.video_muted
+        new.audio_only = old.audio_only
+
+
 class Rooms:
     """Every live room of this process, by briefing id."""
 
@@ -220,6 +235,8 @@ class Rooms:
         """Cascade links to upstream nodes, by local briefing id."""
         self.sockets: set[Any] = set()
         """Open signaling sockets, closed at shutdown."""
+        self.outboxes: dict[Any, Any] = {}
+        """Each open signaling socket's outbox (what waits to be sent to it)."""
         self.recordings = recordings
         """Root of the hall recordings, one folder per briefing (None: off)."""
 

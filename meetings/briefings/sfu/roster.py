@@ -9,11 +9,12 @@ of the state (:mod:`.shared`), membership and the media clock (:mod:`.room`).
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
 from meetings.briefings.live import LiveSnapshot, LiveWriter
-from meetings.briefings.messages import ParticipantInfo, ServerFrame, server_frame
+from meetings.briefings.messages import ParticipantInfo, RosterEntry, ServerFrame, server_frame
 from meetings.briefings.sfu import selection
 from meetings.briefings.sfu.participant import Participant
 from meetings.briefings.sfu.peer import ServerPeer
@@ -21,6 +22,9 @@ from meetings.briefings.sfu.pipe import Address, Cluster
 from meetings.briefings.sfu.recorder import HallRecorder
 from meetings.briefings.sfu.remote import RemotePeer
 from server.db import Database
+
+SPEAKER_INTERVAL = 1.0
+"""Seconds between two ``speaker`` frames of a room: changes in between are coalesced."""
 
 
 class Roster:
@@ -57,6 +61,12 @@ class Roster:
         self.spotlight: str | None = None
         self.speaker: str | None = None
         self.ended = False
+        self.seq = 0
+        """The roster's sequence number: one more for each ``delta`` frame."""
+        self._announced: dict[str, RosterEntry] = {}
+        """The roster as the last ``delta`` left it (what a full ``roster`` frame shows)."""
+        self._speaker_told: str | None = None
+        self._speaker_at = -SPEAKER_INTERVAL
         self._ticker: asyncio.Task[None] | None = None
         self._closing: set[asyncio.Task[None]] = set()
 
@@ -86,15 +96,47 @@ class Roster:
         for p in self.participants.values():
             p.send(frame)
 
-    def broadcast_roster(self) -> None:
-        self.broadcast(
-            server_frame(
-                "roster",
-                participants=[p.info() for p in self.participants.values()],
-                spotlight=self.spotlight,
-                speaker=self.speaker,
-            )
+    def announce(self, exclude: Participant | None = None) -> None:
+        """Tell everyone (but ``exclude``) what changed in the roster, one ``delta`` each.
+
+        Whatever called it, only participants whose entry changed since the last call are sent,
+        so a frame costs the same whether the room holds 10 endpoints or 170.
+        """
+        current = {pid: p.entry() for pid, p in self.participants.items()}
+        frames: list[ServerFrame] = []
+        for pid in [pid for pid in self._announced if pid not in current]:
+            self.seq += 1
+            frames.append(server_frame("delta", seq=self.seq, op="leave", id=pid))
+        for pid, entry in current.items():
+            before = self._announced.get(pid)
+            if before != entry:
+                self.seq += 1
+                op = "join" if before is None else "update"
+                frames.append(server_frame("delta", seq=self.seq, op=op, participant=entry))
+        self._announced = current
+        for frame in frames:
+            for p in self.participants.values():
+                if p is not exclude:
+                    p.send(frame)
+
+    def roster_frame(self) -> ServerFrame:
+        """The whole roster at the current sequence number (on join and on resync)."""
+        self.announce()
+        return server_frame(
+            "roster",
+            seq=self.seq,
+            participants=list(self._announced.values()),
+            spotlight=self.spotlight,
+            speaker=self.speaker,
         )
+
+    def tell_speaker(self) -> None:
+        """Send the active speaker if it changed, at most once per :data:`SPEAKER_INTERVAL`."""
+        now = time.monotonic()
+        if self.speaker == self._speaker_told or now - self._speaker_at < SPEAKER_INTERVAL:
+            return
+        self._speaker_told, self._speaker_at = self.speaker, now
+        self.broadcast(server_frame("speaker", id=self.speaker))
 
     def reassign(self) -> None:
         """Recompute every subscriber's slots and tell those whose slots changed."""

@@ -154,7 +154,7 @@ class SharedRoom(ChairedRoom):
             self.close_task(self.end())
         if plan.changed:
             self.reassign()
-            self.broadcast_roster()
+            self.announce()
 
     def _apply_step(self, step: sync.Step) -> None:
         if isinstance(step, sync.Remote):
@@ -171,7 +171,7 @@ class SharedRoom(ChairedRoom):
             p.hand = step.hand
         else:
             self._remove(p)
-            p.send(server_frame("replaced"))
+            p.kick("rejoin")  # it came back through another worker
 
     def _remove(self, p: Participant) -> None:
         del self.participants[p.id]

@@ -41,6 +41,7 @@ const state = {
   attempt: 0,
   slots: new Map(), // mid -> {kind, source, el}
   roster: new Map(),
+  seq: null, // the roster's sequence number; null while waiting for a full roster
   speaker: null,
   spotlight: null,
   weak: false,
@@ -247,16 +248,12 @@ async function onFrame(f) {
       }
       renderStage();
       break;
-    case "roster": {
-      state.roster = new Map(f.participants.map((p) => [p.id, p]));
-      const mine = state.roster.get(state.me);
-      if (mine && mine.hand !== state.hand) showHand(mine.hand); // kept, or lowered by the chair
-      state.spotlight = f.spotlight;
-      state.speaker = f.speaker;
-      renderRoster();
-      renderStage();
+    case "roster":
+      applyRoster(f);
       break;
-    }
+    case "delta":
+      applyDelta(f);
+      break;
     case "speaker":
       state.speaker = f.id;
       renderStage();
@@ -304,6 +301,38 @@ async function onFrame(f) {
     default:
       break;
   }
+}
+
+// ---------------------------------------------------------------- roster: full, then deltas
+// The server sends the whole roster on join (and on resync), then one numbered delta per change
+// of one participant. A gap in the numbers means deltas were lost: ask for the whole roster once.
+
+function applyRoster(f) {
+  state.roster = new Map(f.participants.map((p) => [p.id, p]));
+  state.seq = f.seq;
+  state.spotlight = f.spotlight;
+  state.speaker = f.speaker;
+  rosterChanged();
+}
+
+function applyDelta(f) {
+  if (state.seq === null || f.seq <= state.seq) return; // a resync is on its way, or seen
+  if (f.seq !== state.seq + 1) {
+    state.seq = null;
+    send({ type: "resync" });
+    return;
+  }
+  state.seq = f.seq;
+  if (f.op === "leave") state.roster.delete(f.id);
+  else state.roster.set(f.participant.id, f.participant);
+  rosterChanged();
+}
+
+function rosterChanged() {
+  const mine = state.roster.get(state.me);
+  if (mine && mine.hand !== state.hand) showHand(mine.hand); // kept, or lowered by the chair
+  renderRoster();
+  renderStage();
 }
 
 // ---------------------------------------------------------------- stage
