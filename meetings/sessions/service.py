@@ -24,6 +24,7 @@ from meetings.sessions.errors import NotSecretariat, SessionNotFound
 from meetings.sessions.models import CouncilSession, Poll
 from meetings.sessions.roles import InvitationRoles
 from meetings.sessions.rules import InviteRole
+from meetings.sessions.statecache import StateCache
 from server.auth.principal import Principal, Role
 from server.db import Database
 from server.http.keys import CONFIG_KEY, DB_KEY
@@ -88,6 +89,8 @@ class SessionsService:
         self._batcher: VoteBatcher | None = None
         self.roles = InvitationRoles(self._load_roles)
         """Invitation roles for the realtime channel rule (cached; see ``roles.py``)."""
+        self.state_cache = StateCache()
+        """The shared part of the page state, per session, role and event number."""
         self.files_dir = Path("files")
         self.trust_dir = Path("trust")
         self.verify_online = True
