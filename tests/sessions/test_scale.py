@@ -217,3 +217,17 @@ async def test_many_sittings_events_stay_in_their_sitting(client: Client, people
                     break
                 assert msg.get("channel") == f"session:{sid}", msg
             await ws.close()
+
+
+async def test_vote_batches_are_bounded(client: Client, people: People) -> None:
+    from meetings.sessions.polls import Ballot
+    from meetings.sessions.rules import Choice
+
+    batcher = client.app[SERVICE_KEY].batcher
+    before = batcher.batches
+    outcomes = await asyncio.gather(
+        *(batcher.cast(Ballot(10**9, uid, Choice.YES, None)) for uid in range(1, 301))
+    )
+    assert {o.code for o in outcomes} == {"votes.no_poll"}  # each caller has its own answer
+    assert batcher.largest <= batcher.max_batch == 64
+    assert batcher.batches - before >= 300 // 64
