@@ -50,7 +50,7 @@ class VoteBatcher:
     ):
         self.db = db
         self.max_batch = max_batch
-        self.concurrency = concurrency or (1 if db.is_sqlite else 4)
+        self.concurrency = concurrency or (1 if db.is_sqlite else 3)
         self.on_batch = on_batch
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -108,27 +108,14 @@ class VoteBatcher:
                         await asyncio.wait(set(self._running))
                     await self._guarded(items)
                     continue
-                for batch in self._split(items):
-                    await slots.acquire()
-                    task = asyncio.get_running_loop().create_task(self._guarded(batch))
-                    self._running.add(task)
-                    task.add_done_callback(self._running.discard)
-                    task.add_done_callback(lambda _t: slots.release())
+                await slots.acquire()
+                task = asyncio.get_running_loop().create_task(self._guarded(items))
+                self._running.add(task)
+                task.add_done_callback(self._running.discard)
+                task.add_done_callback(lambda _t: slots.release())
         finally:
             for task in list(self._running):
                 task.cancel()
-
-    def _split(self, items: list[_Item]) -> list[list[_Item]]:
-        """One batch per vote when batches may commit side by side: a transaction locks its
-        poll's row until it commits, so votes of different sittings in one transaction would
-        wait for each other (and for other processes' batches).  SQLite: one writer, one batch."""
-        if self.concurrency == 1:
-            return [items]
-        by_poll: dict[int, list[_Item]] = {}
-        for item in items:
-            ballot = item[0]
-            by_poll.setdefault(ballot.poll_id if ballot is not None else 0, []).append(item)
-        return list(by_poll.values())
 
     async def _guarded(self, items: list[_Item]) -> None:
         try:
