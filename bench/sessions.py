@@ -10,7 +10,14 @@ N invited members checked in, connects N WebSocket tablets and measures:
 * **page 1 bytes**: Chromium opens a 200-page, ~20 MB paper in the reader; the bytes of the PDF
   fetched (HTTP ranges) until page 1 is drawn.
 
-``--quick`` runs 100 tablets and a smaller paper.  The last line printed is one JSON object.
+* **state**: before voting, every tablet downloads its page state and papers as the page does
+  (bytes, server CPU per download, time until all are connected and loaded).
+
+``--scenario storm`` (reconnect storm), ``many`` (100 × 30 + 1 × 100 sittings on one process)
+and ``many2`` (the same on two processes behind nginx, PostgreSQL, hub on Redis) are described in
+:mod:`bench.sessions_scale`; ``all`` runs the four.  ``--quick`` runs 100 tablets and a smaller
+paper (``many``: 20 × 10 + 1 × 30), each scenario under two minutes.  The last line printed is
+one JSON object.
 OpenSlides' published figure for context: stopping a 2,000-voter poll took 4 s after their fix
 (51 s before).
 """

@@ -6,15 +6,14 @@ The batcher takes whatever votes queued while the previous commit ran, records t
 transaction (:func:`meetings.sessions.polls.cast_batch_txn`), and only then resolves each caller's
 future, so an acknowledgement always means "durably recorded".
 
-Bounded, so that early votes stay early: a batch holds at most ``max_batch`` (64) votes, and on
-PostgreSQL up to ``concurrency`` (3) batches commit at once — a vote never waits behind more than
-a couple of batches of 64, and votes of different sittings (different poll rows, so different row
-locks) do not queue behind each other.  No batch lingers to fill up: a vote that finds a free slot
-starts committing at once (the wait is bounded by one commit).  A batch of 202 votes took ~76 ms
-to commit and every vote in it waited that long (issue 15); 64 commit in ~15–25 ms on the
-2-core test machine (docs/benchmarks.md, "Sessions at province scale").  SQLite has one writer,
-so it gets one batch at a time.  :meth:`VoteBatcher.flush` (closing a vote) waits for every batch
-running before it.
+Bounded, so that early votes stay early: a batch holds at most ``max_batch`` (64) votes — a batch
+of 202 took ~76 ms to commit and every vote in it waited that long (issue 15) — and no batch
+lingers to fill up: a vote that finds a free slot starts committing at once.  On PostgreSQL up to
+``concurrency`` (3) batches commit side by side; polls are locked in id order (no deadlock between
+them), and each batch appends its audit entries last (:func:`cast_batch_txn`), because the audit
+chain is one lock for the whole deployment held until commit.  SQLite has one writer, so it gets
+one batch at a time.  :meth:`VoteBatcher.flush` (closing a vote) waits for every batch running
+before it.  Figures: docs/sessions.md, "Page state at province scale".
 """
 
 from __future__ import annotations
