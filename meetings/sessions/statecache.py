@@ -11,7 +11,9 @@ Every change that alters the state publishes an event on ``session:<id>`` after 
 (``service.py``), and vote counts on the desk channel; the hub numbers events the same in every
 process (``server/realtime``).  The key is read *before* the database is, so a body kept under
 seq ``n`` holds at least every change whose event is ``≤ n`` (it may hold newer ones: harmless,
-the next event moves the key).  A caller that already saw a newer event than this process
+the next event moves the key).  A process that published an event its hub has not heard back
+yet (Redis, PostgreSQL: a moment later) builds fresh bodies meanwhile, so an action's own page
+reload sees the action.  A caller that already saw a newer event than this process
 (another process behind the same nginx told it first) passes that number and gets a fresh body,
 not a cached one.  Entries also expire after ``ttl`` seconds, which bounds how long a change whose
 event was lost (the hub down after the commit) can hide.
