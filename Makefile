@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Debian packages: what the tests need (signing token, PDF tools, the browser) and what the demo uses.
-TEST_DEBS := softhsm2 opensc poppler-utils qpdf chromium fonts-dejavu-core
+TEST_DEBS := softhsm2 opensc poppler-utils qpdf chromium fonts-dejavu-core nginx
 RUN_DEBS := softhsm2
 
 .PHONY: run test lint typecheck pytest venv system-deps-test system-deps-run clean screenshots

@@ -10,7 +10,14 @@ N invited members checked in, connects N WebSocket tablets and measures:
 * **page 1 bytes**: Chromium opens a 200-page, ~20 MB paper in the reader; the bytes of the PDF
   fetched (HTTP ranges) until page 1 is drawn.
 
-``--quick`` runs 100 tablets and a smaller paper.  The last line printed is one JSON object.
+* **state**: before voting, every tablet downloads its page state and papers as the page does
+  (bytes, server CPU per download, time until all are connected and loaded).
+
+``--scenario storm`` (reconnect storm), ``many`` (100 × 30 + 1 × 100 sittings on one process)
+and ``many2`` (the same on two processes behind nginx, PostgreSQL, hub on Redis) are described in
+:mod:`bench.sessions_scale`; ``all`` runs the four.  ``--quick`` runs 100 tablets and a smaller
+paper (``many``: 20 × 10 + 1 × 30), each scenario under two minutes.  The last line printed is
+one JSON object.
 OpenSlides' published figure for context: stopping a 2,000-voter poll took 4 s after their fix
 (51 s before).
 """
@@ -22,19 +29,22 @@ import asyncio
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-from sqlalchemy.ext.asyncio import AsyncSession
+
+from bench.deploy import PASSWORD, Nginx, cli, free_port, seed_sittings, serve, server_env, stop
+from bench.sessions_scale import Tablet as StateTablet
+from bench.sessions_scale import many, storm
 
 ROOT = Path(__file__).resolve().parent.parent
-PASSWORD = "bench-password-1"
 
 
 def pct(values: list[float], q: float) -> float:
@@ -42,88 +52,6 @@ def pct(values: list[float], q: float) -> float:
     if not ordered:
         return float("nan")
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def seed(url: str, members: int) -> dict[str, Any]:
-    """Agencies, a secretary, N members with API tokens, a session with a started sitting."""
-    from meetings.sessions import repo
-    from meetings.sessions.models import Attendance, Invitation
-    from server.accounts.agencies import AgencyRow, import_rows_txn
-    from server.accounts.passwords import hash_password
-    from server.accounts.tokens import create_token_txn
-    from server.accounts.users import create_user_txn
-    from server.auth.principal import Role
-    from server.auth.sessions import open_session_txn
-    from server.db import Database
-
-    db = Database(url)
-    hashed = hash_password(PASSWORD)
-
-    async def run(session: AsyncSession) -> dict[str, Any]:
-        await import_rows_txn(session, [AgencyRow("000.00.40.H97", "HĐND tỉnh Thử", None, 1)])
-        secretary = await create_user_txn(
-            session,
-            login="thuky",
-            full_name="Thư ký",
-            agency_code="000.00.40.H97",
-            roles=frozenset({Role.SECRETARIAT}),
-            password_hash=hashed,
-        )
-        secretary_token, _ = await create_token_txn(session, secretary.id, name="bench")
-        cs = await repo.create_session_txn(
-            session, title="Kỳ họp benchmark", place="", starts_on=None, created_by=secretary.id
-        )
-        sitting = await repo.add_sitting_txn(session, cs.id, "Phiên 1")
-        await repo.start_sitting_txn(session, cs.id, sitting.id)
-        items = [
-            await repo.add_item_txn(
-                session, cs.id, title=f"Nội dung {i}", description="", parent_id=None
-            )
-            for i in range(3)
-        ]
-        tokens = []
-        for n in range(members):
-            user = await create_user_txn(
-                session,
-                login=f"db{n:04d}",
-                full_name=f"Đại biểu {n}",
-                agency_code="000.00.40.H97",
-                roles=frozenset({Role.MEMBER}),
-                password_hash=hashed if n == 0 else None,
-            )
-            session.add(Invitation(session_id=cs.id, user_id=user.id, role="member"))
-            session.add(
-                Attendance(
-                    sitting_id=sitting.id,
-                    user_id=user.id,
-                    session_id=cs.id,
-                    status="hall",
-                    reason="",
-                )
-            )
-            # tablets log in with a browser session (cookie), as members do
-            login = await open_session_txn(session, user.id, 12, user_agent="bench", remote="")
-            tokens.append(login.cookie)
-        await session.flush()
-        return {
-            "sid": cs.id,
-            "items": [i.id for i in items],
-            "secretary": secretary_token,
-            "tokens": tokens,
-        }
-
-    try:
-        return await db.write("bench_seed", run)
-    finally:
-        await db.close()
 
 
 class Tablet:
@@ -167,7 +95,7 @@ def cpu_ms(pid: int) -> float:
 
 
 async def tablets_scenario(
-    base: str, seeded: dict[str, Any], n: int, server_pid: int
+    base: str, seeded: dict[str, Any], n: int, cpu: Callable[[], float]
 ) -> dict[str, Any]:
     sid = seeded["sid"]
     api = f"{base}/api/v1/sessions/{sid}"
@@ -197,6 +125,20 @@ async def tablets_scenario(
         await wait_until(lambda: all("subscribed" in t.acks for t in tablets), 60)
         connect_s = time.perf_counter() - t0
 
+        # then each tablet downloads its page state as the page does (state and papers)
+        pages = [StateTablet(http, base, sid, token) for token in seeded["tokens"][:n]]
+        cpu_before = cpu()
+        state_sem = asyncio.Semaphore(200)
+
+        async def load(page: StateTablet) -> None:
+            async with state_sem:
+                await page.load_state()
+
+        await asyncio.gather(*(load(p) for p in pages))
+        state_cpu = cpu() - cpu_before
+        connect_and_state_s = time.perf_counter() - t0
+        state_bytes = sum(p.bytes for p in pages) / max(1, len(pages))
+
         # baseline: the same burst of 1,000 messages as a plain ping (the socket path alone)
         ping_sent: list[float] = [0.0] * len(tablets)
 
@@ -205,10 +147,10 @@ async def tablets_scenario(
             ping_sent[i] = time.perf_counter()
             await tablet.ws.send_str(json.dumps({"op": "ping", "ref": "p"}))
 
-        cpu_before = cpu_ms(server_pid)
+        cpu_before = cpu()
         await asyncio.gather(*(ping(i, t) for i, t in enumerate(tablets)))
         await wait_until(lambda: all("p" in t.pongs for t in tablets), 30)
-        ping_cpu = cpu_ms(server_pid) - cpu_before
+        ping_cpu = cpu() - cpu_before
         pongs = [(t.pongs["p"] - ping_sent[i]) * 1000 for i, t in enumerate(tablets)]
 
         async with http.post(
@@ -228,10 +170,10 @@ async def tablets_scenario(
                 json.dumps({"op": "vote", "poll": poll, "choice": "yes", "ref": "v"})
             )
 
-        cpu_before = cpu_ms(server_pid)
+        cpu_before = cpu()
         await asyncio.gather(*(vote(i, t) for i, t in enumerate(tablets)))
         await wait_until(lambda: all("v" in t.acks for t in tablets), 30)
-        vote_cpu = cpu_ms(server_pid) - cpu_before
+        vote_cpu = cpu() - cpu_before
         acks = [(t.acks["v"] - sent[i]) * 1000 for i, t in enumerate(tablets) if "v" in t.acks]
         errors = sum(1 for t in tablets if any(k.startswith("error:") for k in t.events))
 
@@ -257,6 +199,9 @@ async def tablets_scenario(
     return {
         "tablets": len(tablets),
         "connect_all_s": round(connect_s, 2),
+        "connect_and_state_all_s": round(connect_and_state_s, 2),
+        "state_and_papers_bytes_per_tablet": round(state_bytes),
+        "server_cpu_ms_per_state_download": round(state_cpu / max(1, len(pages)), 2),
         "votes_recorded": result.get("yes"),
         "vote_errors": errors,
         "vote_ack_p50_ms": round(pct(acks, 0.5), 1),
@@ -345,58 +290,109 @@ def page_one_bytes(base: str, sid: int, paper: dict[str, Any]) -> dict[str, Any]
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="100 tablets, a smaller paper")
-    parser.add_argument("--tablets", type=int, default=None)
-    parser.add_argument("--no-browser", action="store_true", help="skip the page-1 measurement")
-    args = parser.parse_args()
-    n = args.tablets or (100 if args.quick else 1000)
-    pages, image = (200, 20_000) if args.quick else (200, 100_000)
-
-    load_before = os.getloadavg()[0]
+@contextmanager
+def one_process(sizes: list[int]) -> Iterator[tuple[str, dict[str, Any], Callable[[], float]]]:
+    """``lienthong serve`` as ``make run`` deploys it: SQLite, the in-process hub."""
     data_dir = Path(tempfile.mkdtemp(prefix="lt-bench-sessions-"))
     port = free_port()
-    env = {
-        **os.environ,
-        "LIENTHONG_DATA_DIR": str(data_dir),
-        "LIENTHONG_PORT": str(port),
-        "LIENTHONG_HOST": "127.0.0.1",
-        "LIENTHONG_LOG_LEVEL": "WARNING",
-    }
-    cli = [sys.executable, "-m", "lienthong.cli"]
-    subprocess.run([*cli, "db", "upgrade"], env=env, check=True, cwd=ROOT, capture_output=True)
-    seeded = asyncio.run(seed(f"sqlite+aiosqlite:///{data_dir / 'lienthong.db'}", n))
-    log = (data_dir / "server.log").open("wb")
-    server = subprocess.Popen([*cli, "serve"], env=env, cwd=ROOT, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
+    env = server_env(data_dir, port)
+    cli("db", "upgrade", env=env)
+    seeded = asyncio.run(seed_sittings(f"sqlite+aiosqlite:///{data_dir / 'lienthong.db'}", sizes))
+    server = serve(env, data_dir / "server.log")
     try:
-        for _ in range(300):
-            try:
-                import urllib.request
-
-                with urllib.request.urlopen(base + "/healthz", timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.1)
-        import uvloop
-
-        uvloop.install()
-        figures: dict[str, Any] = {"scenario": "quick" if args.quick else "full"}
-        figures.update(asyncio.run(tablets_scenario(base, seeded, n, server.pid)))
-        paper = asyncio.run(upload_paper(base, seeded, pages, image))
-        if not args.no_browser:
-            figures.update(page_one_bytes(base, seeded["sid"], paper))
-        figures["openslides_stop_poll_2000_voters_ms"] = 4000
-        figures["load_average_1min_before"] = round(load_before, 2)
-        figures["load_average_1min"] = round(os.getloadavg()[0], 2)
-        for key, value in figures.items():
-            print(f"{key}: {value}", file=sys.stderr)
-        print(json.dumps(figures))
+        yield f"http://127.0.0.1:{port}", seeded, lambda: cpu_ms(server.pid)
     finally:
-        os.kill(server.pid, signal.SIGTERM)
-        server.wait(timeout=20)
-        log.close()
+        stop(server)
+
+
+@contextmanager
+def two_processes(sizes: list[int]) -> Iterator[tuple[str, dict[str, Any], Callable[[], float]]]:
+    """Two ``lienthong serve`` behind nginx, PostgreSQL, the hub on Redis (docs/deploy.md)."""
+    import asyncpg  # type: ignore[import-untyped]
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(user="postgres", host="127.0.0.1", database="postgres")
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    tmp = Path(tempfile.mkdtemp(prefix="lt-bench-nginx-"))
+    name = f"lt_bench_{random.randrange(10**9)}"
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    extra = {"LIENTHONG_DATABASE_URL": url, "LIENTHONG_REALTIME": "redis"}
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    servers: list[subprocess.Popen[bytes]] = []
+    proxy = None
+    try:
+        ports = [free_port(), free_port()]
+        cli("db", "upgrade", env=server_env(tmp, ports[0], extra))
+        seeded = asyncio.run(seed_sittings(url, sizes, first_id=random.randrange(10**6, 10**9)))
+        for i, port in enumerate(ports):
+            (tmp / f"p{i}").mkdir()
+            servers.append(serve(server_env(tmp / f"p{i}", port, extra), tmp / f"s{i}.log"))
+        proxy = Nginx(tmp / "nginx", ports)
+        proxy.start()
+        yield proxy.url, seeded, lambda: sum(cpu_ms(s.pid) for s in servers)
+    finally:
+        if proxy is not None:
+            proxy.stop()
+        for server in servers:
+            stop(server)
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def run_tablets(n: int, quick: bool, browser: bool) -> dict[str, Any]:
+    pages, image = (200, 20_000) if quick else (200, 100_000)
+    figures: dict[str, Any] = {}
+    with one_process([n]) as (base, many_seeded, cpu):
+        first = many_seeded["sittings"][0]
+        seeded = {**first, "secretary": many_seeded["secretary"]}
+        figures.update(asyncio.run(tablets_scenario(base, seeded, n, cpu)))
+        paper = asyncio.run(upload_paper(base, seeded, pages, image))
+        if browser:
+            figures.update(page_one_bytes(base, seeded["sid"], paper))
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer tablets, a smaller paper")
+    parser.add_argument("--tablets", type=int, default=None)
+    parser.add_argument("--no-browser", action="store_true", help="skip the page-1 measurement")
+    parser.add_argument(
+        "--scenario",
+        choices=["tablets", "storm", "many", "many2", "all"],
+        default="tablets",
+        help="tablets: 1,000 tablets (with the state download); storm: reconnect storm; "
+        "many: 100 × 30 + 1 × 100 on one process; many2: the same on two behind nginx",
+    )
+    args = parser.parse_args()
+    n = args.tablets or (100 if args.quick else 1000)
+    sizes = [30] + [10] * 20 if args.quick else [100] + [30] * 100
+    chosen = ["tablets", "storm", "many", "many2"] if args.scenario == "all" else [args.scenario]
+
+    import uvloop
+
+    uvloop.install()
+    load_before = os.getloadavg()[0]
+    figures: dict[str, Any] = {"scenario": ("quick " if args.quick else "full ") + args.scenario}
+    if "tablets" in chosen:
+        figures.update(run_tablets(n, args.quick, not args.no_browser))
+        figures["openslides_stop_poll_2000_voters_ms"] = 4000
+    if "storm" in chosen:
+        with one_process([n]) as (base, seeded, cpu):
+            figures.update(asyncio.run(storm(base, seeded, n, cpu)))
+    for kind, deploy in (("many", one_process), ("many2", two_processes)):
+        if kind in chosen:
+            with deploy(sizes) as (base, seeded, cpu):
+                got = asyncio.run(many(base, seeded, cpu))
+            figures.update({f"{kind}_{k.removeprefix('many_')}": v for k, v in got.items()})
+    figures["load_average_1min_before"] = round(load_before, 2)
+    figures["load_average_1min"] = round(os.getloadavg()[0], 2)
+    for key, value in figures.items():
+        print(f"{key}: {value}", file=sys.stderr)
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":

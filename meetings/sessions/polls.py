@@ -233,7 +233,10 @@ async def cast_batch_txn(
     for index, b in enumerate(ballots):
         by_poll.setdefault(b.poll_id, []).append(index)
     touched: list[Poll] = []
-    for poll_id, indexes in by_poll.items():
+    audits: list[tuple[int, dict[str, Any]]] = []
+    # polls locked in id order: two batches committing at once never wait on each other in a
+    # cycle (the batcher runs up to three on PostgreSQL)
+    for poll_id, indexes in sorted(by_poll.items()):
         poll = (
             await session.scalars(select(Poll).where(Poll.id == poll_id).with_for_update())
         ).first()
@@ -246,8 +249,14 @@ async def cast_batch_txn(
         for i in indexes:
             outcomes[i] = _decide(poll, ballots[i], facts, accepted)
         if accepted:
-            await _record_txn(session, poll, accepted)
+            audits.append((poll.id, await _record_txn(session, poll, accepted)))
             touched.append(poll)
+    # The audit chain is one lock for the whole deployment (held until commit): appended last,
+    # so batches committing side by side, in this process or another, overlap all the rest.
+    for poll_id, details in audits:
+        await append_txn(
+            session, "vote.cast", actor="tablets", target=f"poll:{poll_id}", details=details
+        )
     return [o or BallotOutcome("refused", "votes.no_poll") for o in outcomes], touched
 
 
@@ -319,8 +328,10 @@ def _decide(poll: Poll, b: Ballot, facts: _Facts, accepted: dict[int, Choice]) -
     return BallotOutcome("recorded")
 
 
-async def _record_txn(session: AsyncSession, poll: Poll, accepted: dict[int, Choice]) -> None:
-    """Who voted, and the counts, in the caller's transaction.
+async def _record_txn(
+    session: AsyncSession, poll: Poll, accepted: dict[int, Choice]
+) -> dict[str, Any]:
+    """Who voted, and the counts, in the caller's transaction; returns the audit details.
 
     A named vote keeps each member's choice and time and audits them per batch.  A secret vote
     keeps who voted without choice or time (the vote's opening time, the same for all), adds the
@@ -358,9 +369,7 @@ async def _record_txn(session: AsyncSession, poll: Poll, accepted: dict[int, Cho
             "voters": sorted(accepted),
             "choices": {str(u): c.value for u, c in sorted(accepted.items())},
         }
-    await append_txn(
-        session, "vote.cast", actor="tablets", target=f"poll:{poll.id}", details=details
-    )
+    return details
 
 
 async def participants_txn(session: AsyncSession, poll_id: int) -> list[int]:

@@ -356,3 +356,40 @@ async def quorum_txn(session: AsyncSession, session_id: int, sitting_id: int | N
 async def attendance_txn(session: AsyncSession, sitting_id: int) -> dict[int, dict[str, str]]:
     rows = await session.scalars(select(Attendance).where(Attendance.sitting_id == sitting_id))
     return {a.user_id: {"status": a.status, "reason": a.reason} for a in rows}
+
+
+async def invitations_page_txn(
+    session: AsyncSession, session_id: int, *, offset: int, limit: int
+) -> tuple[int, list[dict[str, Any]]]:
+    """How many are invited, and one page of them by name (the desk's member list)."""
+    total = await session.scalar(
+        select(func.count()).select_from(Invitation).where(Invitation.session_id == session_id)
+    )
+    rows = await session.execute(
+        select(Invitation.user_id, Invitation.role, User.login, User.full_name, Agency.name)
+        .join(User, User.id == Invitation.user_id)
+        .join(Agency, Agency.id == User.agency_id)
+        .where(Invitation.session_id == session_id)
+        .order_by(User.full_name, User.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    page = [
+        {"user_id": uid, "role": role, "login": login, "full_name": name, "agency": agency}
+        for uid, role, login, name, agency in rows
+    ]
+    return int(total or 0), page
+
+
+async def attendance_of_txn(
+    session: AsyncSession, sitting_id: int, user_ids: list[int]
+) -> dict[int, dict[str, str]]:
+    """The attendance marks of ``user_ids`` at the sitting."""
+    if not user_ids:
+        return {}
+    rows = await session.scalars(
+        select(Attendance).where(
+            Attendance.sitting_id == sitting_id, Attendance.user_id.in_(user_ids)
+        )
+    )
+    return {a.user_id: {"status": a.status, "reason": a.reason} for a in rows}

@@ -11,6 +11,7 @@ tablet that reloads the state on ``resync`` never sees less than the events told
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,6 +25,7 @@ from meetings.sessions.errors import NotSecretariat, SessionNotFound
 from meetings.sessions.models import CouncilSession, Poll
 from meetings.sessions.roles import InvitationRoles
 from meetings.sessions.rules import InviteRole
+from meetings.sessions.statecache import StateCache
 from server.auth.principal import Principal, Role
 from server.db import Database
 from server.http.keys import CONFIG_KEY, DB_KEY
@@ -88,6 +90,10 @@ class SessionsService:
         self._batcher: VoteBatcher | None = None
         self.roles = InvitationRoles(self._load_roles)
         """Invitation roles for the realtime channel rule (cached; see ``roles.py``)."""
+        self.state_cache = StateCache()
+        self.published: dict[int, tuple[int, float]] = {}
+        """The number of the last event this process published per session, and when."""
+        """The shared part of the page state, per session, role and event number."""
         self.files_dir = Path("files")
         self.trust_dir = Path("trust")
         self.verify_online = True
@@ -125,7 +131,12 @@ class SessionsService:
 
     async def publish(self, session_id: int, type: str, data: dict[str, Any]) -> None:
         """Tell everyone invited to the session (after the commit)."""
-        await self.hub.publish(channel(session_id), type, data)
+        seq = await self.hub.publish(channel(session_id), type, data)
+        # With a shared backend the hub hears its own event back a moment later; until then
+        # the page state must not come from the cache (see statecache.py).
+        if len(self.published) >= 4096:
+            self.published.clear()
+        self.published[session_id] = (seq, time.monotonic())
 
     async def _load_roles(self, session_id: int) -> dict[int, str]:
         async def run(session: AsyncSession) -> dict[int, str]:

@@ -257,7 +257,7 @@ def test_secretariat_invites_from_the_page_and_english_everywhere(
     desk.get_by_test_id("invited-daibieu3").locator("select").select_option("guest")
     api = f"{url}/api/v1/sessions/{s['id']}"
     desk.wait_for_function(
-        f"""async () => (await (await fetch('{api}')).json()).invitations
+        f"""async () => (await (await fetch('{api}/members')).json()).members
           .some((u) => u.login === 'daibieu3' && u.role === 'guest')"""
     )
     item = call(desk, "POST", api + "/agenda", data={"title": "Điều chỉnh quy hoạch"})

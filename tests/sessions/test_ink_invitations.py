@@ -47,7 +47,7 @@ async def test_ink_is_stored_synced_and_only_as_plain_strokes(client: Any, peopl
     c = await make_council(client, people)
     paper = await upload(c, sample_pdf(2))
     base = f"/api/v1/sessions/{c.sid}/papers/{paper['id']}/annotations"
-    me = next(u for u in (await c.call("GET", "", "db1"))["invitations"] if u["login"] == "db1")
+    me = (await c.call("GET", "", "db1"))["me"]
     second = await c.ws("db1", user_channel(me["user_id"]))
     resp = await client.post(base, json=ink(SVG), headers=c.h("db1"))
     assert resp.status == 201, await resp.text()
@@ -88,7 +88,7 @@ async def test_invitation_screen_finds_and_invites_several(client: Any, people: 
     assert (await c.call("POST", "/invitations", "thuky", body, 201))["invited"] == 2
     bad = {"logins": ["dbmoi1", "khong-co-ai"], "role": "member"}
     await c.call("POST", "/invitations", "thuky", bad, 422)
-    roles = {u["login"]: u["role"] for u in (await c.call("GET", "", "thuky"))["invitations"]}
+    roles = {u["login"]: u["role"] for u in (await c.call("GET", "/members", "thuky"))["members"]}
     assert roles["dbmoi1"] == "guest" and roles["dbmoi2"] == "guest"  # all or none
     page = await client.get(f"/sessions/{c.sid}/invitations", headers=c.h("thuky"))
     assert page.status == 200 and 'id="invite"' in await page.text()

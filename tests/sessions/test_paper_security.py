@@ -47,7 +47,7 @@ def strict(text: str) -> Any:
 
 
 async def user_id(c: Council, login: str) -> int:
-    invited = (await c.call("GET", "", "thuky"))["invitations"]
+    invited = (await c.call("GET", "/members?per_page=500", "thuky"))["members"]
     return int(next(u["user_id"] for u in invited if u["login"] == login))
 
 

@@ -126,7 +126,7 @@ async def test_annotations_private_synced_and_shared(client: Any, people: People
     c = await make_council(client, people)
     paper = await upload(c, sample_pdf(3))
     base = f"/api/v1/sessions/{c.sid}/papers/{paper['id']}/annotations"
-    me = next(u for u in (await c.call("GET", "", "db1"))["invitations"] if u["login"] == "db1")
+    me = (await c.call("GET", "", "db1"))["me"]
     other_device = await c.client.ws_connect(
         "/api/v1/realtime", headers={"Authorization": f"Bearer {await people.token('db1')}"}
     )

@@ -1,56 +1,179 @@
-"""The live state of a session: everything a tablet or the wall draws, in one read."""
+"""The live state of a session: everything a tablet or the wall draws, in one read.
+
+The body is the shared part (``statecache.py``: the same bytes for everyone with the same role,
+built once per change) followed by ``"me"``, the caller's own attendance and votes, read per
+request and never kept.  Its size does not depend on how many people are invited: the member
+list is the desk's, paged (:func:`members_page`).  See docs/sessions.md, "Page state".
+"""
 
 from __future__ import annotations
 
+import json
+import time
+from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meetings.sessions import polls, repo, speakers_repo
-from meetings.sessions.models import CouncilSession
-from meetings.sessions.service import SessionsService, guard_txn, is_desk, session_json
+from meetings.sessions.errors import NotSecretariat, SessionNotFound
+from meetings.sessions.models import Attendance, CouncilSession, Poll, PollVote
+from meetings.sessions.service import (
+    SessionsService,
+    channel,
+    desk_channel,
+    guard_txn,
+    is_desk,
+    session_json,
+)
+from meetings.sessions.statecache import etag_of, matches
+from server import jsonstrict
 from server.auth.principal import Principal
 
 
+@dataclass(frozen=True, slots=True)
+class StateAnswer:
+    """The page state's bytes and strong ETag; ``body`` is None when ``If-None-Match`` matched."""
+
+    body: bytes | None
+    etag: str
+
+
+def _dumps(data: Any) -> bytes:
+    return jsonstrict.dumps(data, ensure_ascii=False, default=str).encode("utf-8")
+
+
 async def session_state(svc: SessionsService, p: Principal, session_id: int) -> dict[str, Any]:
-    """Everything a tablet or the wall needs to draw the session now (counts for the desk)."""
+    """The page state as a dict (the HTML pages read the session and the caller's role)."""
+    answer = await state_answer(svc, p, session_id)
+    assert answer.body is not None
+    data: dict[str, Any] = json.loads(answer.body)
+    return data
+
+
+async def state_answer(
+    svc: SessionsService,
+    p: Principal,
+    session_id: int,
+    *,
+    if_none_match: str | None = None,
+    seen_seq: int | None = None,
+) -> StateAnswer:
+    """The page state for ``p``; ``seen_seq``: the last ``session:<id>`` event the caller saw."""
+    # The key is read before the database (see statecache.py): a body kept under seq n holds
+    # every change whose event is ≤ n.
+    seq = svc.hub.current_seq(channel(session_id))
+    desk_seq = svc.hub.current_seq(desk_channel(session_id))
+    epoch = svc.hub.epoch
+
+    async def mine(session: AsyncSession) -> tuple[str, dict[str, Any]]:
+        return await _me_txn(session, session_id, p)
+
+    role, me = await svc.read("session_me", mine)
+    published, at = svc.published.get(session_id, (0, 0.0))
+    if published > seq and time.monotonic() - at < 5:
+        # this process published an event its hub has not heard back yet (a shared backend)
+        seen_seq = max(seen_seq or 0, published)
+
+    async def build() -> bytes:
+        async def run(session: AsyncSession) -> bytes:
+            return _dumps(await _shared_txn(session, session_id, role))
+
+        return await svc.read("session_state", run)
+
+    if seen_seq is not None and seen_seq > seq:
+        shared = await build()  # this process has not heard of that event yet: no cached body
+        shared_tag = etag_of(shared)
+    else:
+        key = (session_id, role, epoch, seq, desk_seq if is_desk(role) else None)
+        built = await svc.state_cache.get(key, build)
+        shared, shared_tag = built.body, built.etag
+    me_bytes = _dumps(me)
+    etag = etag_of(shared_tag.encode() + me_bytes)
+    if matches(if_none_match, etag):
+        return StateAnswer(None, etag)
+    return StateAnswer(shared[:-1] + b',"me":' + me_bytes + b"}", etag)
+
+
+async def _me_txn(
+    session: AsyncSession, session_id: int, p: Principal
+) -> tuple[str, dict[str, Any]]:
+    """The caller's role (404 when not invited) and what is theirs alone: their attendance at
+    the current sitting and the votes they took part in."""
+    row = (
+        await session.execute(
+            select(CouncilSession.current_sitting_id).where(CouncilSession.id == session_id)
+        )
+    ).first()
+    role = await repo.role_of_txn(session, session_id, p.user_id) if row is not None else None
+    if row is None or role is None:
+        raise SessionNotFound()
+    sitting = row[0]
+    attendance = None
+    if sitting is not None:
+        a = await session.get(Attendance, (sitting, p.user_id))
+        attendance = {"status": a.status, "reason": a.reason} if a is not None else None
+    voted = await session.scalars(
+        select(PollVote.poll_id)
+        .join(Poll, Poll.id == PollVote.poll_id)
+        .where(Poll.session_id == session_id, PollVote.user_id == p.user_id)
+        .order_by(PollVote.poll_id)
+    )
+    me = {"user_id": p.user_id, "role": role, "attendance": attendance, "voted": list(voted)}
+    return role, me
+
+
+async def _shared_txn(session: AsyncSession, session_id: int, role: str) -> dict[str, Any]:
+    """What everyone with ``role`` sees alike: no person's own data, no member list."""
+    cs = await repo.get_session_txn(session, session_id)
+    desk = is_desk(role)
+    all_polls = await polls.polls_txn(session, session_id)
+    return {
+        "session": session_json(cs, role),
+        "sittings": [
+            {"id": s.id, "title": s.title, "started": s.starts_at is not None}
+            for s in await repo.sittings_txn(session, session_id)
+        ],
+        "agenda": await repo.agenda_txn(session, session_id),
+        "current_item_id": cs.current_item_id,
+        "minutes": _minutes(cs),
+        "conclusions": cs.conclusions if desk else None,
+        "quorum": (await repo.quorum_txn(session, session_id, cs.current_sitting_id)).to_json(),
+        "queue": (
+            await speakers_repo.queue_txn(session, cs.current_item_id)
+            if cs.current_item_id is not None
+            else []
+        ),
+        "speaker": await speakers_repo.current_speaker_txn(session, session_id),
+        "polls": [polls.poll_json(x, with_counts=desk) for x in all_polls],
+    }
+
+
+async def members_page(
+    svc: SessionsService, p: Principal, session_id: int, page: int, per_page: int
+) -> dict[str, Any]:
+    """The desk's list of everyone invited, by name, a page at a time, with each person's
+    attendance at the current sitting; 404 when not invited, 403 for members and guests."""
 
     async def run(session: AsyncSession) -> dict[str, Any]:
         cs, role = await guard_txn(session, session_id, p)
-        desk = is_desk(role)
+        if not is_desk(role):
+            raise NotSecretariat()
+        total, rows = await repo.invitations_page_txn(
+            session, session_id, offset=(page - 1) * per_page, limit=per_page
+        )
         sitting = cs.current_sitting_id
-        attendance = await repo.attendance_txn(session, sitting) if sitting is not None else {}
-        all_polls = await polls.polls_txn(session, session_id)
-        me = {
-            "user_id": p.user_id,
-            "role": role,
-            "attendance": attendance.get(p.user_id),
-            "voted": await polls.voted_txn(session, all_polls, p.user_id),
-        }
-        return {
-            "session": session_json(cs, role),
-            "me": me,
-            "sittings": [
-                {"id": s.id, "title": s.title, "started": s.starts_at is not None}
-                for s in await repo.sittings_txn(session, session_id)
-            ],
-            "agenda": await repo.agenda_txn(session, session_id),
-            "current_item_id": cs.current_item_id,
-            "minutes": _minutes(cs),
-            "conclusions": cs.conclusions if desk else None,
-            "quorum": (await repo.quorum_txn(session, session_id, sitting)).to_json(),
-            "invitations": await repo.invitations_txn(session, session_id),
-            "attendance": {str(k): v for k, v in attendance.items()} if desk else {},
-            "queue": (
-                await speakers_repo.queue_txn(session, cs.current_item_id)
-                if cs.current_item_id is not None
-                else []
-            ),
-            "speaker": await speakers_repo.current_speaker_txn(session, session_id),
-            "polls": [polls.poll_json(x, with_counts=desk) for x in all_polls],
-        }
+        marks = (
+            await repo.attendance_of_txn(session, sitting, [r["user_id"] for r in rows])
+            if sitting is not None
+            else {}
+        )
+        for r in rows:
+            r["attendance"] = marks.get(r["user_id"])
+        return {"members": rows, "page": page, "per_page": per_page, "total": total}
 
-    return await svc.read("session_state", run)
+    return await svc.read("session_members", run)
 
 
 def _minutes(cs: CouncilSession) -> dict[str, Any] | None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from aiohttp import web
 
 from meetings.sessions.actions import invitations, sessions
-from meetings.sessions.actions.state import session_state
+from meetings.sessions.actions.state import members_page, state_answer
 from meetings.sessions.api import TAGS, service
 from meetings.sessions.bodies import Invitations, NewSession, NewSitting, StatusChange
 from server.auth.principal import require_principal
 from server.http.body import read_body
 from server.http.jsonio import json_ok
 from server.http.openapi import ApiRoutes
-from server.http.params import path_int
+from server.http.params import path_int, query_int
 
 routes = ApiRoutes()
 
@@ -32,10 +32,44 @@ async def create_session(request: web.Request) -> web.Response:
     return json_ok(await sessions.create_session(service(request), p, new), status=201)
 
 
-@routes.route("GET", "/api/v1/sessions/{sid}", summary="A session's live state", tags=TAGS)
+@routes.route(
+    "GET",
+    "/api/v1/sessions/{sid}",
+    summary="A session's live state (ETag, If-None-Match → 304; X-Session-Seq: last event seen)",
+    tags=TAGS,
+)
 async def state(request: web.Request) -> web.Response:
     p = require_principal(request)
-    return json_ok(await session_state(service(request), p, path_int(request, "sid")))
+    raw = request.headers.get("X-Session-Seq", "")
+    seen = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 12 else None
+    answer = await state_answer(
+        service(request),
+        p,
+        path_int(request, "sid"),
+        if_none_match=request.headers.get("If-None-Match"),
+        seen_seq=seen,
+    )
+    # private: one person's answer (their own votes and attendance); no-cache: always revalidate
+    headers = {"ETag": answer.etag, "Cache-Control": "private, no-cache"}
+    if answer.body is None:
+        return web.Response(status=304, headers=headers)
+    return web.Response(
+        body=answer.body, content_type="application/json", charset="utf-8", headers=headers
+    )
+
+
+@routes.route(
+    "GET",
+    "/api/v1/sessions/{sid}/members",
+    summary="Everyone invited, with attendance, a page at a time (chair and secretariat)",
+    tags=TAGS,
+)
+async def members(request: web.Request) -> web.Response:
+    p = require_principal(request)
+    page = query_int(request, "page", 1, low=1, high=100_000)
+    per_page = query_int(request, "per_page", 100, low=1, high=500)
+    sid = path_int(request, "sid")
+    return json_ok(await members_page(service(request), p, sid, page, per_page))
 
 
 @routes.route(

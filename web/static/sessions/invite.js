@@ -27,10 +27,20 @@ async function find() {
     : [el("li", { class: "muted" }, t("invite.none"))]));
 }
 
+// Everyone invited, from the desk's paged list (the page state carries no member list).
+async function loadMembers() {
+  const all = [];
+  for (let page = 1; ; page += 1) {
+    const r = await api("GET", `${base}/members?page=${page}&per_page=500`);
+    all.push(...r.members);
+    if (!r.members.length || all.length >= r.total) return all;
+  }
+}
+
 async function loadInvited() {
-  const state = await api("GET", base);
-  document.getElementById("invited-count").textContent = String(state.invitations.length);
-  document.getElementById("invited").replaceChildren(...state.invitations.map((u) => el("tr", { "data-testid": `invited-${u.login}` },
+  const invitations = await loadMembers();
+  document.getElementById("invited-count").textContent = String(invitations.length);
+  document.getElementById("invited").replaceChildren(...invitations.map((u) => el("tr", { "data-testid": `invited-${u.login}` },
     el("td", {}, `${u.full_name} (${u.login})`), el("td", {}, u.agency),
     el("td", {}, el("select", { "aria-label": t("invite.change"), onchange: (ev) => guarded(async () => {
       await api("POST", `${base}/invitations`, { login: u.login, role: ev.target.value });

@@ -27,8 +27,43 @@ async function guarded(fn) {
 }
 
 async function reload() {
-  [state, papers] = await Promise.all([api("GET", base), api("GET", `${base}/papers`)]);
+  [state, papers] = await Promise.all([loadState(), api("GET", `${base}/papers`)]);
+  if (isDesk) {
+    const members = await loadMembers();
+    state.invitations = members;
+    state.attendance = Object.fromEntries(members.filter((u) => u.attendance).map((u) => [String(u.user_id), u.attendance]));
+  }
   render();
+}
+
+// The page state with its ETag: an unchanged state costs a 304 and no body; X-Session-Seq tells
+// the server the last event this tablet saw (docs/sessions.md, "Page state").
+const keptState = { etag: null, text: null };
+async function loadState() {
+  const headers = { Accept: "application/json" };
+  if (keptState.etag) headers["If-None-Match"] = keptState.etag;
+  const seq = typeof rt === "undefined" ? null : rt.last[`session:${sid}`];
+  if (seq) headers["X-Session-Seq"] = String(seq);
+  const resp = await fetch(base, { headers, cache: "no-store" });
+  if (resp.status === 304 && keptState.text) return JSON.parse(keptState.text);
+  const text = await resp.text();
+  if (!resp.ok) {
+    const data = JSON.parse(text || "{}");
+    throw Object.assign(new Error(detailOf(data) || resp.statusText), { status: resp.status }, data);
+  }
+  keptState.etag = resp.headers.get("ETag");
+  keptState.text = text;
+  return JSON.parse(text);
+}
+
+// The desk's member list (with attendance), every page of /members.
+async function loadMembers() {
+  const all = [];
+  for (let page = 1; ; page += 1) {
+    const r = await api("GET", `${base}/members?page=${page}&per_page=500`);
+    all.push(...r.members);
+    if (!r.members.length || all.length >= r.total) return all;
+  }
 }
 
 let timer = null;

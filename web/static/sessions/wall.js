@@ -42,8 +42,17 @@ function tick() {
   clock.classList.toggle("paused", paused);
 }
 
+// The state with its ETag: an unchanged state costs a 304 and no body (docs/sessions.md).
+const kept = { etag: null, text: null };
 async function reload() {
-  state = await api("GET", base);
+  const headers = { Accept: "application/json" };
+  if (kept.etag) headers["If-None-Match"] = kept.etag;
+  const resp = await fetch(base, { headers, cache: "no-store" });
+  if (resp.status === 304 && kept.text) { state = JSON.parse(kept.text); render(); return; }
+  if (!resp.ok) { state = state || await api("GET", base); render(); return; }
+  kept.etag = resp.headers.get("ETag");
+  kept.text = await resp.text();
+  state = JSON.parse(kept.text);
   render();
 }
 
