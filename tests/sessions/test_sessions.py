@@ -160,6 +160,7 @@ async def test_pages_render_for_the_invited_only(client: Client, people: People)
         allowed = (
             '<script type="module" src="/static/sessions/',
             '<script type="application/json"',
+            '<script src="/static/',
         )
         for prefix in allowed:
             text = text.replace(prefix, "")
