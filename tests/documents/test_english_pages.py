@@ -184,7 +184,7 @@ def test_every_page_is_english_as_each_role(
         assert page.locator("html").get_attribute("lang") == "en"
         if m := re.fullmatch(r"/sessions/(\d+)(?:/wall)?", path):
             base = f"{server.url}/api/v1/sessions/{m.group(1)}"
-            api_urls += [base, f"{base}/papers"]
+            api_urls += [base, f"{base}/papers", f"{base}/members"]  # members: the desk only
         left = _untranslated(page, list(dict.fromkeys(api_urls)))
         if left:
             found[path] = left
