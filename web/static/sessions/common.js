@@ -29,6 +29,17 @@ export async function api(method, path, body) {
   return data;
 }
 
+// Everyone invited to a session, with attendance: every page of the desk's /members (the page
+// state carries no member list; see docs/sessions.md "Page state").
+export async function loadMembers(base) {
+  const all = [];
+  for (let page = 1; ; page += 1) {
+    const r = await api("GET", `${base}/members?page=${page}&per_page=500`);
+    all.push(...r.members);
+    if (!r.members.length || all.length >= r.total) return all;
+  }
+}
+
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {

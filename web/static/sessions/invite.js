@@ -1,6 +1,6 @@
 // The secretariat's invitation screen: find people by name, login or agency, tick them, invite
 // them with one role; change the role of someone invited.  Everything goes through the API.
-import { api, el, t } from "./common.js";
+import { api, el, t, loadMembers } from "./common.js";
 
 const root = document.getElementById("invite");
 const base = `/api/v1/sessions/${root.dataset.sid}`;
@@ -27,18 +27,9 @@ async function find() {
     : [el("li", { class: "muted" }, t("invite.none"))]));
 }
 
-// Everyone invited, from the desk's paged list (the page state carries no member list).
-async function loadMembers() {
-  const all = [];
-  for (let page = 1; ; page += 1) {
-    const r = await api("GET", `${base}/members?page=${page}&per_page=500`);
-    all.push(...r.members);
-    if (!r.members.length || all.length >= r.total) return all;
-  }
-}
 
 async function loadInvited() {
-  const invitations = await loadMembers();
+  const invitations = await loadMembers(base);
   document.getElementById("invited-count").textContent = String(invitations.length);
   document.getElementById("invited").replaceChildren(...invitations.map((u) => el("tr", { "data-testid": `invited-${u.login}` },
     el("td", {}, `${u.full_name} (${u.login})`), el("td", {}, u.agency),

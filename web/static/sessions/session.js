@@ -1,6 +1,6 @@
 // The tablet page of a session: agenda and papers, check-in, speakers, votes; the desk for the
 // secretariat.  State comes from GET /api/v1/sessions/{id}; events keep it live.
-import { api, el, t, LOCALE, detailOf, Realtime, CHOICES, THRESHOLDS, KINDS, resultText, quorumLine, timerText, pollTotal, minutesOutdated, STATIC_ASSETS, registerOffline, cacheForOffline } from "./common.js";
+import { api, el, t, LOCALE, detailOf, Realtime, CHOICES, THRESHOLDS, KINDS, resultText, quorumLine, timerText, pollTotal, minutesOutdated, STATIC_ASSETS, registerOffline, cacheForOffline, loadMembers } from "./common.js";
 import { formatDateTime } from "../format.js";
 import { signMinutes } from "./minutes-sign.js";
 
@@ -29,7 +29,7 @@ async function guarded(fn) {
 async function reload() {
   [state, papers] = await Promise.all([loadState(), api("GET", `${base}/papers`)]);
   if (isDesk) {
-    const members = await loadMembers();
+    const members = await loadMembers(base);
     state.invitations = members;
     state.attendance = Object.fromEntries(members.filter((u) => u.attendance).map((u) => [String(u.user_id), u.attendance]));
   }
@@ -56,15 +56,6 @@ async function loadState() {
   return JSON.parse(text);
 }
 
-// The desk's member list (with attendance), every page of /members.
-async function loadMembers() {
-  const all = [];
-  for (let page = 1; ; page += 1) {
-    const r = await api("GET", `${base}/members?page=${page}&per_page=500`);
-    all.push(...r.members);
-    if (!r.members.length || all.length >= r.total) return all;
-  }
-}
 
 let timer = null;
 function reloadSoon() {
