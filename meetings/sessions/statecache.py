@@ -18,8 +18,9 @@ reload sees the action.  A caller that already saw a newer event than this proce
 not a cached one.  Entries also expire after ``ttl`` seconds, which bounds how long a change whose
 event was lost (the hub down after the commit) can hide.
 
-Nothing per person is kept here: the caller's own attendance and votes are added per request
-(``actions/state.py``), and papers (confidential ones are per reader) stay on ``/papers``.
+Nothing per person is kept in the shared part: the caller's own attendance and votes are added
+per request (``actions/state.py``) from :class:`MineCache`, their own entry, and papers
+(confidential ones are per reader) stay on ``/papers``.
 The ETag is a hash of the bytes served, so two processes that built different bytes never share a
 tag, and a tag names exactly one body.
 """
