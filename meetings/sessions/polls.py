@@ -223,34 +223,47 @@ async def cast_batch_txn(
 ) -> tuple[list[BallotOutcome], list[Poll]]:
     """Record a batch of ballots in one transaction; each gets its own outcome.
 
-    Checks in SQL, per poll: the voter invited to its session at all (if not, the answer is the
-    one for a vote that does not exist, whatever the vote's state), open, invited as a member and
-    present at the vote's sitting, not voted before (the primary key on ``(poll_id, user_id)`` is
-    the last word).  Returns the polls whose counts changed, for the desk's live count.
+    A batch may hold ballots of many votes (sittings voting at once): their polls are locked in
+    one statement (in id order), one query answers every check for every (poll, voter) pair, one
+    insert records every accepted vote; the counts are added per poll.  The checks, in SQL: the
+    voter invited to the poll's session at all (if not, the answer is the one for a vote that
+    does not exist, whatever the vote's state), open, invited as a member and present at the
+    vote's sitting, not voted before (the primary key on ``(poll_id, user_id)`` is the last
+    word).  Returns the polls whose counts changed, for the desk's live count.
     """
     outcomes: list[BallotOutcome | None] = [None] * len(ballots)
     by_poll: dict[int, list[int]] = {}
     for index, b in enumerate(ballots):
         by_poll.setdefault(b.poll_id, []).append(index)
+    # polls locked in id order: two batches committing at once never wait on each other in a
+    # cycle (the batcher runs up to three on PostgreSQL); the lock is taken row by row as the
+    # sorted rows come out
+    polls = {
+        poll.id: poll
+        for poll in await session.scalars(
+            select(Poll).where(Poll.id.in_(sorted(by_poll))).order_by(Poll.id).with_for_update()
+        )
+    }
+    facts = await _facts_txn(session, list(polls.values()), sorted({b.user_id for b in ballots}))
     touched: list[Poll] = []
     audits: list[tuple[int, dict[str, Any]]] = []
-    # polls locked in id order: two batches committing at once never wait on each other in a
-    # cycle (the batcher runs up to three on PostgreSQL)
+    rows: list[dict[str, Any]] = []
     for poll_id, indexes in sorted(by_poll.items()):
-        poll = (
-            await session.scalars(select(Poll).where(Poll.id == poll_id).with_for_update())
-        ).first()
+        poll = polls.get(poll_id)
         if poll is None:
             for i in indexes:
                 outcomes[i] = BallotOutcome("refused", "votes.no_poll")
             continue
-        facts = await _facts_txn(session, poll, sorted({ballots[i].user_id for i in indexes}))
         accepted: dict[int, Choice] = {}
+        known = facts.get(poll_id) or _Facts()
         for i in indexes:
-            outcomes[i] = _decide(poll, ballots[i], facts, accepted)
+            outcomes[i] = _decide(poll, ballots[i], known, accepted)
         if accepted:
-            audits.append((poll.id, await _record_txn(session, poll, accepted)))
+            rows.extend(_vote_rows(poll, accepted))
+            audits.append((poll.id, await _count_txn(session, poll, accepted)))
             touched.append(poll)
+    if rows:
+        await session.execute(insert(PollVote), rows)
     # The audit chain is one lock for the whole deployment (held until commit): appended last,
     # so batches committing side by side, in this process or another, overlap all the rest.
     for poll_id, details in audits:
@@ -271,28 +284,36 @@ class _Facts:
     before: dict[int, str | None] = field(default_factory=dict)
 
 
-async def _facts_txn(session: AsyncSession, poll: Poll, users: list[int]) -> _Facts:
-    # One query answers every check for the batch: invited as what, present, voted before.
+async def _facts_txn(
+    session: AsyncSession, polls: list[Poll], users: list[int]
+) -> dict[int, _Facts]:
+    """Per poll, what one query tells about the batch's voters: invited as what, present at
+    the poll's sitting, voted before."""
+    if not polls:
+        return {}
     checks = await session.execute(
         select(
+            Poll.id,
             Invitation.user_id,
             Invitation.role,
             Attendance.status,
             PollVote.user_id,
             PollVote.choice,
         )
+        .join(Invitation, Invitation.session_id == Poll.session_id)
         .outerjoin(
             Attendance,
-            (Attendance.sitting_id == poll.sitting_id) & (Attendance.user_id == Invitation.user_id),
+            (Attendance.sitting_id == Poll.sitting_id) & (Attendance.user_id == Invitation.user_id),
         )
         .outerjoin(
             PollVote,
-            (PollVote.poll_id == poll.id) & (PollVote.user_id == Invitation.user_id),
+            (PollVote.poll_id == Poll.id) & (PollVote.user_id == Invitation.user_id),
         )
-        .where(Invitation.session_id == poll.session_id, Invitation.user_id.in_(users))
+        .where(Poll.id.in_([p.id for p in polls]), Invitation.user_id.in_(users))
     )
-    facts = _Facts()
-    for uid, role, attendance, voted, choice in checks:
+    found: dict[int, _Facts] = {}
+    for poll_id, uid, role, attendance, voted, choice in checks:
+        facts = found.setdefault(poll_id, _Facts())
         facts.invited.add(uid)
         if role in VOTING_ROLES:
             facts.voting.add(uid)
@@ -300,7 +321,7 @@ async def _facts_txn(session: AsyncSession, poll: Poll, users: list[int]) -> _Fa
             facts.present.add(uid)
         if voted is not None:
             facts.before[uid] = choice
-    return facts
+    return found
 
 
 def _accepts_votes(poll: Poll) -> bool:
@@ -328,18 +349,12 @@ def _decide(poll: Poll, b: Ballot, facts: _Facts, accepted: dict[int, Choice]) -
     return BallotOutcome("recorded")
 
 
-async def _record_txn(
-    session: AsyncSession, poll: Poll, accepted: dict[int, Choice]
-) -> dict[str, Any]:
-    """Who voted, and the counts, in the caller's transaction; returns the audit details.
-
-    A named vote keeps each member's choice and time and audits them per batch.  A secret vote
-    keeps who voted without choice or time (the vote's opening time, the same for all), adds the
-    choices to its tally rows in place, and audits only how many ballots the batch held: who
-    voted is audited once, at close, in one sorted list (:func:`participants_txn`)."""
+def _vote_rows(poll: Poll, accepted: dict[int, Choice]) -> list[dict[str, Any]]:
+    """Who voted: a named vote keeps each member's choice and time; a secret vote keeps who
+    voted without choice or time (the vote's opening time, the same for all)."""
     now = utcnow()
     at = (poll.opened_at or now) if poll.secret else now
-    rows = [
+    return [
         {
             "poll_id": poll.id,
             "user_id": uid,
@@ -348,7 +363,16 @@ async def _record_txn(
         }
         for uid, choice in sorted(accepted.items())  # by member: nothing follows arrival order
     ]
-    await session.execute(insert(PollVote), rows)
+
+
+async def _count_txn(
+    session: AsyncSession, poll: Poll, accepted: dict[int, Choice]
+) -> dict[str, Any]:
+    """The counts, in the caller's transaction; returns the audit details.
+
+    A named vote audits each member's choice per batch.  A secret vote adds the choices to its
+    tally rows in place, and audits only how many ballots the batch held: who voted is audited
+    once, at close, in one sorted list (:func:`participants_txn`)."""
     counts = Counter(c.value for c in accepted.values())
     # the poll row is locked (FOR UPDATE / SQLite's write lock): add in Python, flushed at commit
     poll.voted += len(accepted)

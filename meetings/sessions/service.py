@@ -25,7 +25,7 @@ from meetings.sessions.errors import NotSecretariat, SessionNotFound
 from meetings.sessions.models import CouncilSession, Poll
 from meetings.sessions.roles import InvitationRoles
 from meetings.sessions.rules import InviteRole
-from meetings.sessions.statecache import StateCache
+from meetings.sessions.statecache import MineCache, StateCache
 from server.auth.principal import Principal, Role
 from server.db import Database
 from server.http.keys import CONFIG_KEY, DB_KEY
@@ -91,6 +91,8 @@ class SessionsService:
         self.roles = InvitationRoles(self._load_roles)
         """Invitation roles for the realtime channel rule (cached; see ``roles.py``)."""
         self.state_cache = StateCache()
+        self.mine_cache = MineCache()
+        """The caller's own part of the page state, per person and event number."""
         self.published: dict[int, tuple[int, float]] = {}
         """The number of the last event this process published per session, and when."""
         """The shared part of the page state, per session, role and event number."""

@@ -18,8 +18,9 @@ reload sees the action.  A caller that already saw a newer event than this proce
 not a cached one.  Entries also expire after ``ttl`` seconds, which bounds how long a change whose
 event was lost (the hub down after the commit) can hide.
 
-Nothing per person is kept here: the caller's own attendance and votes are added per request
-(``actions/state.py``), and papers (confidential ones are per reader) stay on ``/papers``.
+Nothing per person is kept in the shared part: the caller's own attendance and votes are added
+per request (``actions/state.py``) from :class:`MineCache`, their own entry, and papers
+(confidential ones are per reader) stay on ``/papers``.
 The ETag is a hash of the bytes served, so two processes that built different bytes never share a
 tag, and a tag names exactly one body.
 """
@@ -102,3 +103,55 @@ class StateCache:
 def _retrieve(task: asyncio.Task[Built]) -> None:
     if not task.cancelled():
         task.exception()  # the callers re-raise it; nobody logs it as never retrieved
+
+
+class MineCache:
+    """The caller's own part of the page state (their role and ``me``), per person, so that a
+    reload of an unchanged session (a Wi-Fi blink, a reconnect storm: 304) reads no database.
+
+    Keyed like the shared part plus the person: ``(session id, user id, hub epoch, seq of
+    session:<id>, seq of session:<id>:desk, the person's version)``.  What ``me`` holds changes only with an
+    event: one's attendance (``attendance.changed``), invitation role (``invitations.changed``),
+    the current sitting (``sitting.started``) on the session channel; one's votes move the desk
+    channel (``vote.tally``, after the commit) and, in the process that took the vote, ``version``
+    (:meth:`touched`, before the acknowledgement), so one's own reload after voting is never
+    stale.  Kept ``ttl`` seconds (30): longer than the shared part, since a tablet's reconnect
+    comes seconds after its last load and the entry is per person; it bounds how long a change
+    whose event was lost (the hub down after the commit) can hide.
+    """
+
+    def __init__(self, *, ttl: float = 30.0, size: int = 50_000) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._entries: dict[Hashable, tuple[float, str, bytes]] = {}
+        self._versions: dict[int, int] = {}
+        self.hits = 0
+
+    def version(self, user_id: int) -> int:
+        return self._versions.get(user_id, 0)
+
+    def touched(self, user_id: int) -> None:
+        """The person's own votes changed in this process: their kept parts are not served."""
+        if len(self._versions) >= self.size:
+            self._versions.clear()  # every version back to 0: drop the entries they guarded
+            self._entries.clear()
+        self._versions[user_id] = self._versions.get(user_id, 0) + 1
+
+    def get(self, key: Hashable) -> tuple[str, bytes] | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry[0] <= time.monotonic():
+            del self._entries[key]
+            return None
+        self.hits += 1
+        return entry[1], entry[2]
+
+    def put(self, key: Hashable, role: str, me: bytes) -> None:
+        if len(self._entries) >= self.size:
+            now = time.monotonic()
+            for old in [k for k, (until, _r, _m) in self._entries.items() if until <= now]:
+                del self._entries[old]
+            while len(self._entries) >= self.size:
+                self._entries.pop(next(iter(self._entries)))
+        self._entries[key] = (time.monotonic() + self.ttl, role, me)

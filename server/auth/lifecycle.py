@@ -9,7 +9,8 @@ Each act ends the sessions it must in the same transaction as the change, and is
 - disabling ends every session and revokes every API token (machine tokens included), so that
   re-enabling revives nothing; a disabled account cannot log in.
 
-The callers drop the person's open realtime sockets (``hub.drop_user``) with the returned id.
+The callers drop the person's open realtime sockets (``hub.drop_user``) with the returned id; the
+person's cached logins (``cache.py``) are dropped here, after the commit, in every process.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from server.accounts.service import Actor
 from server.accounts.tokens import revoke_all_tokens_txn, revoke_session_minted_txn
 from server.accounts.users import check_password, get_user_txn
 from server.audit.log import append_txn
+from server.auth.cache import forget_user
 from server.auth.sessions import close_all_sessions_txn
 from server.auth.throttle import count_attempt_txn, forget_key_txn
 from server.config import AuthConfig
@@ -97,7 +99,9 @@ async def change_own_password(
         )
         return Ended(user_id, count, tokens)
 
-    return await db.write("change_password", run)
+    ended = await db.write("change_password", run)
+    await forget_user(user_id)
+    return ended
 
 
 async def reset_password(db: Database, actor: Actor, login: str, password: str) -> Ended:
@@ -121,7 +125,9 @@ async def reset_password(db: Database, actor: Actor, login: str, password: str) 
         )
         return Ended(user.id, count, tokens)
 
-    return await db.write("reset_password", run)
+    ended = await db.write("reset_password", run)
+    await forget_user(ended.user_id)
+    return ended
 
 
 async def set_active(db: Database, actor: Actor, login: str, active: bool) -> Ended:
@@ -149,4 +155,6 @@ async def set_active(db: Database, actor: Actor, login: str, active: bool) -> En
         )
         return Ended(user.id, count, tokens)
 
-    return await db.write("set_active", run)
+    ended = await db.write("set_active", run)
+    await forget_user(ended.user_id)
+    return ended

@@ -9,16 +9,24 @@ rather than treated as anonymous, so that a script learns its token is bad.  Uns
 from __future__ import annotations
 
 import hmac
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.models import ApiToken, LoginSession
+from server.accounts.models import ApiToken
 from server.accounts.users import TokenUse, principal_txn, token_principal_txn
+from server.auth.cache import LOGINS_KEY, CachedLogin
 from server.auth.principal import PRINCIPAL_KEY, Principal
-from server.auth.sessions import COOKIE, needs_slide, resolve_session_txn, slide_session_txn
+from server.auth.sessions import (
+    COOKIE,
+    cookie_digest,
+    needs_slide,
+    resolve_session_txn,
+    slide_session_txn,
+)
 from server.db.base import utcnow
 from server.errors import Forbidden, Unauthorized
 from server.http.keys import CONFIG_KEY, DB_KEY
@@ -89,25 +97,37 @@ async def _from_token(request: web.Request, value: str) -> Principal:
 async def _from_cookie(request: web.Request, value: str) -> Principal | None:
     db = request.app[DB_KEY]
     hours = request.app[CONFIG_KEY].auth.session_hours
+    cache = request.app.get(LOGINS_KEY)
+    digest = cookie_digest(value)
+    login = cache.get(digest) if cache is not None else None
+    if login is None:
+        generation = cache.generation if cache is not None else 0
 
-    async def find(session: AsyncSession) -> tuple[LoginSession | None, Principal | None]:
-        row = await resolve_session_txn(session, value)
-        if row is None:
-            return None, None
-        return row, await principal_txn(session, row.user_id, "session", row.id)
+        async def find(session: AsyncSession) -> CachedLogin | None:
+            row = await resolve_session_txn(session, value)
+            if row is None:
+                return None
+            principal = await principal_txn(session, row.user_id, "session", row.id)
+            if principal is None:
+                return None
+            return CachedLogin(row.id, row.user_id, row.csrf_token, row.expires_at, principal)
 
-    row, principal = await db.read("auth_session", find)
-    if row is None or principal is None:
-        return None
-    if needs_slide(row, hours):
-        sid = row.id
+        login = await db.read("auth_session", find)
+        if login is None:
+            return None
+        if cache is not None:
+            cache.put(digest, login, generation)
+    if needs_slide(login.expires_at, hours):
+        sid = login.session_id
 
-        async def slide(session: AsyncSession) -> None:
-            await slide_session_txn(session, sid, hours)
+        async def slide(session: AsyncSession) -> datetime:
+            return await slide_session_txn(session, sid, hours)
 
-        await db.write("auth_session_slide", slide)
-    request[CSRF_KEY] = row.csrf_token
-    return principal
+        expires_at = await db.write("auth_session_slide", slide)
+        if cache is not None:
+            cache.slid(digest, expires_at)
+    request[CSRF_KEY] = login.csrf_token
+    return login.principal
 
 
 async def _check_csrf(request: web.Request) -> None:

@@ -17,6 +17,7 @@ from server.accounts.models import User
 from server.accounts.passwords import verify_password
 from server.accounts.tokens import revoke_session_minted_txn
 from server.audit.log import append_txn
+from server.auth.cache import forget_user
 from server.auth.devices import known_device_txn, remember_device_txn
 from server.auth.sessions import (
     NewSession,
@@ -164,3 +165,4 @@ async def log_out(
             await append_txn(session, "auth.logout", actor=login, actor_user_id=user_id)
 
     await db.write("logout", close)
+    await forget_user(user_id)  # after the commit: no cached login outlives it, here or elsewhere

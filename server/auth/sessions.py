@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +16,8 @@ from server.db.base import utcnow
 COOKIE = "lt_session"
 
 
-def _digest(value: str) -> str:
+def cookie_digest(value: str) -> str:
+    """What the table stores of a cookie (and what the login cache is keyed by)."""
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
@@ -35,7 +36,7 @@ async def open_session_txn(
     csrf = secrets.token_urlsafe(24)
     row = LoginSession(
         user_id=user_id,
-        token_hash=_digest(cookie),
+        token_hash=cookie_digest(cookie),
         csrf_token=csrf,
         expires_at=utcnow() + timedelta(hours=hours),
         user_agent=user_agent[:300],
@@ -49,24 +50,25 @@ async def open_session_txn(
 async def resolve_session_txn(session: AsyncSession, cookie: str) -> LoginSession | None:
     """The live session for a cookie; None when unknown, expired or revoked."""
     row = await session.scalar(
-        select(LoginSession).where(LoginSession.token_hash == _digest(cookie))
+        select(LoginSession).where(LoginSession.token_hash == cookie_digest(cookie))
     )
     if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
         return None
     return row
 
 
-def needs_slide(row: LoginSession, hours: int) -> bool:
+def needs_slide(expires_at: datetime, hours: int) -> bool:
     """Slide the expiry at most every few minutes, so that reading pages rarely writes."""
-    return (utcnow() + timedelta(hours=hours) - row.expires_at) > timedelta(minutes=5)
+    return (utcnow() + timedelta(hours=hours) - expires_at) > timedelta(minutes=5)
 
 
-async def slide_session_txn(session: AsyncSession, session_id: int, hours: int) -> None:
+async def slide_session_txn(session: AsyncSession, session_id: int, hours: int) -> datetime:
+    """Move the session's expiry ``hours`` from now; returns the new expiry."""
+    expires_at = utcnow() + timedelta(hours=hours)
     await session.execute(
-        update(LoginSession)
-        .where(LoginSession.id == session_id)
-        .values(expires_at=utcnow() + timedelta(hours=hours))
+        update(LoginSession).where(LoginSession.id == session_id).values(expires_at=expires_at)
     )
+    return expires_at
 
 
 async def close_session_txn(session: AsyncSession, session_id: int) -> None:

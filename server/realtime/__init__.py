@@ -99,6 +99,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from server.auth.cache import LOGINS_KEY, PrincipalCache
 from server.auth.principal import Principal, require_principal
 from server.config import Config, RealtimeConfig
 from server.realtime.backends import Backend
@@ -173,6 +174,8 @@ def setup_realtime(
     hub.add_channel_rule("user:", own_user_channel)
     hub.add_channel_rule("agency:", own_agency_channel)
     app[HUB_KEY] = hub
+    app[LOGINS_KEY] = logins = PrincipalCache()
+    hub.watch_logins(logins)
     app.cleanup_ctx.append(hub.cleanup_ctx)
     app.on_shutdown.append(_close_clients)
     app.router.add_get(path, make_websocket_handler(hub, principal_from_request))

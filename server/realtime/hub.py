@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -17,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from server.auth.cache import PrincipalCache, forget_user_soon
 from server.auth.principal import Principal
 from server.config import RealtimeConfig
 from server.realtime import metrics
@@ -41,6 +43,9 @@ MessageHandler = Callable[[Principal, Mapping[str, Any]], Awaitable[Mapping[str,
 """Handles a client message with a domain ``op``; its reply (if any) goes to that client only."""
 
 RESERVED_OPS = frozenset({"subscribe", "unsubscribe", "ping"})
+REVOKED = "auth:revoked"
+"""Internal channel (no rule lets a client subscribe): a person's logins or roles changed, so
+every process drops their cached logins (``server/auth/cache.py``) and open sockets."""
 
 
 @dataclass(slots=True)
@@ -92,6 +97,8 @@ class Hub:
         self._handlers: dict[str, MessageHandler] = {}
         self._fetches: dict[str, asyncio.Future[None]] = {}
         self._started = False
+        self._logins: list[PrincipalCache] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -99,6 +106,7 @@ class Hub:
         """Connect the backend; events flow from here on."""
         if not self._started:
             self.epoch = await self.backend.start(self)
+            self._loop = asyncio.get_running_loop()
             self._started = True
 
     async def close(self) -> None:
@@ -153,6 +161,33 @@ class Hub:
                     log.exception("realtime channel rule for %r failed", prefix)
         return False
 
+    def watch_logins(self, cache: PrincipalCache) -> None:
+        """Keep ``cache`` honest across processes: revocations announced here reach every
+        process's hub (:data:`REVOKED`), which drops the person's entries; a lost event (backend
+        reconnect) drops them all; while the hub is not running the cache keeps nothing."""
+        cache.announce = self._announce_revoked
+        cache.usable = lambda: self._started
+        self._logins.append(cache)
+
+    async def _announce_revoked(self, user_id: int, sockets: bool) -> None:
+        if not self._started or self._loop is not asyncio.get_running_loop():
+            return  # nothing is cached meanwhile (``usable``), and no other process hears us
+        await self.publish(REVOKED, "sockets" if sockets else "logins", {"user_id": user_id})
+
+    def _revoked(self, type: str, data_json: str) -> None:
+        """Another process (or this one) announced that a person's logins changed."""
+        try:
+            user_id = int(json.loads(data_json)["user_id"])
+        except (ValueError, KeyError, TypeError):
+            log.error("bad revocation notice %r", data_json[:200])
+            for cache in self._logins:
+                cache.clear()
+            return
+        for cache in self._logins:
+            cache.forget(user_id)
+        if type == "sockets":
+            self._drop_sockets(user_id)
+
     # -- publishing ---------------------------------------------------------------------------
 
     async def publish(self, channel: str, type: str, data: Mapping[str, Any]) -> int:
@@ -189,6 +224,8 @@ class Hub:
 
     def ingest(self, channel: str, seq: int | None, type: str, data_json: str) -> int:
         """Number (or take the number of), record and fan out one event."""
+        if channel == REVOKED:
+            self._revoked(type, data_json)
         state = self._state(channel)
         if seq is None:
             seq = state.seq + 1
@@ -215,6 +252,8 @@ class Hub:
     def reset(self, epoch: str, seqs: Mapping[str, int]) -> None:
         changed = epoch != self.epoch
         self.epoch = epoch
+        for cache in self._logins:
+            cache.clear()  # revocation notices may have been lost too
         for name in seqs:
             self._state(name)
         for name, state in self._channels.items():
@@ -246,7 +285,12 @@ class Hub:
 
     def drop_user(self, user_id: int) -> int:
         """Abort every socket of ``user_id`` (logout everywhere, a role taken away); returns how
-        many.  Their tablets reconnect and are authorised afresh."""
+        many.  Their tablets reconnect and are authorised afresh.  Their cached logins are
+        dropped here and, through :data:`REVOKED`, in every process (with their sockets there)."""
+        forget_user_soon(user_id)
+        return self._drop_sockets(user_id)
+
+    def _drop_sockets(self, user_id: int) -> int:
         victims = [c for c in self._clients if c.principal.user_id == user_id]
         for client in victims:
             client.drop("user signed out", count=False)

@@ -1,8 +1,8 @@
 """The live state of a session: everything a tablet or the wall draws, in one read.
 
 The body is the shared part (``statecache.py``: the same bytes for everyone with the same role,
-built once per change) followed by ``"me"``, the caller's own attendance and votes, read per
-request and never kept.  Its size does not depend on how many people are invited: the member
+built once per change) followed by ``"me"``, the caller's own attendance and votes, kept per
+person under the same event numbers (``statecache.MineCache``).  Its size does not depend on how many people are invited: the member
 list is the desk's, paged (:func:`members_page`).  See docs/sessions.md, "Page state".
 """
 
@@ -67,14 +67,12 @@ async def state_answer(
     desk_seq = svc.hub.current_seq(desk_channel(session_id))
     epoch = svc.hub.epoch
 
-    async def mine(session: AsyncSession) -> tuple[str, dict[str, Any]]:
-        return await _me_txn(session, session_id, p)
-
-    role, me = await svc.read("session_me", mine)
     published, at = svc.published.get(session_id, (0, 0.0))
     if published > seq and time.monotonic() - at < 5:
         # this process published an event its hub has not heard back yet (a shared backend)
         seen_seq = max(seen_seq or 0, published)
+    fresh = seen_seq is not None and seen_seq > seq  # this process has not heard of it yet
+    role, me_bytes = await _mine(svc, p, session_id, (epoch, seq, desk_seq), fresh)
 
     async def build() -> bytes:
         async def run(session: AsyncSession) -> bytes:
@@ -82,18 +80,36 @@ async def state_answer(
 
         return await svc.read("session_state", run)
 
-    if seen_seq is not None and seen_seq > seq:
-        shared = await build()  # this process has not heard of that event yet: no cached body
+    if fresh:
+        shared = await build()  # no cached body
         shared_tag = etag_of(shared)
     else:
         key = (session_id, role, epoch, seq, desk_seq if is_desk(role) else None)
         built = await svc.state_cache.get(key, build)
         shared, shared_tag = built.body, built.etag
-    me_bytes = _dumps(me)
     etag = etag_of(shared_tag.encode() + me_bytes)
     if matches(if_none_match, etag):
         return StateAnswer(None, etag)
     return StateAnswer(shared[:-1] + b',"me":' + me_bytes + b"}", etag)
+
+
+async def _mine(
+    svc: SessionsService, p: Principal, session_id: int, seqs: tuple[str, int, int], fresh: bool
+) -> tuple[str, bytes]:
+    """The caller's role and own part, kept per event numbers (``statecache.MineCache``)."""
+    key = (session_id, p.user_id, *seqs, svc.mine_cache.version(p.user_id))
+    kept = None if fresh else svc.mine_cache.get(key)
+    if kept is not None:
+        return kept
+
+    async def mine(session: AsyncSession) -> tuple[str, dict[str, Any]]:
+        return await _me_txn(session, session_id, p)
+
+    role, me = await svc.read("session_me", mine)
+    me_bytes = _dumps(me)
+    if not fresh:
+        svc.mine_cache.put(key, role, me_bytes)
+    return role, me_bytes
 
 
 async def _me_txn(

@@ -207,7 +207,10 @@ async def cast(
     """Record one vote through the batcher; refusals raise :class:`VoteRefused`, and
     :class:`VoteNotFound` for a vote that does not exist or whose session the caller is not
     invited to (the same answer, so an outsider learns nothing of a vote's state)."""
-    outcome = await svc.batcher.cast(Ballot(poll_id, p.user_id, choice, session_id))
+    try:
+        outcome = await svc.batcher.cast(Ballot(poll_id, p.user_id, choice, session_id))
+    finally:  # committed (or not) by now, before any acknowledgement: one's reload sees it
+        svc.mine_cache.touched(p.user_id)
     if outcome.code == "votes.no_poll":
         raise VoteNotFound()
     if outcome.status == "refused":
