@@ -38,6 +38,17 @@ new MutationObserver((records) => {
                       attributes: true, attributeFilter: ["hidden"]});
 """
 
+# gathering candidates takes a while on a real network (STUN, several interfaces), not on loopback:
+# the commune's offers leave 0.6 s later, so an offer started before a leave lands after a new join
+SLOW_GATHERING = """
+const setLocal = RTCPeerConnection.prototype.setLocalDescription;
+RTCPeerConnection.prototype.setLocalDescription = async function (...args) {
+  const done = await setLocal.apply(this, args);
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  return done;
+};
+"""
+
 QUALITY = """async (name) => {
   const q = await import("/static/briefings/quality.js");
   const clean = (t) => ({t, lossIn: 0, lossOut: 0.001, rtt: 0.002, bitrate: 2_500_000});
@@ -90,6 +101,7 @@ def room(server: LiveServer) -> Iterator[Room]:
     with chromium(args=MEDIA_ARGS) as browser:
         chair_ctx = browser.new_context(viewport={"width": 1280, "height": 800})
         commune_ctx = browser.new_context(viewport={"width": 1024, "height": 768})
+        commune_ctx.add_init_script(SLOW_GATHERING)
         errors: list[str] = []
         pages = []
         weak_frames: list[str] = []
