@@ -93,6 +93,26 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Weak network: only the chair's video, audio kept",
     ),
     "room.weak_off": ("Mạng đã ổn định", "The network is stable again"),
+    "room.weak_server.loss": (
+        "Mạng yếu (mất gói tin): chỉ nhận hình chủ trì, âm thanh giữ nguyên",
+        "Weak network (packet loss): only the chair's video, audio kept",
+    ),
+    "room.weak_server.bandwidth": (
+        "Mạng yếu (băng thông thấp): chỉ nhận hình chủ trì, âm thanh giữ nguyên",
+        "Weak network (low bandwidth): only the chair's video, audio kept",
+    ),
+    "room.weak.loss": (
+        "Mạng yếu: mất gói tin nhiều, hình có thể bị giật",
+        "Weak network: many packets lost, the picture may stutter",
+    ),
+    "room.weak.delay": (
+        "Mạng yếu: độ trễ cao, tiếng và hình đến chậm",
+        "Weak network: long delay, sound and picture arrive late",
+    ),
+    "room.weak.bandwidth": (
+        "Mạng yếu: băng thông thấp, đã giảm chất lượng hình gửi đi",
+        "Weak network: low bandwidth, the picture we send is reduced",
+    ),
     "room.weak_audio": ("Mạng yếu: chuyển sang chỉ âm thanh", "Weak network: audio only"),
     "room.ended_status": ("Cuộc họp đã kết thúc", "The briefing has ended"),
     "room.elsewhere": (

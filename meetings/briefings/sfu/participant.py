@@ -46,6 +46,15 @@ class Participant:
     weak: bool = False
     """A weak downlink (3G): only the chair or the floor is sent as video, audio stays whole."""
     good_since: float = 0.0
+    bad_since: float = 0.0
+    """Since when the link has been bad without a break (0: it is not); weak after WEAK_AFTER."""
+    link: object = None
+    """The peer connection whose link is being watched, and since when (a new one warms up)."""
+    link_since: float = 0.0
+    sent: tuple[int, float] = (0, 0.0)
+    """Octets forwarded to this subscriber's slots so far, and when they were counted."""
+    sent_rate: float | None = None
+    """Bit/s forwarded to it over the last interval (None until measured)."""
 
     def entry(self) -> RosterEntry:
         peer = self.peer

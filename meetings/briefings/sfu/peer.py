@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -41,6 +42,8 @@ from meetings.briefings.sfu.rtp import AUDIO_LEVEL_URI
 log = logging.getLogger(__name__)
 
 CODEC = {"audio": "audio/opus", "video": "video/VP8"}
+LOSS_MEMORY = 3.0
+"""Seconds a stream's receiver report counts towards the link's loss."""
 
 
 class OfferRefused(ValueError):
@@ -101,7 +104,9 @@ class ServerPeer:
         """Server-side sender per sink SSRC."""
         self.connected = False
         self.loss = 0.0
-        """Fraction lost in the endpoint's latest receiver report on our streams."""
+        """Fraction lost on the worst of our streams in the endpoint's recent receiver reports."""
+        self._losses: dict[int, tuple[float, float]] = {}
+        """Per slot SSRC: the fraction lost in its latest receiver report, and when it came."""
         self.remb: int | None = None
         self._dtls: Any = None
         self._rx: pylibsrtp.Session | None = None
@@ -258,10 +263,22 @@ class ServerPeer:
             elif isinstance(packet, (RtcpRrPacket, RtcpSrPacket)):
                 for report in packet.reports:
                     if report.ssrc == sink.ssrc:
-                        self.loss = report.fraction_lost / 256
+                        self._report_loss(sink.ssrc, report.fraction_lost / 256)
                 await original(packet)
 
         return handle
+
+    def _report_loss(self, ssrc: int, fraction: float) -> None:
+        """One stream's receiver report: the link's loss is the worst stream's, recent ones only.
+
+        Streams differ: video lost on the way is resent on a NACK and reported nearly whole,
+        audio is not; taking whichever report came last made a lossy link look clean every
+        other report.
+        """
+        now = time.monotonic()
+        self._losses[ssrc] = (fraction, now)
+        recent = [f for f, at in self._losses.values() if now - at <= LOSS_MEMORY]
+        self.loss = max(recent, default=0.0)
 
     def feed_sender_reports(self) -> None:
         """Give each slot's sender the figures of what we forwarded (called about twice a second)."""

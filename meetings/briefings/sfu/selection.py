@@ -16,6 +16,8 @@ from collections.abc import Collection, Iterable
 from meetings.briefings.messages import ServerFrame, SlotInfo, server_frame
 from meetings.briefings.sfu.forwarder import Sink, Source
 from meetings.briefings.sfu.participant import Participant
+from meetings.briefings.sfu.peer import ServerPeer
+from meetings.briefings.sfu.remote import RemotePeer
 
 SPEECH_LEVEL = 127 - 55
 """Mean loudness (127 − −dBov) above which an endpoint counts as speaking (−55 dBov)."""
@@ -25,6 +27,20 @@ WEAK_REMB = 300_000
 """Bitrate estimate (REMB, bit/s) below which its link counts as weak."""
 RECOVERY = 10.0
 """Seconds of a good link before a weak subscriber gets all its video slots back."""
+WEAK_AFTER = 3.0
+"""Seconds a link must stay bad before it counts as weak: one lossy report is not a weak link."""
+REMB_SHORT = 0.85
+"""A REMB counts as low only below this share of what is being forwarded: the browser's estimate
+follows what it receives, so a quiet picture (a few hundred kbit/s) gives a low REMB on a clean
+link; only an estimate below the forwarded rate says the link cannot carry it."""
+STRAIN_LOSS = 0.02
+STRAIN_RTT = 0.3
+"""A low REMB counts only with a strained link beside it (some loss, or a round trip above
+0.3 s): a busy media worker delays packets unevenly, which the browser's estimator also reads
+as congestion, on a link that is in fact clean."""
+REMB_WARMUP = 12.0
+"""Seconds after a link comes up before its bitrate estimate counts: the browser's estimate
+starts below :data:`WEAK_REMB` and ramps up, which made every clean link weak for a while."""
 
 
 def ranked(
@@ -115,10 +131,43 @@ def ask_keyframes(participants: Iterable[Participant]) -> None:
                 sink.source.request_keyframe()
 
 
+def forwarded_rate(p: Participant, peer: ServerPeer | RemotePeer, now: float) -> float | None:
+    """Bit/s forwarded to ``p``'s slots since the last call at least a second ago."""
+    octets = sum(sink.octets for sink in peer.sinks)
+    before, at = p.sent
+    if now - at < 1.0 and octets >= before:
+        return p.sent_rate
+    p.sent_rate = (octets - before) * 8 / (now - at) if octets >= before and at else None
+    p.sent = (octets, now)
+    return p.sent_rate
+
+
+def link_bad(p: Participant, peer: ServerPeer | RemotePeer, now: float) -> str | None:
+    """What is wrong with ``p``'s downlink now: "loss" above :data:`WEAK_LOSS`, "bandwidth"
+    when (once warmed up) its REMB is below :data:`WEAK_REMB` and below what is forwarded while
+    the link shows strain, or None."""
+    if p.link is not peer:
+        p.link, p.link_since, p.bad_since = peer, now, 0.0
+        p.sent, p.sent_rate = (0, 0.0), None
+    rate = forwarded_rate(p, peer, now)
+    remb = peer.remb
+    if peer.loss > WEAK_LOSS:
+        return "loss"
+    if remb is None or rate is None or now - p.link_since < REMB_WARMUP:
+        return None
+    if remb >= WEAK_REMB or remb >= rate * REMB_SHORT:
+        return None
+    rtt = peer.rtt()
+    strained = peer.loss > STRAIN_LOSS or (rtt is not None and rtt > STRAIN_RTT)
+    return "bandwidth" if strained else None
+
+
 def adapt(participants: Iterable[Participant]) -> bool:
     """Low bandwidth: a subscriber whose link is weak keeps audio and one picture (the chair).
 
-    Tells each subscriber whose state changed; True when any did (the slots must be redone).
+    With hysteresis: weak once bad for :data:`WEAK_AFTER` seconds without a break, good again
+    after :data:`RECOVERY` seconds clear.  Tells each subscriber whose state changed; True when
+    any did (the slots must be redone).
     """
     now = time.monotonic()
     changed = False
@@ -126,18 +175,21 @@ def adapt(participants: Iterable[Participant]) -> bool:
         peer = p.peer
         if peer is None or not peer.connected or not peer.video_sinks:
             continue
-        remb = peer.remb
-        bad = peer.loss > WEAK_LOSS or (remb is not None and remb < WEAK_REMB)
-        if bad:
+        reason = link_bad(p, peer, now)
+        if reason is not None:
             p.good_since = 0.0
-            if not p.weak:
+            p.bad_since = p.bad_since or now
+            if not p.weak and now - p.bad_since >= WEAK_AFTER:
                 p.weak = changed = True
-                p.send(server_frame("weak", on=True))
-        elif p.weak:
-            p.good_since = p.good_since or now
-            if now - p.good_since >= RECOVERY:
-                p.weak, changed = False, True
-                p.send(server_frame("weak", on=False))
+                figures = {"loss": round(peer.loss, 3), "remb": peer.remb}
+                p.send(server_frame("weak", on=True, reason=reason, **figures))
+        else:
+            p.bad_since = 0.0
+            if p.weak:
+                p.good_since = p.good_since or now
+                if now - p.good_since >= RECOVERY:
+                    p.weak, changed = False, True
+                    p.send(server_frame("weak", on=False))
     return changed
 
 

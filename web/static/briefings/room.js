@@ -4,6 +4,7 @@
 // Served from /static (CSP script-src 'self'): no inline script, no CDN.
 
 import { formatNumber, lang } from "../format.js";
+import { countersOf, createMonitor, sampleOf } from "./quality.js";
 
 const TEXTS = JSON.parse(document.getElementById("lt-texts")?.textContent || "{}");
 const LANG = lang();
@@ -16,6 +17,13 @@ const AUDIO_SLOTS = 3;
 const VIDEO_SLOTS = 5; // the chair plus four most recently active endpoints (last-N)
 const REJOIN_DELAYS = [300, 700, 1000, 1500, 2000, 3000];
 const CAPS = { chair: 1_200_000, hall: 800_000, official: 500_000, weak: 250_000 };
+
+// The client's phases: idle -> joining -> joined -> leaving -> idle, and joined <-> reconnecting.
+// Every join, leave, rejoin and renegotiation bumps state.gen; whatever an older generation
+// started (an awaited getUserMedia, an offer being gathered, its answer) is dropped when it lands.
+const PHASES = ["idle", "joining", "joined", "leaving", "reconnecting"];
+const IN_ROOM = new Set(["joining", "joined", "reconnecting"]);
+const DEVICE_KEY = "lienthong.briefings.device";
 
 const root = document.getElementById("room");
 const $ = (id) => document.getElementById(id);
@@ -35,8 +43,12 @@ const state = {
   micOff: false,
   camOff: false,
   hand: false,
-  joined: false,
-  leaving: false,
+  phase: "idle",
+  gen: 0, // bumped by every join, leave, rejoin and renegotiation
+  pcGen: 0, // the generation of state.pc
+  offered: 0, // offers sent on the current socket
+  answered: 0, // answers received on it (the server answers in order)
+  negotiations: 0,
   ended: false,
   attempt: 0,
   slots: new Map(), // mid -> {kind, source, el}
@@ -44,11 +56,55 @@ const state = {
   seq: null, // the roster's sequence number; null while waiting for a full roster
   speaker: null,
   spotlight: null,
-  weak: false,
+  weak: false, // our own measurement (quality.js) says the link is weak
+  weakReason: null,
+  weakSince: 0,
+  serverWeak: false, // the server sends us only the chair's picture
   recording: false,
-  poorSince: 0,
-  lastStats: null,
+  monitor: null,
+  statsBase: null,
+  connectedAt: 0,
 };
+
+/** A stable id for this browser, kept across page loads: the server tells a rejoin by it. */
+function deviceId() {
+  try {
+    let id = localStorage.getItem(DEVICE_KEY);
+    if (!id || !/^[A-Za-z0-9_-]{1,64}$/.test(id)) {
+      const bytes = crypto.getRandomValues(new Uint8Array(12));
+      id = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+      localStorage.setItem(DEVICE_KEY, id);
+    }
+    return id;
+  } catch {
+    return ""; // storage refused: the server treats us as an unknown device
+  }
+}
+
+function setPhase(phase) {
+  if (!PHASES.includes(phase)) throw new Error(`unknown phase ${phase}`);
+  state.phase = phase;
+  root.dataset.phase = phase;
+  updateControls();
+}
+
+/** Which controls may be used now: the room's own controls only once joined. */
+function updateControls() {
+  const phase = state.phase;
+  const inRoom = phase === "joined" || phase === "reconnecting";
+  for (const id of ["toggle-mic", "toggle-cam", "hand", "share"]) {
+    if ($(id)) $(id).disabled = !inRoom;
+  }
+  if ($("toggle-cam")) $("toggle-cam").disabled = !inRoom || state.audioOnly;
+  if ($("share")) $("share").disabled = !inRoom || state.audioOnly;
+  $("leave").disabled = !IN_ROOM.has(phase);
+  $("join").disabled = phase !== "idle" || state.ended;
+  $("join").hidden = IN_ROOM.has(phase);
+  const settled = phase === "idle" || phase === "joined";
+  $("audio-only").disabled = !settled;
+  $("camera").disabled = !settled || !$("camera").options.length;
+  $("mic").disabled = !settled || !$("mic").options.length;
+}
 
 function status(text) {
   $("status").textContent = text;
@@ -72,11 +128,13 @@ async function listDevices() {
       opt.textContent = d.label || (kind === "videoinput" ? t("room.camera") : t("room.mic"));
       select.append(opt);
     }
-    if (current) select.value = current;
+    if (current && [...select.options].some((o) => o.value === current)) select.value = current;
   }
+  updateControls();
 }
 
-async function openMedia() {
+/** Open the chosen devices for generation gen; false (and nothing kept) when gen is over. */
+async function openMedia(gen) {
   const cam = $("camera").value;
   const mic = $("mic").value;
   const wantVideo = !state.audioOnly;
@@ -90,17 +148,23 @@ async function openMedia() {
   try {
     stream = await navigator.mediaDevices.getUserMedia(constraints);
   } catch (err) {
+    if (gen !== state.gen) return false;
     // no camera on this device: go on with sound only
     stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
     state.audioOnly = true;
     $("audio-only").checked = true;
+  }
+  if (gen !== state.gen) {
+    stream.getTracks().forEach((t) => t.stop()); // a leave or a newer join came first
+    return false;
   }
   if (state.stream) state.stream.getTracks().forEach((t) => t.stop());
   state.stream = stream;
   stream.getAudioTracks().forEach((t) => (t.enabled = !state.micOff));
   stream.getVideoTracks().forEach((t) => (t.enabled = !state.camOff));
   showSelf();
-  await listDevices();
+  await listDevices(); // labels and ids are only given once permission is granted
+  return true;
 }
 
 function showSelf() {
@@ -125,46 +189,68 @@ function send(msg) {
 
 function connect() {
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
-  const ws = new WebSocket(`${proto}//${location.host}/api/v1/briefings/${state.id}/signal`);
+  const device = deviceId();
+  const query = device ? `?device=${encodeURIComponent(device)}` : "";
+  const old = state.ws;
+  const ws = new WebSocket(`${proto}//${location.host}/api/v1/briefings/${state.id}/signal${query}`);
   state.ws = ws;
+  state.offered = 0;
+  state.answered = 0;
+  state.serverWeak = false; // a new socket is a new participant on the server
+  showWeak();
+  if (old) old.close(1000);
   status(t("room.connecting"));
-  ws.onopen = () => negotiate();
-  ws.onmessage = (ev) => onFrame(JSON.parse(ev.data));
-  ws.onclose = () => {
-    if (state.ws === ws) scheduleRejoin(t("room.lost_server"));
+  ws.onopen = () => {
+    if (state.ws === ws) negotiate();
+  };
+  ws.onmessage = (ev) => {
+    if (state.ws === ws) onFrame(JSON.parse(ev.data)); // frames of an older socket are dropped
+  };
+  ws.onclose = (ev) => {
+    if (state.ws !== ws) return;
+    if (ev.code === 4001) {
+      onFrame({ type: "replaced" }); // this browser joined again from another window
+      return;
+    }
+    scheduleRejoin(t("room.lost_server"));
   };
 }
 
 function scheduleRejoin(why) {
-  if (state.leaving || state.ended) return;
+  if (!(state.phase === "joined" || state.phase === "reconnecting") || state.ended) return;
+  const gen = ++state.gen;
+  setPhase("reconnecting");
   const delay = REJOIN_DELAYS[Math.min(state.attempt, REJOIN_DELAYS.length - 1)];
   state.attempt += 1;
   status(t("room.reconnecting", { why }));
   setQuality("poor");
   clearTimeout(state.rejoinTimer);
-  state.rejoinTimer = setTimeout(async () => {
-    if (state.ws && state.ws.readyState === WebSocket.OPEN) {
-      negotiate();
+  state.rejoinTimer = setTimeout(() => rejoin(gen), delay);
+}
+
+async function rejoin(gen) {
+  if (gen !== state.gen) return;
+  if (state.ws && state.ws.readyState === WebSocket.OPEN) {
+    negotiate();
+    return;
+  }
+  // the handshake's status is hidden from WebSocket: ask whether the briefing is still on
+  try {
+    const resp = await fetch(`/api/v1/briefings/${state.id}`, { headers: { Accept: "application/json" } });
+    if (gen !== state.gen) return;
+    if (resp.ok && (await resp.json()).status === "ended") {
+      onFrame({ type: "ended" });
       return;
     }
-    // the handshake's status is hidden from WebSocket: ask whether the briefing is still on
-    try {
-      const resp = await fetch(`/api/v1/briefings/${state.id}`, { headers: { Accept: "application/json" } });
-      if (resp.ok && (await resp.json()).status === "ended") {
-        onFrame({ type: "ended" });
-        return;
-      }
-      if (resp.status === 401 || resp.status === 403 || resp.status === 404) {
-        state.leaving = true;
-        status(t("room.no_access"));
-        stopAll();
-        return;
-      }
-    } catch {
-      // server unreachable: try the socket anyway, and again later
+    if (resp.status === 401 || resp.status === 403 || resp.status === 404) {
+      stopAll();
+      status(t("room.no_access"));
+      return;
     }
-    connect();
-  }, delay);
+  } catch {
+    // server unreachable: try the socket anyway, and again later
+  }
+  if (gen === state.gen) connect();
 }
 
 function bitrateCap() {
@@ -173,11 +259,16 @@ function bitrateCap() {
   return state.endpoint ? CAPS.hall : CAPS.official;
 }
 
+/** A new peer connection replacing the old one (torn down first), and its offer. */
 async function negotiate() {
-  state.negotiations = (state.negotiations || 0) + 1;
-  if (state.pc) state.pc.close();
+  const gen = ++state.gen;
+  state.negotiations += 1;
+  closePeer();
+  if (!state.stream) return;
+  const ws = state.ws;
   const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle", iceServers: [] });
   state.pc = pc;
+  state.pcGen = gen;
   const audioTrack = state.stream.getAudioTracks()[0];
   const videoTrack = state.screen
     ? state.screen.getVideoTracks()[0]
@@ -195,25 +286,64 @@ async function negotiate() {
   for (let i = 0; i < AUDIO_SLOTS; i++) pc.addTransceiver("audio", { direction: "recvonly" });
   const videoSlots = state.audioOnly ? 0 : VIDEO_SLOTS;
   for (let i = 0; i < videoSlots; i++) pc.addTransceiver("video", { direction: "recvonly" });
-  pc.ontrack = (ev) => attachTrack(ev.transceiver.mid, ev.track);
-  pc.onconnectionstatechange = () => {
-    if (pc !== state.pc) return;
-    if (pc.connectionState === "connected") {
-      state.attempt = 0;
-      status(state.audioOnly ? t("room.connected_audio") : t("room.connected"));
-    } else if (pc.connectionState === "failed") {
-      scheduleRejoin(t("room.lost_network"));
-    } else if (pc.connectionState === "disconnected") {
-      setTimeout(() => {
-        if (pc === state.pc && pc.connectionState === "disconnected") {
-          scheduleRejoin(t("room.flaky"));
-        }
-      }, 1500);
-    }
+  pc.ontrack = (ev) => {
+    if (pc === state.pc) attachTrack(ev.transceiver.mid, ev.track);
   };
+  pc.onconnectionstatechange = () => onPeerState(pc);
   await pc.setLocalDescription(await pc.createOffer());
   await gathered(pc);
+  if (gen !== state.gen || pc !== state.pc || ws !== state.ws) return; // superseded meanwhile
+  state.offered += 1;
   send({ type: "offer", sdp: pc.localDescription.sdp });
+}
+
+function onPeerState(pc) {
+  if (pc !== state.pc) return; // an older connection, already replaced
+  if (pc.connectionState === "connected") {
+    state.attempt = 0;
+    state.connectedAt = performance.now();
+    state.monitor = createMonitor();
+    state.statsBase = null;
+    setPhase("joined");
+    status(state.audioOnly ? t("room.connected_audio") : t("room.connected"));
+  } else if (pc.connectionState === "failed") {
+    scheduleRejoin(t("room.lost_network"));
+  } else if (pc.connectionState === "disconnected") {
+    setTimeout(() => {
+      if (pc === state.pc && pc.connectionState === "disconnected") {
+        scheduleRejoin(t("room.flaky"));
+      }
+    }, 1500);
+  }
+}
+
+/** The answer to our latest offer goes to the connection that made it; any other is dropped. */
+async function onAnswer(sdp) {
+  state.answered += 1;
+  const pc = state.pc;
+  if (!pc || state.answered !== state.offered || pc.signalingState !== "have-local-offer") return;
+  const gen = state.pcGen;
+  try {
+    await pc.setRemoteDescription({ type: "answer", sdp });
+  } catch (err) {
+    if (pc === state.pc && gen === state.pcGen) scheduleRejoin(t("room.lost_network"));
+  }
+}
+
+function closePeer() {
+  const pc = state.pc;
+  state.pc = null;
+  state.videoSender = null;
+  state.audioSender = null;
+  if (pc) {
+    pc.ontrack = null;
+    pc.onconnectionstatechange = null;
+    pc.close();
+  }
+  for (const slot of state.slots.values()) slot.el?.remove();
+  state.slots.clear();
+  state.monitor = null;
+  state.statsBase = null;
 }
 
 function gathered(pc) {
@@ -238,7 +368,7 @@ async function onFrame(f) {
       }
       break;
     case "answer":
-      await state.pc.setRemoteDescription({ type: "answer", sdp: f.sdp });
+      await onAnswer(f.sdp);
       break;
     case "slots":
       for (const s of f.slots) {
@@ -283,7 +413,9 @@ async function onFrame(f) {
       }
       break;
     case "weak":
-      status(f.on ? t("room.weak_on") : t("room.weak_off"));
+      state.serverWeak = f.on ? f.reason || "loss" : false;
+      if (f.on) console.info(`briefing: the server finds our link weak ${JSON.stringify(f)}`);
+      showWeak();
       break;
     case "ended":
       state.ended = true;
@@ -291,9 +423,8 @@ async function onFrame(f) {
       stopAll();
       break;
     case "replaced":
-      state.leaving = true;
-      status(t("room.elsewhere"));
       stopAll();
+      status(t("room.elsewhere"));
       break;
     case "error":
       status(t("room.error", { detail: (LANG === "en" ? f.detail : f.detail_vi) || f.detail }));
@@ -505,21 +636,35 @@ async function stopShare() {
 async function setAudioOnly(on) {
   state.audioOnly = on;
   $("audio-only").checked = on;
-  if (!state.joined) return;
-  await openMedia();
-  negotiate();
+  updateControls();
+  if (state.phase !== "joined") return; // idle: used by the next join
+  await reopen();
 }
 
+/** Joined: open the devices again (audio only, another camera) and renegotiate. */
+async function reopen() {
+  if (state.phase !== "joined") return;
+  const gen = ++state.gen;
+  if (await openMedia(gen)) negotiate();
+}
+
+/** Tear everything down (leave, end, replaced, no access): back to idle. */
 function stopAll() {
+  state.gen += 1;
   clearTimeout(state.rejoinTimer);
-  if (state.pc) state.pc.close();
-  state.pc = null;
+  closePeer();
   if (state.stream) state.stream.getTracks().forEach((t) => t.stop());
   if (state.screen) state.screen.getTracks().forEach((t) => t.stop());
+  state.stream = null;
+  state.screen = null;
   const ws = state.ws;
   state.ws = null;
-  if (ws) ws.close();
+  if (ws) ws.close(1000);
+  state.weak = false;
+  state.serverWeak = false;
+  showWeak();
   setQuality("unknown");
+  setPhase("idle");
 }
 
 // ---------------------------------------------------------------- connection quality
@@ -532,67 +677,94 @@ function setQuality(level) {
   ];
 }
 
+/** The weak-network notice: our own measurement with its reason, else the server's. */
+function showWeak() {
+  const box = $("weak");
+  if (!box) return;
+  const text = state.weak
+    ? t(`room.weak.${state.weakReason}`)
+    : state.serverWeak
+      ? t(`room.weak_server.${state.serverWeak}`)
+      : "";
+  if (box.textContent !== text) box.textContent = text;
+  box.hidden = !text;
+  root.dataset.weak = state.weak ? state.weakReason : state.serverWeak ? "server" : "";
+}
+
+function capVideo(bitrate) {
+  const sender = state.videoSender;
+  if (!sender) return;
+  const params = sender.getParameters();
+  if (params.encodings && params.encodings[0]) {
+    params.encodings[0].maxBitrate = bitrate;
+    sender.setParameters(params).catch(() => {});
+  }
+}
+
 async function measure() {
   const pc = state.pc;
-  if (!pc || pc.connectionState !== "connected") return;
+  if (!pc || pc.connectionState !== "connected" || !state.monitor) return;
   const report = await pc.getStats();
-  let rtt = 0;
-  let lost = 0;
-  let received = 0;
+  if (pc !== state.pc || !state.monitor) return; // replaced while reading
+  const counters = countersOf(report.values());
   let fps = 0;
   report.forEach((s) => {
-    if (s.type === "candidate-pair" && s.nominated && s.currentRoundTripTime != null) {
-      rtt = s.currentRoundTripTime * 1000;
-    }
-    if (s.type === "inbound-rtp") {
-      lost += s.packetsLost || 0;
-      received += s.packetsReceived || 0;
-      if (s.kind === "video" && s.framesPerSecond) fps = Math.max(fps, s.framesPerSecond);
+    if (s.type === "inbound-rtp" && s.kind === "video" && s.framesPerSecond) {
+      fps = Math.max(fps, s.framesPerSecond);
     }
   });
-  const prev = state.lastStats || { lost: 0, received: 0 };
-  const dl = lost - prev.lost;
-  const dr = received - prev.received;
-  state.lastStats = { lost, received };
-  const loss = dl + dr > 0 ? Math.max(0, dl) / (dl + dr) : 0;
-  const level = loss > 0.08 || rtt > 600 ? "poor" : loss > 0.02 || rtt > 250 ? "fair" : "good";
-  setQuality(level);
-  send({ type: "quality", rtt_ms: rtt, loss, fps });
-  // low bandwidth: cap our own video first, then fall back to sound only
-  if (level === "poor") {
-    state.poorSince = state.poorSince || Date.now();
-    if (!state.weak && state.videoSender) {
-      state.weak = true;
-      const params = state.videoSender.getParameters();
-      if (params.encodings && params.encodings[0]) {
-        params.encodings[0].maxBitrate = CAPS.weak;
-        state.videoSender.setParameters(params).catch(() => {});
-      }
-    } else if (!state.audioOnly && Date.now() - state.poorSince > 15000) {
-      status(t("room.weak_audio"));
-      setAudioOnly(true);
-    }
-  } else {
-    state.poorSince = 0;
+  const now = performance.now();
+  const base = state.statsBase;
+  state.statsBase = counters;
+  if (!base) return; // the first reading of a connection is its baseline, not a sample
+  const sample = sampleOf(base, counters, now, now - state.connectedAt);
+  const verdict = state.monitor.push(sample);
+  setQuality(verdict.level);
+  send({
+    type: "quality",
+    rtt_ms: counters.rtt == null ? 0 : counters.rtt * 1000,
+    loss: Math.max(sample.lossIn, sample.lossOut),
+    fps,
+  });
+  if (verdict.weak !== state.weak || verdict.reason !== state.weakReason) {
+    state.weak = verdict.weak;
+    state.weakReason = verdict.reason;
+    state.weakSince = verdict.weak ? state.weakSince || now : 0;
+    capVideo(bitrateCap()); // weak: our own video is capped first
+    showWeak();
+  }
+  // still short of bandwidth after 20 s with the cap: fall back to sound only
+  if (state.weak && state.weakReason === "bandwidth" && !state.audioOnly && now - state.weakSince > 20000) {
+    status(t("room.weak_audio"));
+    setAudioOnly(true);
   }
 }
 
 // ---------------------------------------------------------------- wiring
 
 async function join() {
-  $("join").disabled = true;
+  if (state.phase !== "idle" || state.ended) return;
+  const gen = ++state.gen;
   state.audioOnly = $("audio-only").checked;
-  state.leaving = false;
+  setPhase("joining");
+  let opened;
   try {
-    await openMedia();
+    opened = await openMedia(gen);
   } catch (err) {
+    if (gen !== state.gen) return;
+    setPhase("idle");
     status(t("room.no_devices"));
-    $("join").disabled = false;
     return;
   }
-  state.joined = true;
-  $("join").hidden = true;
+  if (!opened || gen !== state.gen) return; // left while the devices were opening
   connect();
+}
+
+function leave() {
+  if (!IN_ROOM.has(state.phase)) return;
+  setPhase("leaving");
+  stopAll();
+  status(t("room.left"));
 }
 
 function wire() {
@@ -604,15 +776,10 @@ function wire() {
   $("share").addEventListener("click", shareScreen);
   $("audio-only").addEventListener("change", (e) => setAudioOnly(e.target.checked));
   $("layout").addEventListener("change", renderStage);
-  $("camera").addEventListener("change", async () => state.joined && (await openMedia(), negotiate()));
-  $("mic").addEventListener("change", async () => state.joined && (await openMedia(), negotiate()));
-  $("leave").addEventListener("click", () => {
-    state.leaving = true;
-    stopAll();
-    status(t("room.left"));
-    $("join").disabled = false;
-    $("join").hidden = false;
-  });
+  $("camera").addEventListener("change", reopen);
+  $("mic").addEventListener("change", reopen);
+  $("leave").addEventListener("click", leave);
+  navigator.mediaDevices?.addEventListener?.("devicechange", () => state.stream && listDevices());
   if (state.chair) {
     const chair = (action) => () => send({ type: "chair", action });
     $("roll-call").addEventListener("click", chair("roll_call"));
@@ -626,9 +793,10 @@ function wire() {
       if (confirm(t("room.end_confirm"))) send({ type: "chair", action: "end" });
     });
   }
-  window.addEventListener("online", () => state.joined && scheduleRejoin(t("room.back_online")));
+  window.addEventListener("online", () => scheduleRejoin(t("room.back_online")));
   setInterval(measure, 2000);
   setInterval(() => send({ type: "ping" }), 15000);
+  setPhase("idle");
   status(t("room.ready"));
 }
 
