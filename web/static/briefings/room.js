@@ -2,69 +2,41 @@
 // One RTCPeerConnection to the server: our camera and microphone go up (sendonly), and a fixed
 // number of receiving slots come down (recvonly); the server says which endpoint fills each slot.
 // Served from /static (CSP script-src 'self'): no inline script, no CDN.
+// The entry module (the template loads only this one): connection, negotiation, frames and wiring.
+// The rest, imported one way: rosterview.js -> controls.js -> stage.js -> signal.js -> roomstate.js.
 
-import { formatNumber, lang } from "../format.js";
-import { countersOf, createMonitor, sampleOf } from "./quality.js";
-
-const TEXTS = JSON.parse(document.getElementById("lt-texts")?.textContent || "{}");
-const LANG = lang();
-/** The page's text for key (web/briefings/texts.py), {name} filled from vars. */
-function t(key, vars = {}) {
-  return (TEXTS[key] ?? key).replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? ""));
-}
-
-const AUDIO_SLOTS = 3;
-const VIDEO_SLOTS = 5; // the chair plus four most recently active endpoints (last-N)
-const REJOIN_DELAYS = [300, 700, 1000, 1500, 2000, 3000];
-const CAPS = { chair: 1_200_000, hall: 800_000, official: 500_000, weak: 250_000 };
-
-// The client's phases: idle -> joining -> joined -> leaving -> idle, and joined <-> reconnecting.
-// Every join, leave, rejoin and renegotiation bumps state.gen; whatever an older generation
-// started (an awaited getUserMedia, an offer being gathered, its answer) is dropped when it lands.
-const PHASES = ["idle", "joining", "joined", "leaving", "reconnecting"];
-const IN_ROOM = new Set(["joining", "joined", "reconnecting"]);
-const DEVICE_KEY = "lienthong.briefings.device";
-
-const root = document.getElementById("room");
-const $ = (id) => document.getElementById(id);
-
-const state = {
-  id: root.dataset.briefing,
-  chair: root.dataset.chair === "true",
-  endpoint: root.dataset.endpoint === "true",
-  me: null,
-  ws: null,
-  pc: null,
-  stream: null,
-  screen: null,
-  videoSender: null,
-  audioSender: null,
-  audioOnly: false,
-  micOff: false,
-  camOff: false,
-  hand: false,
-  phase: "idle",
-  gen: 0, // bumped by every join, leave, rejoin and renegotiation
-  pcGen: 0, // the generation of state.pc
-  offered: 0, // offers sent on the current socket
-  answered: 0, // answers received on it (the server answers in order)
-  negotiations: 0,
-  ended: false,
-  attempt: 0,
-  slots: new Map(), // mid -> {kind, source, el}
-  roster: new Map(),
-  seq: null, // the roster's sequence number; null while waiting for a full roster
-  speaker: null,
-  spotlight: null,
-  weak: false, // our own measurement (quality.js) says the link is weak
-  weakReason: null,
-  weakSince: 0,
-  serverWeak: false, // the server sends us only the chair's picture
-  recording: false,
-  monitor: null,
-  statsBase: null,
-  connectedAt: 0,
-};
+import {
+  bitrateCap,
+  listDevices,
+  measure,
+  onReopen,
+  openMedia,
+  setAudioOnly,
+  setCam,
+  setHand,
+  setMic,
+  setPhase,
+  setQuality,
+  shareScreen,
+  showWeak,
+} from "./controls.js";
+import { createMonitor } from "./quality.js";
+import {
+  $,
+  AUDIO_SLOTS,
+  DEVICE_KEY,
+  IN_ROOM,
+  LANG,
+  REJOIN_DELAYS,
+  VIDEO_SLOTS,
+  root,
+  state,
+  status,
+  t,
+} from "./roomstate.js";
+import { applyDelta, applyRoster, renderRoll } from "./rosterview.js";
+import { send } from "./signal.js";
+import { attachTrack, renderStage } from "./stage.js";
 
 /** A stable id for this browser, kept across page loads: the server tells a rejoin by it. */
 function deviceId() {
@@ -81,111 +53,7 @@ function deviceId() {
   }
 }
 
-function setPhase(phase) {
-  if (!PHASES.includes(phase)) throw new Error(`unknown phase ${phase}`);
-  state.phase = phase;
-  root.dataset.phase = phase;
-  updateControls();
-}
-
-/** Which controls may be used now: the room's own controls only once joined. */
-function updateControls() {
-  const phase = state.phase;
-  const inRoom = phase === "joined" || phase === "reconnecting";
-  for (const id of ["toggle-mic", "toggle-cam", "hand", "share"]) {
-    if ($(id)) $(id).disabled = !inRoom;
-  }
-  if ($("toggle-cam")) $("toggle-cam").disabled = !inRoom || state.audioOnly;
-  if ($("share")) $("share").disabled = !inRoom || state.audioOnly;
-  $("leave").disabled = !IN_ROOM.has(phase);
-  $("join").disabled = phase !== "idle" || state.ended;
-  $("join").hidden = IN_ROOM.has(phase);
-  const settled = phase === "idle" || phase === "joined";
-  $("audio-only").disabled = !settled;
-  $("camera").disabled = !settled || !$("camera").options.length;
-  $("mic").disabled = !settled || !$("mic").options.length;
-}
-
-function status(text) {
-  $("status").textContent = text;
-}
-
-function nameOf(id) {
-  const p = state.roster.get(id);
-  return p ? p.name : "";
-}
-
-// ---------------------------------------------------------------- devices
-
-async function listDevices() {
-  const devices = await navigator.mediaDevices.enumerateDevices();
-  for (const [select, kind] of [[$("camera"), "videoinput"], [$("mic"), "audioinput"]]) {
-    const current = select.value;
-    select.replaceChildren();
-    for (const d of devices.filter((x) => x.kind === kind)) {
-      const opt = document.createElement("option");
-      opt.value = d.deviceId;
-      opt.textContent = d.label || (kind === "videoinput" ? t("room.camera") : t("room.mic"));
-      select.append(opt);
-    }
-    if (current && [...select.options].some((o) => o.value === current)) select.value = current;
-  }
-  updateControls();
-}
-
-/** Open the chosen devices for generation gen; false (and nothing kept) when gen is over. */
-async function openMedia(gen) {
-  const cam = $("camera").value;
-  const mic = $("mic").value;
-  const wantVideo = !state.audioOnly;
-  const constraints = {
-    audio: mic ? { deviceId: { exact: mic } } : true,
-    video: wantVideo
-      ? { ...(cam ? { deviceId: { exact: cam } } : {}), width: 640, height: 360, frameRate: 30 }
-      : false,
-  };
-  let stream;
-  try {
-    stream = await navigator.mediaDevices.getUserMedia(constraints);
-  } catch (err) {
-    if (gen !== state.gen) return false;
-    // no camera on this device: go on with sound only
-    stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
-    state.audioOnly = true;
-    $("audio-only").checked = true;
-  }
-  if (gen !== state.gen) {
-    stream.getTracks().forEach((t) => t.stop()); // a leave or a newer join came first
-    return false;
-  }
-  if (state.stream) state.stream.getTracks().forEach((t) => t.stop());
-  state.stream = stream;
-  stream.getAudioTracks().forEach((t) => (t.enabled = !state.micOff));
-  stream.getVideoTracks().forEach((t) => (t.enabled = !state.camOff));
-  showSelf();
-  await listDevices(); // labels and ids are only given once permission is granted
-  return true;
-}
-
-function showSelf() {
-  let tile = document.querySelector(".tile.self");
-  if (!tile) {
-    tile = makeTile("self", "video");
-    tile.classList.add("self");
-    tile.querySelector(".label").textContent = t("room.you");
-    $("stage").append(tile);
-  }
-  const video = tile.querySelector("video");
-  video.muted = true;
-  video.srcObject = state.stream;
-  tile.hidden = state.audioOnly;
-}
-
 // ---------------------------------------------------------------- signaling
-
-function send(msg) {
-  if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(msg));
-}
 
 function connect() {
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
@@ -251,12 +119,6 @@ async function rejoin(gen) {
     // server unreachable: try the socket anyway, and again later
   }
   if (gen === state.gen) connect();
-}
-
-function bitrateCap() {
-  if (state.weak) return CAPS.weak;
-  if (state.chair) return CAPS.chair;
-  return state.endpoint ? CAPS.hall : CAPS.official;
 }
 
 /** A new peer connection replacing the old one (torn down first), and its offer. */
@@ -434,213 +296,6 @@ async function onFrame(f) {
   }
 }
 
-// ---------------------------------------------------------------- roster: full, then deltas
-// The server sends the whole roster on join (and on resync), then one numbered delta per change
-// of one participant. A gap in the numbers means deltas were lost: ask for the whole roster once.
-
-function applyRoster(f) {
-  state.roster = new Map(f.participants.map((p) => [p.id, p]));
-  state.seq = f.seq;
-  state.spotlight = f.spotlight;
-  state.speaker = f.speaker;
-  rosterChanged();
-}
-
-function applyDelta(f) {
-  if (state.seq === null || f.seq <= state.seq) return; // a resync is on its way, or seen
-  if (f.seq !== state.seq + 1) {
-    state.seq = null;
-    send({ type: "resync" });
-    return;
-  }
-  state.seq = f.seq;
-  if (f.op === "leave") state.roster.delete(f.id);
-  else state.roster.set(f.participant.id, f.participant);
-  rosterChanged();
-}
-
-function rosterChanged() {
-  const mine = state.roster.get(state.me);
-  if (mine && mine.hand !== state.hand) showHand(mine.hand); // kept, or lowered by the chair
-  renderRoster();
-  renderStage();
-}
-
-// ---------------------------------------------------------------- stage
-
-function makeTile(mid, kind) {
-  const tile = document.createElement("figure");
-  tile.className = `tile ${kind}`;
-  tile.dataset.mid = mid;
-  const media = document.createElement(kind === "video" ? "video" : "audio");
-  media.autoplay = true;
-  media.playsInline = true;
-  tile.append(media);
-  const label = document.createElement("figcaption");
-  label.className = "label";
-  tile.append(label);
-  return tile;
-}
-
-function attachTrack(mid, track) {
-  const slot = state.slots.get(mid) || { kind: track.kind, source: null };
-  if (!slot.el) {
-    slot.el = makeTile(mid, track.kind);
-    slot.el.dataset.testid = `slot-${mid}`;
-    (track.kind === "audio" ? $("stage-audio") || $("stage") : $("stage")).append(slot.el);
-  }
-  slot.el.querySelector(track.kind === "video" ? "video" : "audio").srcObject = new MediaStream([
-    track,
-  ]);
-  state.slots.set(mid, slot);
-  renderStage();
-}
-
-function renderStage() {
-  const layout = $("layout").value;
-  const stage = $("stage");
-  stage.className = `stage layout-${layout}`;
-  let chairMid = null;
-  for (const [mid, slot] of state.slots) {
-    if (!slot.el) continue;
-    const p = slot.source ? state.roster.get(slot.source) : null;
-    slot.el.hidden = slot.kind === "audio" || !slot.source;
-    slot.el.querySelector(".label").textContent = p ? p.name : "";
-    slot.el.classList.toggle("chair", Boolean(p && p.chair));
-    slot.el.classList.toggle("speaking", Boolean(p && p.id === state.speaker));
-    slot.el.classList.toggle("spotlight", Boolean(p && p.id === state.spotlight));
-    slot.el.dataset.source = slot.source || "";
-    if (slot.kind === "video" && p && p.chair) chairMid = mid;
-    let big = false;
-    if (layout === "hall") big = slot.kind === "video" && (p ? p.chair || p.id === state.spotlight : false);
-    if (layout === "speaker") big = slot.kind === "video" && Boolean(p) && p.id === (state.spotlight || state.speaker);
-    slot.el.classList.toggle("big", big);
-  }
-  root.dataset.chairMid = chairMid || "";
-}
-
-// ---------------------------------------------------------------- roster and chair
-
-function button(text, testid, onClick) {
-  const b = document.createElement("button");
-  b.type = "button";
-  b.textContent = text;
-  b.dataset.testid = testid;
-  b.addEventListener("click", onClick);
-  return b;
-}
-
-function renderRoster() {
-  const list = $("roster");
-  list.replaceChildren();
-  for (const p of state.roster.values()) {
-    const li = document.createElement("li");
-    li.dataset.participant = p.id;
-    li.dataset.hand = String(p.hand);
-    const flags = [
-      p.chair ? t("room.flag.chair") : "",
-      p.connected ? "" : t("room.flag.offline"),
-      p.audio_muted ? t("room.flag.muted") : "",
-      p.audio_only ? t("room.flag.audio_only") : "",
-      p.hand ? t("room.flag.hand") : "",
-    ].filter(Boolean);
-    li.textContent = `${p.name}${flags.length ? ` (${flags.join(", ")})` : ""}`;
-    if (state.chair && p.id !== state.me) {
-      li.append(
-        " ",
-        button(t("room.spotlight"), `spotlight-${p.id}`, () =>
-          send({ type: "chair", action: "spotlight", target: p.id }),
-        ),
-        " ",
-        button(t("room.mic_off"), `mute-${p.id}`, () =>
-          send({ type: "chair", action: "mute", target: p.id }),
-        ),
-      );
-    }
-    list.append(li);
-  }
-}
-
-function renderRoll(entries) {
-  const table = $("roll");
-  table.replaceChildren();
-  const head = table.insertRow();
-  for (const h of [t("room.roll.endpoint"), t("room.roll.connected"), "RTT (ms)", t("room.roll.loss")]) {
-    const th = document.createElement("th");
-    th.textContent = h;
-    head.append(th);
-  }
-  for (const e of entries) {
-    const row = table.insertRow();
-    row.insertCell().textContent = e.name;
-    row.insertCell().textContent = e.connected ? t("room.yes") : t("room.no");
-    row.insertCell().textContent = e.rtt_ms == null ? "—" : String(Math.round(e.rtt_ms));
-    row.insertCell().textContent = e.loss == null ? "—" : formatNumber(e.loss * 100, 1);
-  }
-}
-
-// ---------------------------------------------------------------- own controls
-
-function setMic(off) {
-  state.micOff = off;
-  if (state.stream) state.stream.getAudioTracks().forEach((t) => (t.enabled = !off));
-  $("toggle-mic").textContent = off ? t("room.mic_on") : t("room.mic_off");
-  $("toggle-mic").setAttribute("aria-pressed", String(off));
-  send({ type: "mute", audio: off, video: state.camOff });
-}
-
-function setCam(off) {
-  state.camOff = off;
-  if (state.stream) state.stream.getVideoTracks().forEach((t) => (t.enabled = !off));
-  $("toggle-cam").textContent = off ? t("room.cam_on") : t("room.cam_off");
-  $("toggle-cam").setAttribute("aria-pressed", String(off));
-  send({ type: "mute", audio: state.micOff, video: off });
-}
-
-function showHand(raised) {
-  state.hand = raised;
-  $("hand").textContent = raised ? t("room.hand_down") : t("room.hand_up");
-  $("hand").setAttribute("aria-pressed", String(raised));
-}
-
-function setHand(raised) {
-  showHand(raised);
-  send({ type: "hand", raised });
-}
-
-async function shareScreen() {
-  if (state.screen) {
-    stopShare();
-    return;
-  }
-  try {
-    state.screen = await navigator.mediaDevices.getDisplayMedia({ video: true });
-  } catch {
-    status(t("room.share_failed"));
-    return;
-  }
-  const track = state.screen.getVideoTracks()[0];
-  track.addEventListener("ended", stopShare);
-  if (state.videoSender) await state.videoSender.replaceTrack(track);
-  $("share").textContent = t("room.share_stop");
-}
-
-async function stopShare() {
-  if (!state.screen) return;
-  state.screen.getTracks().forEach((t) => t.stop());
-  state.screen = null;
-  if (state.videoSender) await state.videoSender.replaceTrack(state.stream.getVideoTracks()[0]);
-  $("share").textContent = t("room.share");
-}
-
-async function setAudioOnly(on) {
-  state.audioOnly = on;
-  $("audio-only").checked = on;
-  updateControls();
-  if (state.phase !== "joined") return; // idle: used by the next join
-  await reopen();
-}
-
 /** Joined: open the devices again (audio only, another camera) and renegotiate. */
 async function reopen() {
   if (state.phase !== "joined") return;
@@ -665,79 +320,6 @@ function stopAll() {
   showWeak();
   setQuality("unknown");
   setPhase("idle");
-}
-
-// ---------------------------------------------------------------- connection quality
-
-function setQuality(level) {
-  const q = $("quality");
-  q.dataset.level = level;
-  q.title = { good: t("room.q.good"), fair: t("room.q.fair"), poor: t("room.q.poor"), unknown: "" }[
-    level
-  ];
-}
-
-/** The weak-network notice: our own measurement with its reason, else the server's. */
-function showWeak() {
-  const box = $("weak");
-  if (!box) return;
-  const text = state.weak
-    ? t(`room.weak.${state.weakReason}`)
-    : state.serverWeak
-      ? t(`room.weak_server.${state.serverWeak}`)
-      : "";
-  if (box.textContent !== text) box.textContent = text;
-  box.hidden = !text;
-  root.dataset.weak = state.weak ? state.weakReason : state.serverWeak ? "server" : "";
-}
-
-function capVideo(bitrate) {
-  const sender = state.videoSender;
-  if (!sender) return;
-  const params = sender.getParameters();
-  if (params.encodings && params.encodings[0]) {
-    params.encodings[0].maxBitrate = bitrate;
-    sender.setParameters(params).catch(() => {});
-  }
-}
-
-async function measure() {
-  const pc = state.pc;
-  if (!pc || pc.connectionState !== "connected" || !state.monitor) return;
-  const report = await pc.getStats();
-  if (pc !== state.pc || !state.monitor) return; // replaced while reading
-  const counters = countersOf(report.values());
-  let fps = 0;
-  report.forEach((s) => {
-    if (s.type === "inbound-rtp" && s.kind === "video" && s.framesPerSecond) {
-      fps = Math.max(fps, s.framesPerSecond);
-    }
-  });
-  const now = performance.now();
-  const base = state.statsBase;
-  state.statsBase = counters;
-  if (!base) return; // the first reading of a connection is its baseline, not a sample
-  const sample = sampleOf(base, counters, now, now - state.connectedAt);
-  const verdict = state.monitor.push(sample);
-  setQuality(verdict.level);
-  send({
-    type: "quality",
-    rtt_ms: counters.rtt == null ? 0 : counters.rtt * 1000,
-    loss: Math.max(sample.lossIn, sample.lossOut),
-    fps,
-  });
-  if (verdict.weak !== state.weak || verdict.reason !== state.weakReason) {
-    state.weak = verdict.weak;
-    state.weakReason = verdict.reason;
-    state.weakSince = verdict.weak ? state.weakSince || now : 0;
-    capVideo(bitrateCap()); // weak: our own video is capped first
-    showWeak();
-  }
-  // still short of bandwidth after 20 s with the cap: fall back to sound only
-  if (state.weak && state.weakReason === "bandwidth" && !state.audioOnly && now - state.weakSince > 20000) {
-    status(t("room.weak_audio"));
-    setAudioOnly(true);
-  }
 }
 
 // ---------------------------------------------------------------- wiring
@@ -803,4 +385,5 @@ function wire() {
 // for tests and support staff: the live peer connection and slots
 window.lienThongBriefing = { state, pc: () => state.pc };
 
+onReopen(reopen); // controls.js: sound only while joined reopens through the connection
 wire();
