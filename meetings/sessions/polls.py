@@ -24,7 +24,7 @@ from meetings.sessions.models import (
 )
 from meetings.sessions.rules import PRESENT, VOTING_ROLES, Choice, Threshold, passes
 from server.accounts.models import User
-from server.audit.log import append_txn
+from server.audit.log import NewEntry, append_many_txn
 from server.db import Database
 from server.db.base import utcnow
 
@@ -266,10 +266,13 @@ async def cast_batch_txn(
         await session.execute(insert(PollVote), rows)
     # The audit chain is one lock for the whole deployment (held until commit): appended last,
     # so batches committing side by side, in this process or another, overlap all the rest.
-    for poll_id, details in audits:
-        await append_txn(
-            session, "vote.cast", actor="tablets", target=f"poll:{poll_id}", details=details
-        )
+    await append_many_txn(
+        session,
+        [
+            NewEntry("vote.cast", "tablets", f"poll:{poll_id}", details)
+            for poll_id, details in audits
+        ],
+    )
     return [o or BallotOutcome("refused", "votes.no_poll") for o in outcomes], touched
 
 

@@ -44,6 +44,17 @@ def entry_hash(
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class NewEntry:
+    """One entry to append with :func:`append_many_txn`."""
+
+    action: str
+    actor: str
+    target: str = ""
+    details: dict[str, Any] | None = None
+    actor_user_id: int | None = None
+
+
 async def append_txn(
     session: AsyncSession,
     action: str,
@@ -56,6 +67,17 @@ async def append_txn(
     """Append one entry inside the caller's transaction (so the act and its record commit together).
 
     The returned entry is a copy of what was written, not attached to the session."""
+    entry = NewEntry(action, actor, target, details, actor_user_id)
+    (written,) = await append_many_txn(session, [entry])
+    return written
+
+
+async def append_many_txn(session: AsyncSession, entries: list[NewEntry]) -> list[AuditEntry]:
+    """Append ``entries`` in order inside the caller's transaction: one lock, one read of the
+    chain's head and one insert for them all (a vote batch over a hundred polls writes a hundred
+    entries; one statement each held the deployment-wide lock ten times longer)."""
+    if not entries:
+        return []
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
     last = (
@@ -66,21 +88,27 @@ async def append_txn(
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     now = utcnow()
     at = now.replace(microsecond=(now.microsecond // 1000) * 1000)
-    body = canonical(details or {})
-    values: dict[str, Any] = {
-        "seq": seq,
-        "at": at,
-        "actor": actor,
-        "actor_user_id": actor_user_id,
-        "action": action,
-        "target": target,
-        "details": body,
-        "prev_hash": prev,
-        "hash": entry_hash(prev, seq, at, actor, action, target, body),
-    }
-    # a Core insert: the ORM's unit of work for one row cost more than the statement itself
-    await session.execute(insert(cast(Table, AuditEntry.__table__)).values(values))
-    return AuditEntry(**values)
+    rows: list[dict[str, Any]] = []
+    for e in entries:
+        body = canonical(e.details or {})
+        digest = entry_hash(prev, seq, at, e.actor, e.action, e.target, body)
+        rows.append(
+            {
+                "seq": seq,
+                "at": at,
+                "actor": e.actor,
+                "actor_user_id": e.actor_user_id,
+                "action": e.action,
+                "target": e.target,
+                "details": body,
+                "prev_hash": prev,
+                "hash": digest,
+            }
+        )
+        seq, prev = seq + 1, digest
+    # a Core insert: the ORM's unit of work cost more than the statement itself
+    await session.execute(insert(cast(Table, AuditEntry.__table__)), rows)
+    return [AuditEntry(**values) for values in rows]
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.audit.log import append_txn, verify_txn
+from server.audit.log import NewEntry, append_many_txn, append_txn, verify_txn
 from server.audit.models import AuditEntry
 from server.db import Database
 
@@ -32,6 +32,30 @@ async def test_chain_verifies(database: Database) -> None:
     await _append(database, 5)
     result = await database.read("verify", verify_txn)
     assert result.ok and result.count == 5 and len(result.head_hash) == 64
+
+
+async def test_many_entries_in_one_statement_extend_the_same_chain(database: Database) -> None:
+    await _append(database, 2)
+
+    async def many(session: AsyncSession) -> list[AuditEntry]:
+        return await append_many_txn(
+            session,
+            [NewEntry("vote.cast", "tablets", f"poll:{i}", {"ballots": i}) for i in (7, 8, 9)],
+        )
+
+    written = await database.write("append_many", many)
+    assert [e.seq for e in written] == [3, 4, 5]
+    assert written[1].prev_hash == written[0].hash and written[2].prev_hash == written[1].hash
+    await _append(database, 1)  # a single append after a batch links to the batch's last entry
+    result = await database.read("verify", verify_txn)
+    assert result.ok and result.count == 6
+
+    async def tamper(session: AsyncSession) -> None:
+        await session.execute(update(AuditEntry).where(AuditEntry.seq == 4).values(target="x"))
+
+    await database.write("tamper", tamper)
+    broken = await database.read("verify", verify_txn)
+    assert not broken.ok and broken.first_bad_seq == 4
 
 
 @pytest.mark.parametrize("tamper", ["edit_target", "edit_details", "delete_middle", "swap_seq"])
