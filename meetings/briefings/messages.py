@@ -208,23 +208,6 @@ class SlotInfo:
 
 
 @dataclass(frozen=True, slots=True)
-class ParticipantInfo:
-    id: str
-    name: str
-    agency_code: str
-    chair: bool
-    endpoint: bool
-    connected: bool
-    audio_muted: bool
-    video_muted: bool
-    hand: bool
-    audio_only: bool
-    rtt_ms: float | None = None
-    loss: float | None = None
-    fps: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class RosterEntry:
     """One participant as the roster shows it: what changes on events, never link quality
     (that changes every second; the chair asks for it with ``roll_call``)."""
@@ -239,6 +222,15 @@ class RosterEntry:
     video_muted: bool
     hand: bool
     audio_only: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantInfo(RosterEntry):
+    """A roster entry with its link quality, for the chair's roll call."""
+
+    rtt_ms: float | None = None
+    loss: float | None = None
+    fps: float | None = None
 
 
 ROSTER_KINDS: frozenset[str] = frozenset({"roster", "delta", "speaker", "spotlight"})

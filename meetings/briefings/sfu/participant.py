@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from meetings.briefings.messages import ParticipantInfo, RosterEntry, ServerFrame, server_frame
 from meetings.briefings.sfu.peer import ServerPeer
@@ -80,17 +80,9 @@ class Participant:
     def info(self) -> ParticipantInfo:
         peer = self.peer
         rtt = peer.rtt() if peer else None
+        entry = self.entry()
         return ParticipantInfo(
-            id=self.id,
-            name=self.name,
-            agency_code=self.agency_code,
-            chair=self.chair,
-            endpoint=self.endpoint,
-            connected=bool(peer and peer.connected),
-            audio_muted=self.audio_muted or self.muted_by_chair,
-            video_muted=self.video_muted,
-            hand=self.hand,
-            audio_only=self.audio_only,
+            **{f.name: getattr(entry, f.name) for f in fields(entry)},
             rtt_ms=round(rtt * 1000, 1) if rtt is not None else self.client_rtt_ms,
             loss=(
                 round(max(peer.loss, peer.uplink_loss()), 4)
