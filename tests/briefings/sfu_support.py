@@ -184,6 +184,21 @@ async def until(condition: Callable[[], bool], what: str, seconds: float = 10) -
         await asyncio.sleep(0.02)
 
 
+FRAMES_WITHIN = 30.0
+"""How long a count of frames may take to come in.  Generous on purpose: a test counts what
+arrives (whole, in order, undecoded on the server), never how fast, so a loaded machine is slow,
+not red.  Rates are the benchmark's job (bench/briefing.py)."""
+
+
+async def frames_reach(ep: Endpoint, wanted: dict[str, int], what: str) -> None:
+    """Wait until ``ep`` has decoded at least ``wanted[mid]`` frames on each mid."""
+    await until(
+        lambda: all(ep.frames[mid] >= n for mid, n in wanted.items()),
+        f"{ep.name}: {what} ({dict(ep.frames)} of {wanted})",
+        FRAMES_WITHIN,
+    )
+
+
 class _Side(asyncio.DatagramProtocol):
     def __init__(self, on_data: Any) -> None:
         self.on_data = on_data

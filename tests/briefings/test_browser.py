@@ -60,11 +60,13 @@ def _login(page: Any, url: str, login: str) -> None:
     page.wait_for_url(url + "/")
 
 
-def _wait_decoding(page: Any, seconds: float = 20) -> dict[str, Any]:
+def _wait_decoding(page: Any, frames: int = 10, seconds: float = 30) -> dict[str, Any]:
+    """Wait until the chair's slot has decoded more than ``frames`` frames (a count, not a rate:
+    a loaded machine is slower, not red; rates are bench/briefing.py's)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         stats = page.evaluate(CHAIR_STATS)
-        if stats and stats["decoded"] > 10:
+        if stats and stats["decoded"] > frames:
             return dict(stats)
         page.wait_for_timeout(200)
     raise AssertionError(f"the chair's video is not decoded: {page.evaluate(CHAIR_STATS)}")
@@ -95,10 +97,7 @@ def test_endpoint_joins_publishes_and_decodes_the_chair(server: LiveServer) -> N
         hall.get_by_test_id("join").click()
 
         first = _wait_decoding(hall)
-        hall.wait_for_timeout(3000)
-        second = hall.evaluate(CHAIR_STATS)
-        fps = (second["decoded"] - first["decoded"]) / ((second["at"] - first["at"]) / 1000)
-        assert fps >= 15, (first, second)
+        _wait_decoding(hall, frames=first["decoded"] + 60)  # the picture goes on
         # the chair decodes the endpoint too: it published
         chair_view = chair.evaluate(
             """async () => {

@@ -17,21 +17,16 @@ from meetings.briefings.sfu import hooks
 from meetings.briefings.sfu.participant import Participant
 from meetings.briefings.sfu.peer import ServerPeer
 from meetings.briefings.sfu.room import Room
-from tests.briefings.sfu_support import Endpoint, Tone, UdpRelay, join, until
+from tests.briefings.sfu_support import Endpoint, Tone, UdpRelay, frames_reach, join, until
 
 pytestmark = pytest.mark.slow
 
-MIN_FPS = 22
-"""The clip runs at 30 fps.  bench/briefing.py holds the 25 fps floor with counting clients;
-here several clients decode inside the test process, on a 2-core machine shared with other
-suites, so the bar leaves room for that."""
-
-
-def _fps(ep: Endpoint, mid: str, until: float) -> float:
-    start = ep.first_frame.get(mid)
-    if start is None:
-        return 0.0
-    return ep.frames[mid] / max(0.001, until - start)
+VIDEO_FRAMES = 90
+"""Three seconds of the 30 fps clip: what each subscriber must decode.  The tests count frames,
+not rates (a loaded machine makes them slower, not red); bench/briefing.py holds the 25 fps
+floor."""
+AUDIO_FRAMES = 100
+"""Two seconds of 20 ms Opus frames."""
 
 
 def _gaps(log: list[tuple[int, int]]) -> int:
@@ -62,12 +57,10 @@ async def test_chair_reaches_every_endpoint_without_decoding(room: Room, clip: P
         await join(room, chair, chair=True)
         for sub in subs:
             await join(room, sub)
-        await asyncio.sleep(4.5)
-        now = time.monotonic()
         for sub in subs:
             video, audio = sub.mids("video")[0], sub.mids("audio")[0]
-            assert _fps(sub, video, now) >= MIN_FPS, (sub.name, sub.frames)
-            assert sub.frames[audio] >= 150, (sub.name, sub.frames)
+            wanted = {video: VIDEO_FRAMES, audio: AUDIO_FRAMES}
+            await frames_reach(sub, wanted, "the chair's picture and voice")
             assert _gaps(sub.rtp[video]) == 0
         assert asked[0] >= 1  # each new subscriber asked the publisher for a key frame
         peer = room.participants["chair"].peer
@@ -91,14 +84,12 @@ async def test_loss_is_repaired_from_the_packet_cache(room: Room, clip: Path) ->
     try:
         await join(room, chair, chair=True)
         p = await join(room, lossy, relay=relay)
-        await asyncio.sleep(5)
-        now = time.monotonic()
+        mid = lossy.mids("video")[0]
+        await frames_reach(lossy, {mid: VIDEO_FRAMES}, "the chair through a lossy link")
+        await until(lambda: relay.dropped["down"] > 10, "the relay drops packets", 30)
         assert p.peer is not None
         video_sink = p.peer.video_sinks[0]
-        assert relay.dropped["down"] > 10
         assert video_sink.retransmitted > 0
-        mid = lossy.mids("video")[0]
-        assert _fps(lossy, mid, now) >= 20, lossy.frames
         log = lossy.rtp[mid]
         seqs = {s for s, _ in log}
         span = (max(seqs) - min(seqs)) + 1
@@ -182,10 +173,8 @@ async def test_publisher_leaving_does_not_disturb_others(room: Room, clip: Path)
         )
         room.leave(p_hall)
         await hall.close()
-        before, t0 = viewer.frames[chair_mid], time.monotonic()
-        await asyncio.sleep(2.0)
-        rate = (viewer.frames[chair_mid] - before) / (time.monotonic() - t0)
-        assert rate >= MIN_FPS, rate
+        before = viewer.frames[chair_mid]
+        await frames_reach(viewer, {chair_mid: before + 60}, "the chair after the other left")
         assert "xa-b" not in room.participants
     finally:
         for ep in (chair, hall, viewer):
@@ -266,12 +255,12 @@ async def test_cascade_sends_one_copy_to_the_district(clip: Path) -> None:
         await until(lambda: relay.connected, "the cascade link connects")
         for commune in communes:
             await join(district, commune)
-        await asyncio.sleep(3.5)
-        now = time.monotonic()
         for commune in communes:
-            mid = commune.mids("video")[0]
-            assert _fps(commune, mid, now) >= MIN_FPS, (commune.name, commune.frames)
-            assert commune.frames[commune.mids("audio")[0]] >= 100
+            wanted = {
+                commune.mids("video")[0]: VIDEO_FRAMES,
+                commune.mids("audio")[0]: AUDIO_FRAMES,
+            }
+            await frames_reach(commune, wanted, "the chair through the cascade link")
         chair_peer = province.participants["chair"].peer
         assert chair_peer is not None
         video = chair_peer.source("video")
