@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, case, insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meetings.sessions import repo
+from meetings.sessions.counts import Counts, add_secret_txn, apply, audit_details, counts_txn
 from meetings.sessions.errors import SessionNotFound, StateConflict
 from meetings.sessions.models import (
     Attendance,
@@ -68,11 +68,13 @@ REFUSALS = {
 }
 
 
-def poll_json(p: Poll, *, with_counts: bool) -> dict[str, Any]:
+def poll_json(p: Poll, *, with_counts: bool, live: Counts | None = None) -> dict[str, Any]:
     """A vote for the wire; counts once closed, or for the chair and secretariat.
 
-    Of a secret vote not yet closed even the desk gets only how many voted: never a count per
-    choice, so polling after each vote (or replaying the desk's events) reveals nobody's choice.
+    An open vote's counts are not on its row (see :mod:`meetings.sessions.counts`): the caller
+    passes them as ``live`` (without, an open vote shows none).  Of a secret vote not yet closed
+    even the desk gets only how many voted: never a count per choice, so polling after each
+    vote (or replaying the desk's events) reveals nobody's choice.
     """
     data: dict[str, Any] = {
         "id": p.id,
@@ -87,18 +89,20 @@ def poll_json(p: Poll, *, with_counts: bool) -> dict[str, Any]:
         "opened_at": p.opened_at.isoformat() if p.opened_at else None,
         "closed_at": p.closed_at.isoformat() if p.closed_at else None,
     }
+    shown = live if p.status == "open" else None
+    c = shown or Counts(voted=p.voted, yes=p.yes, no=p.no, abstain=p.abstain)
     if p.status == "closed" or (with_counts and not p.secret):
         data.update(
             members_total=p.members_total,
             present=p.present,
-            yes=p.yes,
-            no=p.no,
-            abstain=p.abstain,
-            voted=p.voted,
+            yes=c.yes,
+            no=c.no,
+            abstain=c.abstain,
+            voted=c.voted,
             passed=p.passed,
         )
     elif with_counts:
-        data.update(members_total=p.members_total, voted=p.voted)
+        data.update(members_total=p.members_total, voted=c.voted)
     return data
 
 
@@ -200,9 +204,12 @@ async def _open_tally_txn(session: AsyncSession, poll: Poll) -> None:
 
 
 async def close_poll_txn(session: AsyncSession, poll: Poll) -> None:
+    """Close ``poll`` (locked ``FOR UPDATE`` by :func:`get_poll_txn`: the batches recording
+    votes hold it ``FOR SHARE``, so this waits for them, and any batch after sees it closed)."""
     if poll.status != "open":
         raise StateConflict("The vote is not open.", detail_vi="Biểu quyết không ở trạng thái mở.")
     quorum = await repo.quorum_txn(session, poll.session_id, poll.sitting_id)
+    apply(poll, (await counts_txn(session, [poll]))[poll.id])
     poll.status, poll.closed_at = "closed", utcnow()
     poll.members_total, poll.present = quorum.members_total, quorum.present
     if poll.secret:  # the result leaves the tally only now
@@ -235,13 +242,16 @@ async def cast_batch_txn(
     by_poll: dict[int, list[int]] = {}
     for index, b in enumerate(ballots):
         by_poll.setdefault(b.poll_id, []).append(index)
-    # polls locked in id order: two batches committing at once never wait on each other in a
-    # cycle (the batcher runs up to three on PostgreSQL); the lock is taken row by row as the
-    # sorted rows come out
+    # polls held FOR SHARE (in id order): batches do not wait for each other (they write no
+    # poll row, see counts.py), closing a vote (FOR UPDATE) waits for them, and a batch after
+    # the close sees the vote closed
     polls = {
         poll.id: poll
         for poll in await session.scalars(
-            select(Poll).where(Poll.id.in_(sorted(by_poll))).order_by(Poll.id).with_for_update()
+            select(Poll)
+            .where(Poll.id.in_(sorted(by_poll)))
+            .order_by(Poll.id)
+            .with_for_update(read=True)
         )
     }
     facts = await _facts_txn(session, list(polls.values()), sorted({b.user_id for b in ballots}))
@@ -260,7 +270,9 @@ async def cast_batch_txn(
             outcomes[i] = _decide(poll, ballots[i], known, accepted)
         if accepted:
             rows.extend(_vote_rows(poll, accepted))
-            audits.append((poll.id, await _count_txn(session, poll, accepted)))
+            if poll.secret:
+                await add_secret_txn(session, poll, accepted)
+            audits.append((poll.id, audit_details(poll, accepted)))
             touched.append(poll)
     if rows:
         await session.execute(insert(PollVote), rows)
@@ -366,37 +378,6 @@ def _vote_rows(poll: Poll, accepted: dict[int, Choice]) -> list[dict[str, Any]]:
         }
         for uid, choice in sorted(accepted.items())  # by member: nothing follows arrival order
     ]
-
-
-async def _count_txn(
-    session: AsyncSession, poll: Poll, accepted: dict[int, Choice]
-) -> dict[str, Any]:
-    """The counts, in the caller's transaction; returns the audit details.
-
-    A named vote audits each member's choice per batch.  A secret vote adds the choices to its
-    tally rows in place, and audits only how many ballots the batch held: who voted is audited
-    once, at close, in one sorted list (:func:`participants_txn`)."""
-    counts = Counter(c.value for c in accepted.values())
-    # the poll row is locked (FOR UPDATE / SQLite's write lock): add in Python, flushed at commit
-    poll.voted += len(accepted)
-    details: dict[str, Any]
-    if poll.secret:
-        tally = cast(Table, PollTally.__table__)
-        await session.execute(
-            update(tally)
-            .where(tally.c.poll_id == poll.id)
-            .values(count=tally.c.count + case(dict(counts), value=tally.c.choice, else_=0))
-        )
-        details = {"ballots": len(accepted)}
-    else:
-        poll.yes += counts["yes"]
-        poll.no += counts["no"]
-        poll.abstain += counts["abstain"]
-        details = {
-            "voters": sorted(accepted),
-            "choices": {str(u): c.value for u, c in sorted(accepted.items())},
-        }
-    return details
 
 
 async def participants_txn(session: AsyncSession, poll_id: int) -> list[int]:

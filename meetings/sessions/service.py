@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from meetings.sessions import polls, repo
 from meetings.sessions.batcher import VoteBatcher
+from meetings.sessions.counts import Counts, counts_txn
 from meetings.sessions.errors import NotSecretariat, SessionNotFound
 from meetings.sessions.models import CouncilSession, Poll
 from meetings.sessions.roles import InvitationRoles
@@ -147,11 +148,19 @@ class SessionsService:
         return await self.db.read("session_roles", run)
 
     async def _publish_tallies(self, touched: list[Poll]) -> None:
+        """The live count of each vote a batch touched, counted after the commit (so it holds
+        every batch committed by then, of this process or another; a desk keeps the higher of
+        two counts that arrive out of order, web/static/sessions/session.js)."""
+
+        async def count(session: AsyncSession) -> dict[int, Counts]:
+            return await counts_txn(session, touched)
+
+        live = await self.db.read("vote_counts", count)
         for poll in touched:
             await self.hub.publish(
                 desk_channel(poll.session_id),
                 "vote.tally",
-                {"poll": polls.poll_json(poll, with_counts=True)},
+                {"poll": polls.poll_json(poll, with_counts=True, live=live.get(poll.id))},
             )
 
 

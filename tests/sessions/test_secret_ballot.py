@@ -14,6 +14,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lienthong.migrations import MIGRATION_DIRS
+from meetings.sessions.counts import Counts, counts_txn
 from meetings.sessions.models import Poll, PollTally, PollVote
 from server.audit.models import AuditEntry
 from server.db import Database
@@ -121,8 +122,8 @@ async def test_database_and_audit_keep_no_link_between_member_and_choice(
             select(PollTally.choice, PollTally.count).where(PollTally.poll_id == poll)
         )
         return {
-            "counts_on_poll": (p.yes, p.no, p.abstain),
-            "voted": p.voted,
+            "counts_on_poll": (p.yes, p.no, p.abstain, p.voted),
+            "voted": (await counts_txn(session, [p]))[p.id],
             "opened_at": p.opened_at,
             "votes": [(v.user_id, v.choice, v.at) for (v,) in votes],
             "tally": dict(tally.all()),
@@ -132,9 +133,10 @@ async def test_database_and_audit_keep_no_link_between_member_and_choice(
     # who voted: no choice, and one time for all (the vote's opening), so no order of casting
     assert len(during["votes"]) == 4
     assert {(choice, at) for _u, choice, at in during["votes"]} == {(None, during["opened_at"])}
-    # the choices: one counter per choice, and nothing on the poll row until it closes
+    # the choices: one counter per choice, and nothing on the poll row until it closes (how
+    # many voted is counted from who voted, without a choice)
     assert during["tally"] == {"yes": 2, "no": 1, "abstain": 1}
-    assert during["counts_on_poll"] == (0, 0, 0) and during["voted"] == 4
+    assert during["counts_on_poll"] == (0, 0, 0, 0) and during["voted"] == Counts(voted=4)
     assert {col.name for col in PollTally.__table__.columns} == {"poll_id", "choice", "count"}
     await c.call("POST", f"/polls/{poll}/close", "thuky", None, 200)
     if database.is_sqlite:  # the log held the tally after each batch: emptied at close

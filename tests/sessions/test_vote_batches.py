@@ -7,14 +7,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from meetings.sessions.counts import Counts, counts_txn
 from meetings.sessions.models import Poll, PollTally, PollVote
 from meetings.sessions.polls import Ballot, BallotOutcome, cast_batch_txn
 from meetings.sessions.rules import Choice
 from meetings.sessions.service import SERVICE_KEY
 from server.audit.models import AuditEntry
+from server.db import Database
 from tests.conftest import People
 from tests.sessions.helpers import Client, Council, make_council
 from tests.sessions.test_scale import get_state
@@ -87,16 +91,17 @@ async def test_a_batch_across_votes_counts_each_ballot_once(client: Client, peop
                 select(AuditEntry).where(AuditEntry.action == "vote.cast").order_by(AuditEntry.id)
             )
         ]
-        return {"rows": sorted(rows), "polls": got, "tally": tally, "audits": audits}
+        live = await counts_txn(session, list(got.values()))
+        return {"rows": sorted(rows), "live": live, "tally": tally, "audits": audits}
 
     found = await svc.read("test_stored", stored)
     assert found["rows"] == sorted(
         [(named, ids["db1"]), (named, ids["db2"])]
         + [(secret, ids[x]) for x in ("db1", "db2", "db3")]
     )
-    n, s = found["polls"][named], found["polls"][secret]
-    assert (n.voted, n.yes, n.no, n.abstain) == (2, 1, 1, 0)
-    assert s.voted == 3 and (s.yes, s.no, s.abstain) == (0, 0, 0)  # secret: the tally until close
+    # counted from who voted (no counter on the vote's row while it is open)
+    assert found["live"][named] == Counts(voted=2, yes=1, no=1, abstain=0)
+    assert found["live"][secret] == Counts(voted=3)  # secret: the choices in the tally until close
     assert found["tally"] == {"yes": 1, "no": 1, "abstain": 1}
     assert found["audits"] == [
         (
@@ -132,3 +137,42 @@ async def _second_session(c: Council) -> Council:
     for login in ("db1", "db2", "db3"):
         await other.call("POST", "/attendance", login, {"status": "hall"}, 200)
     return other
+
+
+async def test_a_batch_writes_no_vote_row_and_close_waits_for_it(
+    client: Client, people: People, database: Database
+) -> None:
+    """Batches of two processes never wait for each other on a vote's row (issue 15: they
+    lined up behind each other's row locks): a batch writes no poll row, holds it only
+    ``FOR SHARE``, and closing the vote (``FOR UPDATE``) waits for it, then counts it."""
+    c = await make_council(client, people)
+    ids = {x: json.loads((await get_state(c, x))[2])["me"]["user_id"] for x in ("db1", "db2")}
+    for login in ids:
+        await c.call("POST", "/attendance", login, {"status": "hall"}, 200)
+    poll = (await c.call("POST", "/polls", "thuky", {"title": "Thông qua"}, 201))["id"]
+    await c.call("POST", f"/polls/{poll}/open", "thuky", None, 200)
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        statements.append(statement)
+
+    maker = async_sessionmaker(database.engine, expire_on_commit=False)
+    async with maker() as held:
+        event.listen(database.engine.sync_engine, "before_cursor_execute", seen)
+        try:
+            (outcome,), _ = await cast_batch_txn(held, [Ballot(poll, ids["db1"], Choice.YES)])
+        finally:
+            event.remove(database.engine.sync_engine, "before_cursor_execute", seen)
+        assert outcome.status == "recorded"
+        assert not [s for s in statements if s.lstrip().upper().startswith("UPDATE SESSION_POLLS")]
+        if not database.is_sqlite:  # the batch is still open: its lock on the vote is shared
+            async with maker() as other, other.begin():
+                share = select(Poll.id).where(Poll.id == poll)
+                await other.execute(share.with_for_update(read=True, nowait=True))
+            async with maker() as other, other.begin():
+                with pytest.raises(DBAPIError):  # lock_not_available: a close would wait
+                    await other.execute(share.with_for_update(nowait=True))
+        await held.commit()
+    await c.call("POST", f"/polls/{poll}/votes", "db2", {"choice": "no"}, 200)
+    result = await c.call("POST", f"/polls/{poll}/close", "thuky", None, 200)
+    assert (result["voted"], result["yes"], result["no"], result["abstain"]) == (2, 1, 1, 0)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meetings.sessions import polls, repo, speakers_repo
+from meetings.sessions.counts import counts_txn
 from meetings.sessions.errors import NotSecretariat, SessionNotFound
 from meetings.sessions.models import Attendance, CouncilSession, Poll, PollVote
 from meetings.sessions.service import (
@@ -145,6 +146,7 @@ async def _shared_txn(session: AsyncSession, session_id: int, role: str) -> dict
     cs = await repo.get_session_txn(session, session_id)
     desk = is_desk(role)
     all_polls = await polls.polls_txn(session, session_id)
+    live = await counts_txn(session, [x for x in all_polls if x.status == "open"]) if desk else {}
     return {
         "session": session_json(cs, role),
         "sittings": [
@@ -162,7 +164,7 @@ async def _shared_txn(session: AsyncSession, session_id: int, role: str) -> dict
             else []
         ),
         "speaker": await speakers_repo.current_speaker_txn(session, session_id),
-        "polls": [polls.poll_json(x, with_counts=desk) for x in all_polls],
+        "polls": [polls.poll_json(x, with_counts=desk, live=live.get(x.id)) for x in all_polls],
     }
 
 

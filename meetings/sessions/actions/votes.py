@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from meetings.sessions import polls
 from meetings.sessions.bodies import NewPoll
+from meetings.sessions.counts import counts_txn
 from meetings.sessions.errors import BadInput, StateConflict, VoteNotFound, VoteRefused
 from meetings.sessions.polls import REFUSALS, Ballot, BallotOutcome
 from meetings.sessions.rules import Choice
@@ -186,7 +187,8 @@ async def poll_detail(
     async def run(session: AsyncSession) -> dict[str, Any]:
         _cs, role = await guard_txn(session, session_id, p)
         poll = await polls.find_poll_txn(session, session_id, poll_id)
-        data = polls.poll_json(poll, with_counts=is_desk(role))
+        live = (await counts_txn(session, [poll])).get(poll.id) if is_desk(role) else None
+        data = polls.poll_json(poll, with_counts=is_desk(role), live=live)
         # who voted is listed once the vote is closed; before, only to the desk of a named
         # vote (a secret one shows even the desk no more than how many voted)
         if poll.status == "closed" or (is_desk(role) and not poll.secret):

@@ -431,6 +431,9 @@ function onEvent(ev) {
     case "vote.closed":
     case "vote.tally": {
       const i = state.polls.findIndex((p) => p.id === d.poll.id);
+      // an open vote's counts only grow; two server processes may publish theirs out of order
+      const was = i >= 0 ? state.polls[i] : null;
+      if (ev.type === "vote.tally" && was && was.status === "open" && (was.voted || 0) > (d.poll.voted || 0)) break;
       if (i >= 0) state.polls[i] = { ...state.polls[i], ...d.poll }; else state.polls.push(d.poll);
       render();
       break;
