@@ -232,7 +232,7 @@ async def cast_batch_txn(
 
     A batch may hold ballots of many votes (sittings voting at once): their polls are locked in
     one statement (in id order), one query answers every check for every (poll, voter) pair, one
-    insert records every accepted vote; the counts are added per poll.  The checks, in SQL: the
+    insert records every accepted vote (a secret vote's tally is added per poll).  The checks, in SQL: the
     voter invited to the poll's session at all (if not, the answer is the one for a vote that
     does not exist, whatever the vote's state), open, invited as a member and present at the
     vote's sitting, not voted before (the primary key on ``(poll_id, user_id)`` is the last
@@ -242,18 +242,7 @@ async def cast_batch_txn(
     by_poll: dict[int, list[int]] = {}
     for index, b in enumerate(ballots):
         by_poll.setdefault(b.poll_id, []).append(index)
-    # polls held FOR SHARE (in id order): batches do not wait for each other (they write no
-    # poll row, see counts.py), closing a vote (FOR UPDATE) waits for them, and a batch after
-    # the close sees the vote closed
-    polls = {
-        poll.id: poll
-        for poll in await session.scalars(
-            select(Poll)
-            .where(Poll.id.in_(sorted(by_poll)))
-            .order_by(Poll.id)
-            .with_for_update(read=True)
-        )
-    }
+    polls = await _shared_polls_txn(session, sorted(by_poll))
     facts = await _facts_txn(session, list(polls.values()), sorted({b.user_id for b in ballots}))
     touched: list[Poll] = []
     audits: list[tuple[int, dict[str, Any]]] = []
@@ -286,6 +275,14 @@ async def cast_batch_txn(
         ],
     )
     return [o or BallotOutcome("refused", "votes.no_poll") for o in outcomes], touched
+
+
+async def _shared_polls_txn(session: AsyncSession, ids: list[int]) -> dict[int, Poll]:
+    """The polls held FOR SHARE (in id order): batches do not wait for each other (they write
+    no poll row, see counts.py), closing a vote (FOR UPDATE) waits for them, and a batch after
+    the close sees the vote closed."""
+    query = select(Poll).where(Poll.id.in_(ids)).order_by(Poll.id).with_for_update(read=True)
+    return {poll.id: poll for poll in await session.scalars(query)}
 
 
 @dataclass(slots=True)
