@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.agencies import get_agency_txn
 from server.accounts.errors import BadRole, DuplicateUser, UnknownUser
-from server.accounts.models import Agency, ApiToken, User, UserRole
+from server.accounts.models import Agency, ApiToken, LoginSession, User, UserRole
 from server.accounts.passwords import MIN_LENGTH
 from server.accounts.principal import Principal, Role
 from server.accounts.tokens import PREFIX as TOKEN_PREFIX
@@ -172,25 +172,46 @@ def _principal_of(
     )
 
 
-async def principal_txn(
-    session: AsyncSession,
-    user_id: int,
-    via: Literal["session", "token"],
-    session_id: int | None = None,
-) -> Principal | None:
-    """The Principal of an active user, or None when the user is gone or disabled.
+@dataclass(frozen=True, slots=True)
+class SessionUse:
+    """The login session a cookie presented, as the middleware needs it."""
 
-    One statement: the user joined to its agency and its roles (one row per role).
-    """
+    session_id: int
+    csrf_token: str
+    expires_at: datetime
+
+
+async def session_principal_txn(
+    session: AsyncSession, token_hash: str
+) -> tuple[SessionUse, Principal] | None:
+    """The live login session whose cookie hashes to ``token_hash`` and the Principal of its
+    active user, in one statement (the session joined to its user, agency and roles; it was two,
+    and a hall's reconnect storm is a thousand of them); None when the session is unknown,
+    expired or revoked, or its user is gone or disabled."""
     rows = (
         await session.execute(
-            select(*_principal_columns())
+            select(
+                LoginSession.id,
+                LoginSession.revoked_at,
+                LoginSession.expires_at,
+                LoginSession.csrf_token,
+                *_principal_columns(),
+            )
+            .join(User, User.id == LoginSession.user_id)
             .join(Agency, Agency.id == User.agency_id)
             .outerjoin(UserRole, UserRole.user_id == User.id)
-            .where(User.id == user_id)
+            .where(LoginSession.token_hash == token_hash)
         )
     ).all()
-    return _principal_of(rows, via, session_id)
+    if not rows:
+        return None
+    session_id, revoked_at, expires_at, csrf = rows[0][:4]
+    if revoked_at is not None or expires_at <= utcnow():
+        return None
+    principal = _principal_of(rows, "session", session_id, offset=4)
+    if principal is None:
+        return None
+    return SessionUse(session_id, csrf, expires_at), principal
 
 
 @dataclass(frozen=True, slots=True)

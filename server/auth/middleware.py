@@ -17,14 +17,13 @@ from aiohttp.typedefs import Handler
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import ApiToken
-from server.accounts.users import TokenUse, principal_txn, token_principal_txn
+from server.accounts.users import TokenUse, session_principal_txn, token_principal_txn
 from server.auth.cache import LOGINS_KEY, CachedLogin
 from server.auth.principal import PRINCIPAL_KEY, Principal
 from server.auth.sessions import (
     COOKIE,
     cookie_digest,
     needs_slide,
-    resolve_session_txn,
     slide_session_txn,
 )
 from server.db.base import utcnow
@@ -104,15 +103,15 @@ async def _from_cookie(request: web.Request, value: str) -> Principal | None:
         generation = cache.generation if cache is not None else 0
 
         async def find(session: AsyncSession) -> CachedLogin | None:
-            row = await resolve_session_txn(session, value)
-            if row is None:
+            found = await session_principal_txn(session, digest)
+            if found is None:
                 return None
-            principal = await principal_txn(session, row.user_id, "session", row.id)
-            if principal is None:
-                return None
-            return CachedLogin(row.id, row.user_id, row.csrf_token, row.expires_at, principal)
+            use, principal = found
+            return CachedLogin(
+                use.session_id, principal.user_id, use.csrf_token, use.expires_at, principal
+            )
 
-        login = await db.read("auth_session", find)
+        login = await db.read_one("auth_session", find)
         if login is None:
             return None
         if cache is not None:

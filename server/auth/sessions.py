@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import LoginSession
@@ -45,16 +45,6 @@ async def open_session_txn(
     session.add(row)
     await session.flush()
     return NewSession(cookie, csrf, row.id)
-
-
-async def resolve_session_txn(session: AsyncSession, cookie: str) -> LoginSession | None:
-    """The live session for a cookie; None when unknown, expired or revoked."""
-    row = await session.scalar(
-        select(LoginSession).where(LoginSession.token_hash == cookie_digest(cookie))
-    )
-    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
-        return None
-    return row
 
 
 def needs_slide(expires_at: datetime, hours: int) -> bool:
