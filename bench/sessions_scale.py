@@ -2,7 +2,7 @@
 
 * **storm**: N tablets of one sitting, each with its page state loaded, drop and reconnect at
   once; each resubscribes from its last event and reloads what the page reloads (the state with
-  ``If-None-Match``, and its papers).  Twice: nothing changed meanwhile (every state a 304), and
+  ``If-None-Match``; its papers only when the state changed, as the page's ``resume``).  Twice: nothing changed meanwhile (every state a 304), and
   the current item changed while they were away (one build, then 200s).  Reports the time until
   every tablet is back in sync and the server CPU per reconnect.
 * **many**: 100 sittings of 30 tablets and one of 100 on one deployment; every sitting opens a
@@ -108,8 +108,20 @@ class Tablet:
             self.not_modified += resp.status == 304
             self.etag = resp.headers.get("ETag", self.etag)
         if papers:
-            async with self.http.get(api + "/papers", headers=self.headers) as resp:
-                self.bytes += len(await resp.read())
+            await self.load_papers()
+
+    async def load_papers(self) -> None:
+        api = f"{self.base}/api/v1/sessions/{self.sid}"
+        async with self.http.get(api + "/papers", headers=self.headers) as resp:
+            self.bytes += len(await resp.read())
+
+    async def resume(self) -> None:
+        """What the page does when its socket is back (web/static/sessions/session.js:
+        ``resume``): the state first; the papers only if the state changed (not a 304)."""
+        before = self.not_modified
+        await self.load_state(papers=False)
+        if self.not_modified == before:
+            await self.load_papers()
 
     async def drop(self) -> None:
         if self.task is not None:
@@ -127,14 +139,18 @@ class Tablet:
         return sent
 
 
-async def connect_all(tablets: list[Tablet], load: bool, width: int = 200) -> float:
+async def connect_all(
+    tablets: list[Tablet], load: bool, width: int = 200, resume: bool = False
+) -> float:
     sem = asyncio.Semaphore(width)
     start = time.perf_counter()
 
     async def one(t: Tablet) -> None:
         async with sem:
             await t.connect()
-        if load:
+        if resume:
+            await t.resume()
+        elif load:
             await t.load_state()
 
     await asyncio.gather(*(one(t) for t in tablets))
@@ -163,7 +179,7 @@ async def storm(
             for t in tablets:
                 t.bytes = t.not_modified = 0
             before = cpu()
-            took = await connect_all(tablets, load=True, width=n)
+            took = await connect_all(tablets, load=True, width=n, resume=True)
             spent = cpu() - before
             out[f"storm_{label}_all_in_sync_s"] = round(took, 2)
             out[f"storm_{label}_server_cpu_ms_per_reconnect"] = round(spent / n, 2)

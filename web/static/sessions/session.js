@@ -28,24 +28,39 @@ async function guarded(fn) {
 
 async function reload() {
   [state, papers] = await Promise.all([loadState(), api("GET", `${base}/papers`)]);
-  if (isDesk) {
-    const members = await loadMembers(base);
-    state.invitations = members;
-    state.attendance = Object.fromEntries(members.filter((u) => u.attendance).map((u) => [String(u.user_id), u.attendance]));
-  }
+  if (isDesk) await loadDeskMembers();
+  render();
+}
+
+async function loadDeskMembers() {
+  const members = await loadMembers(base);
+  state.invitations = members;
+  state.attendance = Object.fromEntries(members.filter((u) => u.attendance).map((u) => [String(u.user_id), u.attendance]));
+}
+
+// Back after a dropped connection (a hall's Wi-Fi blink): the state first; if it is unchanged
+// (304) nothing of the session changed while away — a paper's changes move the session's
+// sequence too — so the papers are not fetched again (issue 15: a reconnect downloads nothing
+// when nothing changed).  The desk's member list is fetched again either way.
+async function resume() {
+  const loaded = await loadState();
+  if (!keptState.unchanged) papers = await api("GET", `${base}/papers`);
+  state = loaded;
+  if (isDesk) await loadDeskMembers();
   render();
 }
 
 // The page state with its ETag: an unchanged state costs a 304 and no body; X-Session-Seq tells
 // the server the last event this tablet saw (docs/sessions.md, "Page state").
-const keptState = { etag: null, text: null };
+const keptState = { etag: null, text: null, unchanged: false };
 async function loadState() {
   const headers = { Accept: "application/json" };
   if (keptState.etag) headers["If-None-Match"] = keptState.etag;
   const seq = typeof rt === "undefined" ? null : rt.last[`session:${sid}`];
   if (seq) headers["X-Session-Seq"] = String(seq);
   const resp = await fetch(base, { headers, cache: "no-store" });
-  if (resp.status === 304 && keptState.text) return JSON.parse(keptState.text);
+  keptState.unchanged = resp.status === 304 && Boolean(keptState.text);
+  if (keptState.unchanged) return JSON.parse(keptState.text);
   const text = await resp.text();
   if (!resp.ok) {
     const data = JSON.parse(text || "{}");
@@ -58,9 +73,9 @@ async function loadState() {
 
 
 let timer = null;
-function reloadSoon() {
+function reloadSoon(how = reload) {
   clearTimeout(timer);
-  timer = setTimeout(() => guarded(reload), 80 + Math.random() * 300);
+  timer = setTimeout(() => guarded(how), 80 + Math.random() * 300);
 }
 
 function findItem(items, id) {
@@ -456,12 +471,12 @@ function onEvent(ev) {
 
 const channels = [`session:${sid}`, `user:${root.dataset.user}`, ...(isDesk ? [`session:${sid}:desk`] : [])];
 const rt = new Realtime(channels, onEvent, {
-  onResync: reloadSoon,
+  onResync: () => reloadSoon(),
   onStatus: (up) => {
     const c = document.getElementById("conn");
     c.textContent = up ? t("conn.up") : t("conn.down");
     c.dataset.up = up ? "1" : "0";
-    if (up && state) reloadSoon();
+    if (up && state) reloadSoon(resume);
   },
 });
 document.getElementById("session-search").addEventListener("submit", (ev) => {
