@@ -236,6 +236,8 @@ async function onFrame(f) {
       for (const s of f.slots) {
         const slot = state.slots.get(s.mid) || { kind: s.kind, el: null };
         slot.source = s.source;
+        slot.mismatch = Boolean(s.codec_mismatch); // its source's codec is not one we accept
+        slot.codec = s.codec || null;
         state.slots.set(s.mid, slot);
       }
       renderStage();

@@ -1,0 +1,463 @@
+"""H.264 beside VP8 (QĐ 157/QĐ-BTTTT): negotiated, forwarded and recorded without decoding.
+
+Unit tests cover key-frame detection and access-unit reassembly on packets aiortc itself makes,
+and malformed payloads; the peer tests pair real aiortc endpoints on loopback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import struct
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import av
+import pytest
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+
+from meetings.briefings.live import StreamInfo, streams_from_json
+from meetings.briefings.messages import SlotInfo
+from meetings.briefings.sfu import codecs, h264, hooks, rtp
+from meetings.briefings.sfu.forwarder import Downlink, Sink, Source
+from meetings.briefings.sfu.peer import ServerPeer
+from meetings.briefings.sfu.recorder import HallRecorder
+from meetings.briefings.sfu.room import Room
+from tests.briefings.conftest import CLIP_CACHE
+from tests.briefings.h264_media import access_units, make_h264_clip, rtp_packets
+from tests.briefings.sfu_support import Endpoint, Tone, frames_reach, join, until
+
+VIDEO_FRAMES = 90
+"""Three seconds of the 30 fps clip (a count, never a rate)."""
+
+
+@pytest.fixture(scope="session")
+def h264_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """24 s of constrained-baseline H.264 (MPEG-TS), kept between runs like the VP8 clip."""
+    source = Path(make_h264_clip.__code__.co_filename).read_bytes()
+    cached = CLIP_CACHE / f"clip-h264-{hashlib.sha256(source).hexdigest()[:16]}.ts"
+    if not cached.exists():
+        CLIP_CACHE.mkdir(parents=True, exist_ok=True)
+        partial = make_h264_clip(tmp_path_factory.mktemp("media") / "clip.ts")
+        shutil.copyfile(partial, cached.with_suffix(".part"))
+        cached.with_suffix(".part").replace(cached)
+    return cached
+
+
+def _rtp(payload: bytes, *, marker: bool = True, seq: int = 1, ts: int = 3000) -> bytes:
+    return struct.pack("!BBHII", 0x80, (0x80 if marker else 0) | 102, seq, ts, 1) + payload
+
+
+IDR = bytes([0x65, 0x88, 0x84])
+SLICE = bytes([0x41, 0x9A, 0x02])
+SPS = bytes([0x67, 0x42, 0xC0, 0x1F])
+PPS = bytes([0x68, 0xCE, 0x3C, 0x80])
+
+
+def _nals(annex_b: bytes) -> list[bytes]:
+    """NAL units of an encoder's Annex-B output (3- or 4-byte start codes)."""
+    return [u.rstrip(b"\x00") for u in annex_b.split(b"\x00\x00\x01") if u.rstrip(b"\x00")]
+
+
+def _stap(*units: bytes) -> bytes:
+    return bytes([0x78]) + b"".join(len(u).to_bytes(2, "big") + u for u in units)
+
+
+# -- key frames ------------------------------------------------------------------------------
+
+
+def test_h264_keyframe_in_single_nal_stap_a_and_fu_a() -> None:
+    assert rtp.h264_keyframe(_rtp(IDR))
+    assert rtp.h264_keyframe(_rtp(SPS))
+    assert not rtp.h264_keyframe(_rtp(SLICE))
+    assert not rtp.h264_keyframe(_rtp(PPS))  # a PPS alone: wait for the SPS or the IDR
+    assert rtp.h264_keyframe(_rtp(_stap(SPS, PPS, IDR)))
+    assert rtp.h264_keyframe(_rtp(_stap(PPS, IDR)))
+    assert not rtp.h264_keyframe(_rtp(_stap(SLICE, SLICE)))
+    fu_start, fu_middle = bytes([0x7C, 0x85, 1, 2]), bytes([0x7C, 0x05, 3, 4])
+    assert rtp.h264_keyframe(_rtp(fu_start))
+    assert not rtp.h264_keyframe(_rtp(fu_middle))
+    assert not rtp.h264_keyframe(_rtp(bytes([0x7C, 0x81, 1])))  # start of a non-IDR slice
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"",
+        bytes([0x7C]),  # FU-A without its header
+        bytes([0x78]),  # empty STAP-A
+        bytes([0x78, 0x00]),  # STAP-A cut inside a length
+        bytes([0x78, 0x00, 0x09, 0x67]),  # STAP-A length past the end
+        bytes([0x78, 0x00, 0x00, 0x65]),  # STAP-A unit of length 0
+        bytes([0x79, 0x00]),  # STAP-B: interleaved mode, never negotiated
+        bytes([0x00]),  # NAL type 0
+    ],
+)
+def test_malformed_h264_payloads_are_no_key_frame_and_no_crash(payload: bytes) -> None:
+    assert not rtp.h264_keyframe(_rtp(payload))
+    assert h264.nal_units(payload) is None
+    units = h264.AccessUnits()
+    assert units.push(_rtp(payload)) is None
+    assert units.push(b"\x80") is None  # shorter than an RTP header
+
+
+def test_h264_keyframe_with_padding_and_truncated_header() -> None:
+    padded = bytearray(_rtp(_stap(SPS, PPS, IDR) + bytes([0, 0, 3])))
+    padded[0] |= 0x20
+    assert rtp.h264_keyframe(bytes(padded))
+    assert not rtp.h264_keyframe(bytes([0x90, 102]) + bytes(10))  # extension cut short
+
+
+def test_keyframes_on_aiortc_packets(h264_clip: Path) -> None:
+    """aiortc's own packetizer: only the packets of key frames are flagged, and each key
+    frame's first packet (the STAP-A with SPS and PPS) is."""
+    units = access_units(h264_clip, 65)
+    by_ts: dict[int, list[bool]] = {}
+    for packet in rtp_packets(units):
+        by_ts.setdefault(rtp.timestamp(packet), []).append(rtp.h264_keyframe(packet))
+    flags = list(by_ts.values())
+    assert [f[0] for f in flags] == [key for _, key in units]
+    assert all(not any(f) for f, (_, key) in zip(flags, units, strict=True) if not key)
+    assert any(len(f) > 3 for f in flags)  # key frames span FU-A fragments
+
+
+# -- access units ------------------------------------------------------------------------------
+
+
+def test_access_units_round_trip_and_decode(h264_clip: Path) -> None:
+    units = access_units(h264_clip, 65)
+    assembler = h264.AccessUnits()
+    out = [u for p in rtp_packets(units) if (u := assembler.push(p)) is not None]
+    assert len(out) == len(units)
+    for (mine, key), (theirs, their_key) in zip(out, units, strict=True):
+        assert key == their_key
+        assert h264.units_of(mine) == _nals(theirs)
+    assert h264.access_unit_size(out[0][0]) == (320, 240)
+    decoder = av.CodecContext.create("h264", "r")
+    frames = sum(len(decoder.decode(av.Packet(au))) for au, _ in out)
+    frames += len(decoder.decode(None))
+    assert frames == len(units)
+
+
+def test_a_lost_packet_drops_frames_until_the_next_idr(h264_clip: Path) -> None:
+    units = access_units(h264_clip, 65)
+    packets = list(rtp_packets(units))
+    frame_ts = sorted({rtp.timestamp(p) for p in packets})
+    victim = next(i for i, p in enumerate(packets) if rtp.timestamp(p) == frame_ts[5])
+    assembler = h264.AccessUnits()
+    out = [
+        (rtp.timestamp(p), u[1])
+        for i, p in enumerate(packets)
+        if i != victim and (u := assembler.push(p)) is not None
+    ]
+    kept = [ts for ts, _ in out]
+    assert kept[:5] == frame_ts[:5]
+    next_idr = frame_ts[[key for _, key in units].index(True, 1)]
+    assert frame_ts[5] not in kept and kept[5] == next_idr  # nothing until the next key frame
+    assert out[5][1]
+
+
+def test_truncated_fu_a_spoils_only_its_access_unit() -> None:
+    assembler = h264.AccessUnits()
+    assert assembler.push(_rtp(_stap(SPS, PPS, IDR), seq=1, ts=0)) is not None
+    # an FU-A that never ends, then the marker on a single NAL: the unit is cut short
+    assert assembler.push(_rtp(bytes([0x7C, 0x81, 1, 2]), marker=False, seq=2, ts=3000)) is None
+    assert assembler.push(_rtp(SLICE, seq=3, ts=3000)) is None
+    # a fragment with no start, and a stray end
+    assert assembler.push(_rtp(bytes([0x7C, 0x41, 9]), seq=4, ts=6000)) is None
+    assert assembler.push(_rtp(SLICE, seq=5, ts=9000)) is None  # broken until an IDR
+    unit = assembler.push(_rtp(bytes([0x7C, 0x85, 7]), marker=False, seq=6, ts=12000))
+    assert unit is None
+    unit = assembler.push(_rtp(bytes([0x7C, 0x45, 8]), seq=7, ts=12000))
+    assert unit == (b"\x00\x00\x00\x01" + bytes([0x65, 7, 8]), True)
+
+
+def test_picture_size_of_bad_sps() -> None:
+    assert h264.picture_size(b"") is None
+    assert h264.picture_size(PPS) is None
+    assert h264.picture_size(bytes([0x67, 0x42])) is None  # cut short
+    assert h264.picture_size(bytes([0x67]) + b"\x00" * 12) is None  # a runaway exp-Golomb code
+
+
+# -- recording ---------------------------------------------------------------------------------
+
+
+def test_recorder_muxes_h264_to_matroska(h264_clip: Path, tmp_path: Path) -> None:
+    units = access_units(h264_clip, 95)
+    recorder = HallRecorder(tmp_path / "hall.webm", codecs.H264)
+    assert recorder.path == tmp_path / "hall.mkv"
+    tap = recorder.tap("video")
+    tap(_rtp(bytes([0x78])))  # malformed packets before and among the others
+    for i, packet in enumerate(rtp_packets(units)):
+        tap(packet)
+        if i == 40:
+            tap(_rtp(bytes([0x7C]), seq=7))
+    recorder.stop()
+    # the stray packet broke one frame; the recording waits for the next IDR after it
+    assert 30 <= recorder.frames < len(units)
+    with av.open(str(recorder.path)) as container:
+        video = container.streams.video[0]
+        assert (video.codec_context.name, video.width, video.height) == ("h264", 320, 240)
+        packets = [p for p in container.demux(video) if p.size]
+        assert len(packets) == recorder.frames
+        assert all(p.pts == p.dts for p in packets)
+        times = [p.pts or 0 for p in packets]
+        assert times == sorted(times) and len(set(times)) == len(times)
+        assert sum(p.is_keyframe for p in packets) >= 2
+    with av.open(str(recorder.path)) as container:
+        assert sum(1 for _ in container.decode(video=0)) == recorder.frames
+
+
+def test_recorder_survives_garbage(tmp_path: Path) -> None:
+    recorder = HallRecorder(tmp_path / "hall.webm", codecs.H264)
+    tap = recorder.tap("video")
+    for payload in (b"", bytes([0x78]), bytes([0x7C]), bytes([0x67, 0x42]), os.urandom(50)):
+        tap(_rtp(payload))
+    tap(b"\x80\x66")
+    recorder.stop()
+    assert recorder.frames == 0 and not recorder.path.exists()
+
+
+# -- negotiation and slots -------------------------------------------------------------------
+
+
+def _codec(mime: str, pt: int, **params: Any) -> RTCRtpCodecParameters:
+    return RTCRtpCodecParameters(mimeType=mime, clockRate=90000, payloadType=pt, parameters=params)
+
+
+def test_codec_choice() -> None:
+    vp8 = _codec("video/VP8", 96)
+    cb = _codec("video/H264", 102, **{"packetization-mode": "1", "profile-level-id": "42e01f"})
+    base = _codec("video/H264", 100, **{"packetization-mode": "1", "profile-level-id": "42001f"})
+    mode0 = _codec("video/H264", 104, **{"packetization-mode": "0", "profile-level-id": "42e01f"})
+    high = _codec("video/H264", 106, **{"packetization-mode": "1", "profile-level-id": "640c1f"})
+    bad = _codec("video/H264", 108, **{"packetization-mode": "1", "profile-level-id": "zz"})
+    assert codecs.for_publisher([base, cb, vp8]) == [vp8]  # VP8 first when offered
+    assert codecs.for_publisher([mode0, base, high, cb]) == [cb]
+    assert codecs.for_publisher([mode0, base, high, bad]) == []
+    assert codecs.for_slot([base, cb, high, vp8]) == [base, vp8]
+    assert codecs.payload_types([base, vp8]) == {"H264": 100, "VP8": 96}
+
+
+def test_a_slot_in_another_codec_is_filled_but_never_forwarded() -> None:
+    sent: list[bytes] = []
+
+    class Counted(Downlink):
+        def send(self, data: bytes) -> None:
+            sent.append(data)
+
+    downlink = Counted(None, None)  # type: ignore[arg-type]
+    asked: list[int] = []
+    source = Source("tablet", "video", 90000, None, asked.append, codec=codecs.H264)
+    source.ssrc = 5
+    vp8_only = Sink(downlink, "video", "3", 77, {"VP8": 96}, 90000)
+    vp8_only.attach(source)
+    assert vp8_only.source is source and vp8_only.mismatch and not vp8_only.waiting
+    assert vp8_only.flowing is None and vp8_only not in source.sinks
+    assert asked == []  # no key frame is asked for a slot that cannot take it
+    source.forward(_rtp(_stap(SPS, PPS, IDR)))
+    assert sent == [] and vp8_only.retransmit([1]) == 0 and vp8_only.report_figures() is None
+    vp8_only.detach()
+    assert vp8_only.source is None and not vp8_only.mismatch
+    both = Sink(downlink, "video", "4", 78, {"VP8": 96, "H264": 102}, 90000)
+    both.attach(source)
+    assert not both.mismatch and both.pt == 102 and asked == [5]
+
+
+def test_wire_formats_carry_the_codec() -> None:
+    assert SlotInfo("1", "video", "tablet", True, "H.264").codec_mismatch
+    with pytest.raises(ValueError, match="codec"):
+        SlotInfo("1", "video", "tablet", False, "H.265")
+    with pytest.raises(ValueError, match="empty slot"):
+        SlotInfo("1", "video", None, True, None)
+    info = StreamInfo("video", 9, 90000, None, "H264")
+    assert streams_from_json(f"[{json.dumps(info.to_json())}]") == (info,)
+    old = streams_from_json('[{"kind": "video", "stream": 9, "clock": 90000}]')
+    assert old[0].codec is None  # a row from before: VP8
+    assert streams_from_json('[{"kind": "video", "stream": 9, "clock": 1, "codec": "x"}]') == ()
+
+
+# -- real peers --------------------------------------------------------------------------------
+
+
+def _tablet(clip: Path, name: str = "tablet") -> Endpoint:
+    """An endpoint whose camera sends only H.264 (an older tablet, a hardware room system)."""
+    return Endpoint(
+        name, clip=clip, audio=Tone(False), audio_slots=0, video_slots=0, video_codec="H264"
+    )
+
+
+def _first_packets(ep: Endpoint) -> dict[str, bytes]:
+    """The first video RTP packet each of ``ep``'s slots receives, by mid (install before
+    joining: the mid is read when a packet comes)."""
+    first: dict[str, bytes] = {}
+    for t in ep.pc.getTransceivers():
+        if t.kind != "video" or t.direction != "recvonly":
+            continue
+        receiver: Any = t.receiver
+        original = receiver._handle_rtp_packet
+
+        async def spy(
+            packet: Any, arrival_time_ms: int, t: Any = t, original: Any = original
+        ) -> None:
+            first.setdefault(t.mid or "?", packet.serialize())
+            await original(packet, arrival_time_ms)
+
+        receiver._handle_rtp_packet = spy
+    return first
+
+
+def _has_slots(ep: Endpoint) -> Callable[[], bool]:
+    return lambda: any(f.type == "slots" for f in ep.signals)
+
+
+def _shows(ep: Endpoint, mid: str, codec: str) -> Callable[[], bool]:
+    return lambda: _slot(ep, mid)["codec"] == codec
+
+
+def _keyframe_requests(ep: Endpoint) -> list[int]:
+    asked = [0]
+    sender: Any = next(t.sender for t in ep.pc.getTransceivers() if t.kind == "video")
+    original = sender._send_keyframe
+
+    def spy() -> None:
+        asked[0] += 1
+        original()
+
+    sender._send_keyframe = spy
+    return asked
+
+
+def _slot(ep: Endpoint, mid: str) -> dict[str, Any]:
+    frames = [f for f in ep.signals if f.type == "slots"]
+    assert frames, "no slots frame"
+    slots: list[dict[str, Any]] = frames[-1].data["slots"]
+    return next(s for s in slots if s["mid"] == mid)
+
+
+@pytest.mark.slow
+async def test_h264_publisher_reaches_subscribers_that_accept_it(
+    room: Room, h264_clip: Path
+) -> None:
+    tablet = _tablet(h264_clip)
+    asked = _keyframe_requests(tablet)
+    viewer = Endpoint("xa0")  # aiortc offers VP8 and H.264, as browsers do
+    h264_only = Endpoint("xa1", video_codec="H264")
+    vp8_only = Endpoint("xa2", video_codec="VP8")
+    try:
+        await join(room, tablet, chair=True)
+        peer = room.participants["tablet"].peer
+        assert isinstance(peer, ServerPeer)
+        source = peer.source("video")
+        assert source is not None and source.codec == codecs.H264
+        firsts = {ep.name: _first_packets(ep) for ep in (viewer, h264_only)}
+        for ep in (viewer, h264_only, vp8_only):
+            await join(room, ep)
+        for ep in (viewer, h264_only):
+            mid = ep.mids("video")[0]
+            await until(_has_slots(ep), "slots")
+            assert _slot(ep, mid)["source"] == "tablet"
+            await frames_reach(ep, {mid: VIDEO_FRAMES}, "the tablet's H.264 picture")
+            # a new subscriber starts at a key frame: its first packet holds the SPS or IDR
+            assert rtp.h264_keyframe(firsts[ep.name][mid])
+        assert asked[0] >= 1  # the server asked the tablet for a key frame (PLI relayed)
+        for t in peer.pc.getTransceivers():  # never decoded on the server
+            assert t.receiver._RTCRtpReceiver__decoder_thread is None  # type: ignore[attr-defined]
+
+        # the VP8-only endpoint is told, and gets no video packets on that slot
+        mid = vp8_only.mids("video")[0]
+        await until(lambda: _slot(vp8_only, mid)["source"] == "tablet", "the tablet's slot")
+        assert _slot(vp8_only, mid)["codec_mismatch"] is True
+        assert _slot(vp8_only, mid)["codec"] == "H.264"
+        assert _slot(viewer, viewer.mids("video")[0])["codec_mismatch"] is False
+        assert vp8_only.rtp.get(mid, []) == [] and vp8_only.frames[mid] == 0
+        roster = room.roster_frame().data["participants"]
+        assert next(p for p in roster if p["id"] == "tablet")["video_codec"] == "H.264"
+    finally:
+        for ep in (tablet, viewer, h264_only, vp8_only):
+            await ep.close()
+
+
+@pytest.mark.slow
+async def test_a_slot_switches_between_vp8_and_h264(
+    room: Room, clip: Path, h264_clip: Path
+) -> None:
+    """Two slots show the VP8 chair and the H.264 tablet, each in its codec; a one-slot viewer
+    keeps decoding when the floor moves from the chair to the tablet and back (the payload type
+    of its one slot is rewritten to each source's codec, from a key frame on)."""
+    chair = Endpoint("chair", clip=clip, audio_slots=0, video_slots=0)
+    tablet = _tablet(h264_clip)
+    viewer = Endpoint("xa0", video_slots=2)
+    single = Endpoint("xa1")
+    try:
+        await join(room, chair, chair=True)
+        await join(room, tablet)
+        await join(room, viewer)
+        await join(room, single)
+        mids = viewer.mids("video")
+        await frames_reach(viewer, dict.fromkeys(mids, VIDEO_FRAMES), "both pictures")
+        shown = {_slot(viewer, m)["source"]: _slot(viewer, m)["codec"] for m in mids}
+        assert shown == {"chair": "VP8", "tablet": "H.264"}
+        mid = single.mids("video")[0]
+        seen = single.frames[mid]
+        await frames_reach(single, {mid: seen + 30}, "the chair, in VP8")
+        for floor, codec in (("tablet", "H.264"), (None, "VP8")):
+            room.give_floor(floor)
+            await until(_shows(single, mid, codec), codec)
+            seen = single.frames[mid]
+            await frames_reach(single, {mid: seen + VIDEO_FRAMES}, f"the slot, now {codec}")
+    finally:
+        for ep in (chair, tablet, viewer, single):
+            await ep.close()
+
+
+@pytest.mark.slow
+async def test_an_h264_hall_is_recorded_without_decoding(h264_clip: Path, tmp_path: Path) -> None:
+    room = Room(8, "Ghi hình H.264", on_empty=lambda _r: None, recordings=tmp_path)
+    hooks.restrict_host_addresses(["127.0.0.1"])
+    tablet = _tablet(h264_clip)
+    try:
+        await join(room, tablet, chair=True)
+        path = room.start_recording()
+        assert path is not None and path.suffix == ".mkv"
+        recorder = room.recorder
+        assert recorder is not None
+        await until(lambda: recorder.frames >= 60, "60 recorded frames", 30)
+        assert await room.stop_recording() == path
+        with av.open(str(path)) as container:
+            video = container.streams.video[0]
+            assert (video.codec_context.name, video.width, video.height) == ("h264", 320, 240)
+            assert container.streams.audio[0].codec_context.name in ("opus", "libopus")
+        with av.open(str(path)) as container:
+            assert sum(1 for _ in container.decode(video=0)) >= 60
+    finally:
+        await tablet.close()
+        await room.close()
+        hooks.restrict_host_addresses(None)
+
+
+@pytest.mark.slow
+async def test_new_subscriber_waits_for_an_h264_key_frame(room: Room, h264_clip: Path) -> None:
+    tablet = _tablet(h264_clip)
+    first = Endpoint("xa0")
+    try:
+        await join(room, tablet, chair=True)
+        await join(room, first)
+        await frames_reach(first, {first.mids("video")[0]: 30}, "the first subscriber")
+        asked = _keyframe_requests(tablet)
+        late = Endpoint("xa9")
+        firsts = _first_packets(late)
+        try:
+            await join(room, late)
+            mid = late.mids("video")[0]
+            await frames_reach(late, {mid: 30}, "the late subscriber")
+            assert asked[0] >= 1  # its slot asked the publisher for a key frame
+            assert rtp.h264_keyframe(firsts[mid])
+        finally:
+            await late.close()
+    finally:
+        await tablet.close()
+        await first.close()
