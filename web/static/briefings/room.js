@@ -34,7 +34,7 @@ import {
   status,
   t,
 } from "./roomstate.js";
-import { applyDelta, applyRoster, renderRoll } from "./rosterview.js";
+import { applyDelta, applyRoster, renderRoll, rosterChanged } from "./rosterview.js";
 import { send } from "./signal.js";
 import { attachTrack, renderStage } from "./stage.js";
 
@@ -240,7 +240,7 @@ async function onFrame(f) {
         slot.codec = s.codec || null;
         state.slots.set(s.mid, slot);
       }
-      renderStage();
+      rosterChanged(); // the roster flags an endpoint whose codec this device cannot take
       break;
     case "roster":
       applyRoster(f);

@@ -31,7 +31,8 @@ export function applyDelta(f) {
   rosterChanged();
 }
 
-function rosterChanged() {
+/** Redraw the roster and the stage (a roster change, or slots that now show someone else). */
+export function rosterChanged() {
   const mine = state.roster.get(state.me);
   if (mine && mine.hand !== state.hand) showHand(mine.hand); // kept, or lowered by the chair
   renderRoster();
