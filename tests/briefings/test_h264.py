@@ -26,9 +26,21 @@ from meetings.briefings.sfu.forwarder import Downlink, Sink, Source
 from meetings.briefings.sfu.peer import ServerPeer
 from meetings.briefings.sfu.recorder import HallRecorder
 from meetings.briefings.sfu.room import Room
+from meetings.briefings.signaling import POOL_KEY
 from tests.briefings.conftest import CLIP_CACHE
 from tests.briefings.h264_media import access_units, make_h264_clip, rtp_packets
 from tests.briefings.sfu_support import Endpoint, Tone, frames_reach, join, until
+from tests.briefings.test_workers import (  # the two-worker fixtures and signaling helpers
+    Client,
+    Socket,
+    _briefing,
+    _join,
+    _roster,
+    _you,
+    pool,  # noqa: F401
+    two_workers,  # noqa: F401
+)
+from tests.conftest import People
 
 VIDEO_FRAMES = 90
 """Three seconds of the 30 fps clip (a count, never a rate)."""
@@ -461,3 +473,36 @@ async def test_new_subscriber_waits_for_an_h264_key_frame(room: Room, h264_clip:
     finally:
         await tablet.close()
         await first.close()
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("pool")
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_h264_crosses_media_workers(client: Client, people: People, h264_clip: Path) -> None:
+    """The tablet publishes on worker 0; on worker 1 the codec comes from the shared state: one
+    subscriber decodes H.264 through the pipe, a VP8-only one is told."""
+    bid, tokens = await _briefing(client, people)
+    tablet = _tablet(h264_clip, "chair")
+    viewer, vp8_only = Endpoint("xa1"), Endpoint("xa2", video_codec="VP8")
+    sockets: list[Socket] = []
+    try:
+        sockets.append(await _join(client, bid, tokens["chutich"], tablet))
+        for ep in (viewer, vp8_only):
+            sockets.append(await _join(client, bid, tokens[ep.name], ep))
+        assert client.app[POOL_KEY].load == {0: 1, 1: 2}
+        mid = viewer.mids("video")[0]
+        await frames_reach(viewer, {mid: VIDEO_FRAMES}, "H.264 through the pipe")
+        chair_id = _you(sockets[0])
+
+        def told() -> bool:
+            slots = (sockets[2].last("slots") or {}).get("slots", [])
+            return any(s["source"] == chair_id and s["codec_mismatch"] for s in slots)
+
+        await until(told, "the VP8-only endpoint on worker 1 is told")
+        assert _roster(sockets[2])[chair_id]["video_codec"] == "H.264"
+        assert vp8_only.frames[vp8_only.mids("video")[0]] == 0
+    finally:
+        for sock in sockets:
+            await sock.close()
+        for ep in (tablet, viewer, vp8_only):
+            await ep.close()
