@@ -8,14 +8,19 @@ aiortc's own ``H264Encoder.pack`` and ``RtpPacket.serialize``, the way a publish
 from __future__ import annotations
 
 import fractions
+import hashlib
 import random
+import shutil
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 
 import av
+import pytest
 from aiortc.codecs.h264 import H264Encoder
 from aiortc.rtp import RtpPacket
 
+from tests.briefings.conftest import CLIP_CACHE
 from tests.briefings.media import _luma
 
 TEXTURE = random.Random(5).randbytes(320 * 60)
@@ -85,3 +90,35 @@ def rtp_packets(units: list[tuple[bytes, bool]], seq: int = 1000) -> Iterator[by
             )
             seq += 1
             yield rtp.serialize()
+
+
+@pytest.fixture(scope="session", name="h264_clip")
+def h264_clip_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """24 s of constrained-baseline H.264 (MPEG-TS), kept between runs like the VP8 clip."""
+    source = Path(make_h264_clip.__code__.co_filename).read_bytes()
+    cached = CLIP_CACHE / f"clip-h264-{hashlib.sha256(source).hexdigest()[:16]}.ts"
+    if not cached.exists():
+        CLIP_CACHE.mkdir(parents=True, exist_ok=True)
+        partial = make_h264_clip(tmp_path_factory.mktemp("media") / "clip.ts")
+        shutil.copyfile(partial, cached.with_suffix(".part"))
+        cached.with_suffix(".part").replace(cached)
+    return cached
+
+
+def rtp_of(payload: bytes, *, marker: bool = True, seq: int = 1, ts: int = 3000) -> bytes:
+    return struct.pack("!BBHII", 0x80, (0x80 if marker else 0) | 102, seq, ts, 1) + payload
+
+
+IDR = bytes([0x65, 0x88, 0x84])
+SLICE = bytes([0x41, 0x9A, 0x02])
+SPS = bytes([0x67, 0x42, 0xC0, 0x1F])
+PPS = bytes([0x68, 0xCE, 0x3C, 0x80])
+
+
+def nals(annex_b: bytes) -> list[bytes]:
+    """NAL units of an encoder's Annex-B output (3- or 4-byte start codes)."""
+    return [u.rstrip(b"\x00") for u in annex_b.split(b"\x00\x00\x01") if u.rstrip(b"\x00")]
+
+
+def stap(*units: bytes) -> bytes:
+    return bytes([0x78]) + b"".join(len(u).to_bytes(2, "big") + u for u in units)
