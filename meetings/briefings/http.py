@@ -141,7 +141,7 @@ RECORDING_TYPES = {".webm": "video/webm", ".mkv": "video/x-matroska"}
 @routes.route(
     "GET",
     "/api/v1/briefings/{briefing_id}/recordings/{name}",
-    summary="Download a hall recording (WebM; chair and invited only)",
+    summary="Download a hall recording (WebM, Matroska for H.264; chair and invited only)",
     tags=("briefings",),
     content_type="video/webm",
 )

@@ -253,6 +253,7 @@ async def test_an_h264_hall_is_recorded_without_decoding(h264_clip: Path, tmp_pa
         assert recorder is not None
         await until(lambda: recorder.frames >= 60, "60 recorded frames", 30)
         assert await room.stop_recording() == path
+        assert recorder.audio_packets >= 50  # the tablet's Opus beside its H.264
         with av.open(str(path)) as container:
             video = container.streams.video[0]
             assert (video.codec_context.name, video.width, video.height) == ("h264", 320, 240)
