@@ -112,7 +112,8 @@ async def show_handler(request: web.Request) -> web.Response:
                 "bytes": f.stat().st_size,
                 "href": f"/api/v1/briefings/{view.id}/recordings/{f.name}",
             }
-            for f in sorted(folder.glob("hall-*.webm"))
+            for f in sorted(folder.glob("hall-*.*"))
+            if RECORDING_NAME.match(f.name)
         ]
         if folder.is_dir()
         else []
@@ -132,13 +133,15 @@ async def _live_ids(app: web.Application, briefing_id: int) -> list[str]:
     return [r.id for r in state.rows if pool.cluster.alive(r.worker, r.epoch)]
 
 
-RECORDING_NAME = re.compile(r"^hall-\d{8}T\d{6}Z-[\w-]{1,40}\.webm$")
+RECORDING_NAME = re.compile(r"^hall-\d{8}T\d{6}Z-[\w-]{1,40}\.(webm|mkv)$")
+"""A VP8 hall is recorded to WebM, an H.264 hall to Matroska."""
+RECORDING_TYPES = {".webm": "video/webm", ".mkv": "video/x-matroska"}
 
 
 @routes.route(
     "GET",
     "/api/v1/briefings/{briefing_id}/recordings/{name}",
-    summary="Download a hall recording (WebM; chair and invited only)",
+    summary="Download a hall recording (WebM, Matroska for H.264; chair and invited only)",
     tags=("briefings",),
     content_type="video/webm",
 )
@@ -149,7 +152,7 @@ async def recording_handler(request: web.Request) -> web.StreamResponse:
     path = recordings_root(request.app) / str(view.id) / name
     if not RECORDING_NAME.match(name) or not path.is_file():
         raise NotFound("No such recording.", detail_vi="Không có bản ghi hình này.")
-    return web.FileResponse(path, headers={"Content-Type": "video/webm"})
+    return web.FileResponse(path, headers={"Content-Type": RECORDING_TYPES[path.suffix]})
 
 
 @routes.route(

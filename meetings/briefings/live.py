@@ -39,13 +39,23 @@ class StreamInfo:
     clock: int
     level: int | None
     """RFC 6464 audio-level extension id, or None."""
+    codec: str | None = None
+    """``opus``, ``VP8`` or ``H264`` (None: a row written before codecs were named, VP8/Opus)."""
 
     def __post_init__(self) -> None:
         if self.kind not in ("audio", "video") or not 0 < self.stream < 1 << 32:
             raise ValueError(f"bad stream {self.kind!r} {self.stream}")
+        if self.codec not in (None, "opus", "VP8", "H264"):
+            raise ValueError(f"bad codec {self.codec!r}")
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "stream": self.stream, "clock": self.clock, "level": self.level}
+        return {
+            "kind": self.kind,
+            "stream": self.stream,
+            "clock": self.clock,
+            "level": self.level,
+            "codec": self.codec,
+        }
 
 
 def streams_from_json(raw: str) -> tuple[StreamInfo, ...]:
@@ -63,6 +73,7 @@ def streams_from_json(raw: str) -> tuple[StreamInfo, ...]:
                     int(item["stream"]),
                     int(item["clock"]),
                     None if item.get("level") is None else int(item["level"]),
+                    None if item.get("codec") is None else str(item["codec"]),
                 )
             )
         except (KeyError, TypeError, ValueError) as exc:

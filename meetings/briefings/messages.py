@@ -20,6 +20,8 @@ SOCKET_FRAME = 1024 * 1024
 """Bytes the socket reads of one frame: up to it a bigger frame gets an ``error`` frame, over it
 the socket closes with 1009 (the room goes on)."""
 MAX_SDP = 96 * 1024
+CODEC_LABELS: frozenset[str] = frozenset({"Opus", "VP8", "H.264"})
+"""Codec names a frame may carry (the labels of :data:`~.sfu.codecs.LABELS`)."""
 MAX_MEDIA_SECTIONS = 32
 """Slots are bounded: the chair plus last-N videos plus a few audio slots and the uplink."""
 
@@ -205,6 +207,17 @@ class SlotInfo:
     kind: str
     source: str | None
     """The participant id whose media fills the slot, or None when empty."""
+    codec_mismatch: bool = False
+    """The source sends a codec this endpoint did not offer (an H.264-only tablet to a VP8-only
+    endpoint): the slot stays dark and the client says why instead of showing a black tile."""
+    codec: str | None = None
+    """What the source sends (``VP8``, ``H.264``, ``Opus``), or None when empty."""
+
+    def __post_init__(self) -> None:
+        if self.codec is not None and self.codec not in CODEC_LABELS:
+            raise ValueError(f"unknown codec {self.codec!r}")
+        if self.codec_mismatch and self.source is None:
+            raise ValueError("an empty slot has no codec to mismatch")
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +235,13 @@ class RosterEntry:
     video_muted: bool
     hand: bool
     audio_only: bool
+    video_codec: str | None = None
+    """What the participant's camera sends (``VP8`` or ``H.264``), None without video: a
+    subscriber whose device lacks that codec sees the reason in the roster."""
+
+    def __post_init__(self) -> None:
+        if self.video_codec is not None and self.video_codec not in CODEC_LABELS:
+            raise ValueError(f"unknown video codec {self.video_codec!r}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,9 +20,11 @@ from aiortc import (
     RTCBundlePolicy,
     RTCConfiguration,
     RTCPeerConnection,
+    RTCRtpSender,
     RTCSessionDescription,
 )
 from aiortc.contrib.media import MediaPlayer
+from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 from av import AudioFrame
 
 from meetings.briefings.messages import ServerFrame
@@ -72,7 +74,10 @@ class Endpoint:
         audio_slots: int = 1,
         video_slots: int = 1,
         decode: bool = True,
+        video_codec: str | None = None,
     ) -> None:
+        """``video_codec`` ("VP8" or "H264") limits every video m-line to that codec, as a
+        device that has only one would offer (None: aiortc's VP8 and H.264)."""
         self.name = name
         # MAX_BUNDLE: with the default BALANCED policy aiortc 1.16 leaves a second m-line of
         # the same kind on a transport it then discards when it applies BUNDLE.
@@ -91,6 +96,11 @@ class Endpoint:
             self.pc.addTransceiver("audio", direction="recvonly")
         for _ in range(video_slots):
             self.pc.addTransceiver("video", direction="recvonly")
+        if video_codec is not None:
+            only = only_codec(video_codec)
+            for t in self.pc.getTransceivers():
+                if t.kind == "video":
+                    t.setCodecPreferences(only)
         self.frames: Counter[str] = Counter()
         """Decoded frames by the receiving m-line's mid."""
         self.first_frame: dict[str, float] = {}
@@ -147,6 +157,24 @@ class Endpoint:
             for track in (self.player.audio, self.player.video):
                 if track is not None:
                     track.stop()
+
+
+def only_codec(name: str) -> list[RTCRtpCodecCapability]:
+    """aiortc's capabilities for one video codec; H.264 in constrained baseline, mode 1 only."""
+    caps = RTCRtpSender.getCapabilities("video")
+    assert caps is not None
+    return [
+        c
+        for c in caps.codecs
+        if c.name == name
+        and (
+            name != "H264"
+            or (
+                c.parameters.get("packetization-mode") == "1"
+                and str(c.parameters.get("profile-level-id")).lower() == "42e01f"
+            )
+        )
+    ]
 
 
 async def join(

@@ -125,6 +125,16 @@ TEXTS: dict[str, tuple[str, str]] = {
     "room.flag.muted": ("tắt micro", "muted"),
     "room.flag.audio_only": ("chỉ âm thanh", "audio only"),
     "room.flag.hand": ("xin phát biểu", "asks to speak"),
+    "room.flag.codec": (
+        "gửi hình {codec}, thiết bị này không xem được",
+        "sends {codec} video this device cannot show",
+    ),
+    "room.codec_mismatch": (
+        "Điểm cầu này gửi hình {codec}; thiết bị của bạn không nhận được mã này. "
+        "Hãy dùng trình duyệt khác (Chrome, Edge, Safari) hoặc nghe qua âm thanh.",
+        "This endpoint sends {codec} video, which your device does not accept. "
+        "Use another browser (Chrome, Edge, Safari), or follow by sound.",
+    ),
     "room.spotlight": ("Mời phát biểu", "Give the floor"),
     "room.roll.endpoint": ("Điểm cầu", "Endpoint"),
     "room.roll.connected": ("Kết nối", "Connected"),

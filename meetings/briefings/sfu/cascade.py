@@ -12,7 +12,7 @@ arrives as one continuous stream.
 
 from __future__ import annotations
 
-from aiortc import RTCSessionDescription
+from aiortc import RTCRtpReceiver, RTCSessionDescription
 
 from meetings.briefings.sfu import hooks
 from meetings.briefings.sfu.forwarder import Source
@@ -26,8 +26,12 @@ class RelayPeer(ServerPeer):
         """The offer to send to the upstream room (as an endpoint's ``offer`` frame)."""
         for _ in range(audio_slots):
             self.pc.addTransceiver("audio", direction="recvonly")
+        capabilities = RTCRtpReceiver.getCapabilities("video")
+        vp8 = [c for c in capabilities.codecs if c.name == "VP8"] if capabilities else []
         for _ in range(video_slots):
-            self.pc.addTransceiver("video", direction="recvonly")
+            # One codec per relayed source: the link republishes what arrives as one VP8 stream
+            # (an H.264 hall upstream shows the relay's slot as a codec mismatch there).
+            self.pc.addTransceiver("video", direction="recvonly").setCodecPreferences(vp8)
         for t in self.pc.getTransceivers():
             hooks.without_decoder(t.receiver)
         await self.pc.setLocalDescription(await self.pc.createOffer())

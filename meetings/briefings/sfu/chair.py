@@ -102,7 +102,7 @@ class ChairedRoom(Roster):
     # -- recording ---------------------------------------------------------------------------
 
     def start_recording(self) -> Path | None:
-        """Record the chair's audio and video (the hall stream) to WebM; the file's path."""
+        """Record the chair's audio and video (the hall stream) to WebM or Matroska; its path."""
         if self.recordings is None:
             return None
         self.recording = True
@@ -117,14 +117,15 @@ class ChairedRoom(Roster):
             return None
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         path = self.recordings / f"hall-{stamp}-{chair.peer.owner}.webm"
-        recorder = HallRecorder(path)
+        video = chair.peer.source("video")
+        recorder = HallRecorder(path, video.codec if video else "VP8")  # H.264: .mkv
         for source in chair.peer.sources.values():
             source.taps.append(recorder.tap(source.kind))
             if source.kind == "video":
                 source.request_keyframe()  # browsers send key frames only when asked
         self.recorder = recorder
         self.broadcast(server_frame("recording", on=True))
-        return path
+        return recorder.path
 
     async def stop_recording(self) -> Path | None:
         if self.recording and self.writer is not None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from aiortc.rtcrtpreceiver import NackGenerator, StreamStatistics
 
-from meetings.briefings.sfu import rtp
+from meetings.briefings.sfu import codecs, rtp
 from meetings.briefings.sfu.hooks import InPlaceProtector, nominated_key, nominated_pair
 
 log = logging.getLogger(__name__)
@@ -81,6 +81,11 @@ class Sink:
     Sequence numbers and timestamps are rewritten by fixed offsets; when the slot switches to
     another source the offsets are recomputed so the receiver sees one continuous stream, and a
     video slot waits for the new source's key frame so it never decodes across sources.
+
+    A slot may carry several codecs (``pts``: VP8 and H.264, as its endpoint offered); packets
+    go out with the payload type of the source's codec.  A source in a codec the slot cannot
+    take still fills it (the client names who it is and why there is no picture) but is never
+    forwarded: the slot is then ``mismatch`` and stays out of the source's list.
     """
 
     __slots__ = (
@@ -91,9 +96,11 @@ class Sink:
         "last_out_time",
         "last_out_ts",
         "mid",
+        "mismatch",
         "octets",
         "packets",
         "pt",
+        "pts",
         "retransmitted",
         "seq_off",
         "source",
@@ -103,12 +110,25 @@ class Sink:
         "waiting",
     )
 
-    def __init__(self, downlink: Downlink, kind: str, mid: str, ssrc: int, pt: int, clock: int):
+    def __init__(
+        self,
+        downlink: Downlink,
+        kind: str,
+        mid: str,
+        ssrc: int,
+        pts: dict[str, int],
+        clock: int,
+    ) -> None:
         self.downlink = downlink
         self.kind = kind
         self.mid = mid
         self.ssrc = ssrc
-        self.pt = pt
+        self.pts = dict(pts)
+        """Payload type of each codec the slot negotiated (``opus``, ``VP8``, ``H264``)."""
+        self.pt = next(iter(self.pts.values()), 0)
+        """The payload type of what the slot carries now."""
+        self.mismatch = False
+        """The source fills the slot in a codec the endpoint did not negotiate: nothing flows."""
         self.clock_rate = clock
         self.source: Source | None = None
         self.seq_off = 0
@@ -131,6 +151,12 @@ class Sink:
             return
         self.source = source
         self.waiting = True
+        pt = self.pts.get(source.codec)
+        self.mismatch = pt is None
+        if pt is None:
+            self.waiting = False  # nothing to wait for: no key frame is asked for this slot
+            return
+        self.pt = pt
         source.sinks.append(self)
         if self.kind == "video":
             source.request_keyframe()
@@ -138,6 +164,9 @@ class Sink:
     def detach(self) -> None:
         old = self.source
         if old is None:
+            return
+        if self.mismatch:
+            self.source, self.mismatch = None, False
             return
         if self.started and not self.waiting:
             self.last_out_seq = (old.last_seq + self.seq_off) & 0xFFFF
@@ -156,9 +185,14 @@ class Sink:
         self.started = True
         self.waiting = False
 
+    @property
+    def flowing(self) -> Source | None:
+        """The source whose packets the slot forwards, or None (empty, or a codec it lacks)."""
+        return None if self.mismatch else self.source
+
     def retransmit(self, out_seqs: list[int]) -> int:
         """Answer a NACK from the source's ring; how many packets were sent again."""
-        source = self.source
+        source = self.flowing
         if source is None or self.waiting:
             return 0
         sent = 0
@@ -189,7 +223,7 @@ class Sink:
 
     def report_figures(self) -> tuple[int, int] | None:
         """(NTP, RTP timestamp) of our output now, for the sender report; None when idle."""
-        source = self.source
+        source = self.flowing
         if source is None or self.waiting or not source.last_arrival:
             return None
         now = time.time()
@@ -204,7 +238,9 @@ class Source:
         "_last_pli",
         "_seen",
         "clock_rate",
+        "codec",
         "forwarded",
+        "is_keyframe",
         "kind",
         "last_arrival",
         "last_seq",
@@ -233,10 +269,16 @@ class Source:
         level_id: int | None,
         on_keyframe_request: Callable[[int], None],
         on_nack: Callable[[int, list[int]], None] | None = None,
+        codec: str | None = None,
     ) -> None:
         self.owner = owner
         """The participant id of the publisher."""
         self.kind = kind
+        self.codec = codec or (codecs.OPUS if kind == "audio" else codecs.VP8)
+        """What the publisher sends (``opus``, ``VP8``, ``H264``): only slots that negotiated it
+        are filled with its packets."""
+        self.is_keyframe = rtp.h264_keyframe if self.codec == codecs.H264 else rtp.vp8_keyframe
+        """Whether a packet starts a key frame, where a waiting video slot may begin."""
         self.clock_rate = clock_rate
         self.level_id = level_id
         self.on_keyframe_request = on_keyframe_request
@@ -316,7 +358,7 @@ class Source:
             if sink.waiting:
                 if self.kind == "video":
                     if key is None:
-                        key = rtp.vp8_keyframe(base)
+                        key = self.is_keyframe(base)
                     if not key:
                         continue
                 sink.resync(seq, ts, now)

@@ -181,18 +181,30 @@ async def send_rtcp(dtls: RTCDtlsTransport, data: bytes) -> None:
 
 
 def keep_codecs(transceiver: RTCRtpTransceiver, mime_type: str) -> list[RTCRtpCodecParameters]:
-    """Negotiate only ``mime_type`` (no RTX, no H.264): forwarding needs one codec for everyone.
+    """Negotiate only ``mime_type`` (no RTX), as the benchmark's clients do."""
+    kept = [c for c in offered_codecs(transceiver) if c.mimeType.lower() == mime_type.lower()]
+    return use_codecs(transceiver, kept[:1])
+
+
+def offered_codecs(transceiver: RTCRtpTransceiver) -> list[RTCRtpCodecParameters]:
+    """The codecs both sides support on this m-line, in the remote offer's order.
 
     ``setCodecPreferences`` only acts before the offer is applied, and on the answering side
     the transceiver does not exist before; ``_codecs`` is what ``createAnswer`` writes.
     """
-    kept = [c for c in transceiver._codecs if c.mimeType.lower() == mime_type.lower()][:1]
-    for codec in kept:
+    return list(transceiver._codecs)
+
+
+def use_codecs(
+    transceiver: RTCRtpTransceiver, codecs: list[RTCRtpCodecParameters]
+) -> list[RTCRtpCodecParameters]:
+    """Answer with exactly ``codecs`` on this m-line (what ``createAnswer`` reads)."""
+    for codec in codecs:
         if codec.mimeType.lower() == "audio/opus":
             # RFC 7587: we (and the browsers we forward to) decode in-band FEC, so ask for it
             codec.parameters = {**codec.parameters, "useinbandfec": 1}
-    transceiver._codecs = kept
-    return list(kept)
+    transceiver._codecs = list(codecs)
+    return list(codecs)
 
 
 def header_extension_id(transceiver: RTCRtpTransceiver, uri: str) -> int | None:

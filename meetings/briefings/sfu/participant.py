@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 
 from meetings.briefings.messages import ParticipantInfo, RosterEntry, ServerFrame, server_frame
+from meetings.briefings.sfu import codecs
 from meetings.briefings.sfu.peer import ServerPeer
 from meetings.briefings.sfu.remote import RemotePeer
 
@@ -69,6 +70,7 @@ class Participant:
             video_muted=self.video_muted,
             hand=self.hand,
             audio_only=self.audio_only,
+            video_codec=video_codec(peer),
         )
 
     def kick(self, reason: str) -> None:
@@ -91,6 +93,12 @@ class Participant:
             ),
             fps=self.client_fps,
         )
+
+
+def video_codec(peer: ServerPeer | RemotePeer | None) -> str | None:
+    """The label of what ``peer``'s camera sends, or None without a video uplink."""
+    source = peer.source("video") if peer is not None else None
+    return codecs.LABELS[source.codec] if source is not None else None
 
 
 def discard(_frame: ServerFrame) -> None:

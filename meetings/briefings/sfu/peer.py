@@ -23,6 +23,7 @@ from aiortc import (
     RTCRtpTransceiver,
     RTCSessionDescription,
 )
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtp import (
     RTCP_PSFB_APP,
     RTCP_PSFB_FIR,
@@ -35,13 +36,13 @@ from aiortc.rtp import (
     unpack_remb_fci,
 )
 
-from meetings.briefings.sfu import hooks
+from meetings.briefings.sfu import codecs, hooks
 from meetings.briefings.sfu.forwarder import Downlink, Sink, Source
 from meetings.briefings.sfu.rtp import AUDIO_LEVEL_URI
 
 log = logging.getLogger(__name__)
 
-CODEC = {"audio": "audio/opus", "video": "video/VP8"}
+CODEC = {"audio": "Opus", "video": "VP8 or H.264 (constrained baseline, packetization mode 1)"}
 LOSS_MEMORY = 3.0
 """Seconds a stream's receiver report counts towards the link's loss."""
 
@@ -61,11 +62,11 @@ BUNDLE_VI = "Mô tả phiên (SDP) phải gộp mọi luồng (BUNDLE)."
 
 
 def no_codec(kind: str) -> OfferRefused:
-    """An m-line without the one codec we forward for its kind."""
+    """An m-line without any codec we forward for its kind."""
     return OfferRefused(
         f"the {kind} m-line offers no {CODEC[kind]}",
         "sdp.codec",
-        "Thiết bị không có bộ mã hoá máy chủ dùng được (hình VP8, tiếng Opus).",
+        "Thiết bị không có bộ mã hoá máy chủ dùng được (hình VP8 hoặc H.264, tiếng Opus).",
     )
 
 
@@ -131,28 +132,18 @@ class ServerPeer:
         slots: list[tuple[RTCRtpTransceiver, str]] = []
         for t in pc.getTransceivers():
             kind = t.kind
-            codecs = hooks.keep_codecs(t, CODEC[kind])
-            if not codecs:
+            receiving = hooks.offer_direction(t) == "sendonly"  # the endpoint only receives here
+            offered = hooks.offered_codecs(t)
+            chosen = (codecs.for_slot if receiving else codecs.for_publisher)(offered)
+            if not chosen:
                 raise no_codec(kind)
-            if hooks.offer_direction(t) == "sendonly":  # the endpoint only receives here
+            hooks.use_codecs(t, chosen)
+            if receiving:
                 t.sender.replaceTrack(IdleTrack(kind))
                 t.direction = "sendonly"
                 slots.append((t, kind))
             else:
-                t.direction = "recvonly"
-                hooks.without_decoder(t.receiver)
-                pt = codecs[0].payloadType
-                if pt is None:
-                    raise OfferRefused(f"the {kind} codec has no payload type")
-                level = hooks.header_extension_id(t, AUDIO_LEVEL_URI) if kind == "audio" else None
-                self.sources[pt] = Source(
-                    self.owner,
-                    kind,
-                    codecs[0].clockRate,
-                    level,
-                    self._keyframe_request,
-                    self._nack,
-                )
+                self._publish(t, chosen[0])
         answer = await pc.createAnswer()
         await pc.setLocalDescription(answer)
         transports = {t.sender.transport for t in pc.getTransceivers()}
@@ -164,14 +155,14 @@ class ServerPeer:
         hooks.intercept_datagrams(self._dtls, self._datagram)
         self._dtls.on("statechange", self._dtls_state)
         for t, kind in slots:
-            codec = t._codecs[0]
+            negotiated = hooks.offered_codecs(t)
             sink = Sink(
                 Downlink(self._dtls, None),  # type: ignore[arg-type]  # protector set when connected
                 kind,
                 t.mid or "",
                 t.sender._ssrc,
-                codec.payloadType or 0,
-                codec.clockRate,
+                codecs.payload_types(negotiated),
+                negotiated[0].clockRate,
             )
             (self.audio_sinks if kind == "audio" else self.video_sinks).append(sink)
             self.senders[sink.ssrc] = t.sender
@@ -181,6 +172,25 @@ class ServerPeer:
         local = pc.localDescription
         assert local is not None
         return str(local.sdp)
+
+    def _publish(self, t: RTCRtpTransceiver, codec: RTCRtpCodecParameters) -> None:
+        """The endpoint sends on ``t`` in ``codec``: a source we forward from, never decode."""
+        kind = t.kind
+        t.direction = "recvonly"
+        hooks.without_decoder(t.receiver)
+        pt = codec.payloadType
+        if pt is None:
+            raise OfferRefused(f"the {kind} codec has no payload type")
+        level = hooks.header_extension_id(t, AUDIO_LEVEL_URI) if kind == "audio" else None
+        self.sources[pt] = Source(
+            self.owner,
+            kind,
+            codec.clockRate,
+            level,
+            self._keyframe_request,
+            self._nack,
+            codecs.name_of(codec),
+        )
 
     def _dtls_state(self) -> None:
         if self._dtls.state == "connected" and not self.connected:
@@ -255,8 +265,8 @@ class ServerPeer:
                 RTCP_PSFB_PLI,
                 RTCP_PSFB_FIR,
             ):
-                if sink.source is not None:
-                    sink.source.request_keyframe()
+                if sink.flowing is not None:
+                    sink.flowing.request_keyframe()
             elif isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
                 with contextlib.suppress(ValueError):
                     self.remb, _ = unpack_remb_fci(packet.fci)

@@ -1,9 +1,11 @@
-"""Recording of the hall stream (ghi hình hội trường) to WebM, without decoding.
+"""Recording of the hall stream (ghi hình hội trường) to WebM or Matroska, without decoding.
 
 The chair's forwarded RTP is copied, as plain bytes, onto a queue; a writer thread reassembles
-VP8 frames (RFC 7741) and Opus packets and muxes them with PyAV.  Nothing is decoded or encoded:
-the file holds the publisher's own frames.  A video frame with a missing packet is dropped and
-the recording waits for the next key frame.
+VP8 frames (RFC 7741) or H.264 access units (RFC 6184, :mod:`.h264`) and Opus packets and muxes
+them with PyAV.  Nothing is decoded or encoded: the file holds the publisher's own frames.  A
+video frame with a missing packet is dropped and the recording waits for the next key frame.
+WebM carries only VP8/VP9/AV1, so an H.264 hall goes to Matroska (``.mkv``), which, like WebM,
+stays readable up to the last whole cluster if the process dies while writing.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 import av
 
-from meetings.briefings.sfu import rtp
+from meetings.briefings.sfu import codecs, h264, rtp
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +67,30 @@ def vp8_size(frame: bytes) -> tuple[int, int] | None:
     return width & 0x3FFF, height & 0x3FFF
 
 
-class HallRecorder:
-    """Writes one publisher's audio and video to ``path`` until :meth:`stop`."""
+def _first_size(kind: str, packet: bytes, is_h264: bool) -> tuple[int, int] | None:
+    """The picture size when ``packet`` starts a key frame that gives it, else None."""
+    if kind != "video":
+        return None
+    if is_h264:
+        parsed = h264.nal_units(rtp.h264_payload(packet))
+        sps = [u for u in parsed[0] if u[0] & 0x1F == rtp.H264_SPS] if parsed else []
+        return h264.picture_size(sps[0]) if sps else None
+    payload = vp8_payload(packet)
+    return vp8_size(payload[0]) if payload and payload[1] else None
 
-    def __init__(self, path: Path) -> None:
+
+class HallRecorder:
+    """Writes one publisher's audio and video to ``path`` until :meth:`stop`.
+
+    ``video_codec`` is what the publisher's camera sends; for H.264 the file is Matroska and
+    ``path``'s suffix becomes ``.mkv``.
+    """
+
+    def __init__(self, path: Path, video_codec: str = codecs.VP8) -> None:
+        if video_codec == codecs.H264:
+            path = path.with_suffix(".mkv")
         self.path = path
-        self._mux = _Muxer(path)
+        self._mux = _Muxer(path, video_codec)
         self._queue: queue.Queue[tuple[str, bytes] | None] = queue.Queue(maxsize=4096)
         self._thread = threading.Thread(target=self._run, name=f"record-{path.name}", daemon=True)
         self._thread.start()
@@ -119,8 +139,11 @@ class HallRecorder:
 class _Muxer:
     """The writer thread's side: RTP packets in, a WebM file out (opened at the first key frame)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, video_codec: str = codecs.VP8) -> None:
         self.path = path
+        self.h264 = h264.AccessUnits() if video_codec == codecs.H264 else None
+        """Reassembles H.264 access units (None: the stream is VP8)."""
+        self._last_dts: int | None = None
         self.frames = 0
         self.audio_packets = 0
         self._container: Any = None
@@ -152,24 +175,33 @@ class _Muxer:
         recent audio packets), or none while waiting.
         """
         self._pending.append((kind, packet))
-        payload = vp8_payload(packet) if kind == "video" else None
-        size = vp8_size(payload[0]) if payload and payload[1] else None
+        size = _first_size(kind, packet, self.h264 is not None)
         if size is None:
             if len(self._pending) > 2000:
                 self._pending.clear()
             return []
-        container = self._container = av.open(str(self.path), mode="w", format="webm")
-        video = self._video = container.add_stream("vp8")
-        video.width, video.height = size
+        video: Any
+        if self.h264 is None:
+            container = self._container = av.open(str(self.path), mode="w", format="webm")
+            video = self._video = container.add_stream("vp8")
+            video.width, video.height = size
+        else:
+            # a stream without a codec context: the SPS/PPS stay in band and the muxer takes
+            # them from the first access unit for the header (no encoder is ever opened)
+            container = self._container = av.open(str(self.path), mode="w", format="matroska")
+            video = self._video = container.add_mux_stream("h264", width=size[0], height=size[1])
         video.time_base = VIDEO_CLOCK
         audio = self._audio = container.add_stream("libopus", rate=48000)
         audio.layout = "stereo"
         audio.codec_context.extradata = OPUS_HEAD
         audio.time_base = AUDIO_CLOCK
         backlog, self._pending = self._pending, []
-        return [b for b in backlog if b[0] == "video"][-1:] + [
-            b for b in backlog if b[0] == "audio"
-        ][-5:]
+        # the key frame's packets (one for VP8: the file opens at its first; H.264 may have put
+        # an SEI or AUD before the SPS) and a few recent audio packets
+        key_ts = rtp.timestamp(packet)
+        firsts = [b for b in backlog if b[0] == "video" and rtp.timestamp(b[1]) == key_ts]
+        audio_backlog = [b for b in backlog if b[0] == "audio"][-5:]
+        return (firsts[-1:] if self.h264 is None else firsts) + audio_backlog
 
     def _write_audio(self, packet: bytes, pts: int) -> None:
         data = packet[rtp.payload_offset(packet) :]
@@ -181,6 +213,11 @@ class _Muxer:
             self.audio_packets += 1
 
     def _write_video(self, packet: bytes, ts: int, pts: int) -> None:
+        if self.h264 is not None:
+            unit = self.h264.push(packet)
+            if unit is not None:
+                self._mux_video(unit[0], pts, unit[1])
+            return
         seq = rtp.sequence(packet)
         payload = vp8_payload(packet)
         if payload is None:
@@ -203,6 +240,17 @@ class _Muxer:
         if self._broken and not key:
             return
         self._broken = False
+        self._mux_video(frame, pts, key)
+
+    def _mux_video(self, frame: bytes, pts: int, key: bool) -> None:
+        """One whole frame; VP8 and constrained-baseline H.264 have no B-frames, so dts = pts.
+
+        A timestamp that does not move forward (a publisher that restarted its clock) would
+        make the muxer raise and end the recording: such a frame is left out.
+        """
+        if self._last_dts is not None and pts <= self._last_dts:
+            return
+        self._last_dts = pts
         out = av.Packet(frame)
         out.stream, out.pts, out.dts = self._video, pts, pts
         out.time_base = VIDEO_CLOCK

@@ -38,7 +38,14 @@ class RemotePeer:
         self.video_sinks: list[Sink] = []
         self.sources: dict[int, Source] = {}
         for info in streams:
-            source = Source(owner, info.kind, info.clock, info.level, self._keyframe(info.stream))
+            source = Source(
+                owner,
+                info.kind,
+                info.clock,
+                info.level,
+                self._keyframe(info.stream),
+                codec=info.codec,
+            )
             source.stream = info.stream
             # A key-frame request goes to the publishing worker by stream id; it must not wait
             # for the first packet to reveal the SSRC (browsers send key frames only when asked).

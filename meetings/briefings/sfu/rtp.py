@@ -115,3 +115,51 @@ def vp8_keyframe(packet: bytes) -> bool:
     if pos >= len(packet):
         return False
     return not packet[pos] & 0x01  # P bit 0: key frame
+
+
+H264_IDR = 5
+H264_SPS = 7
+H264_STAP_A = 24
+H264_FU_A = 28
+
+
+def h264_payload(packet: bytes) -> bytes:
+    """The H.264 payload (RFC 6184) without RTP header and padding; empty when malformed."""
+    pos = payload_offset(packet)
+    if pos < 0:
+        return b""
+    end = len(packet)
+    if packet[0] & 0x20 and end > pos:  # padding: the last byte says how much
+        end -= packet[-1]
+    return packet[pos:end] if end > pos else b""
+
+
+def h264_keyframe(packet: bytes) -> bool:
+    """True for a packet where an H.264 key frame can start decoding (RFC 6184, mode 1).
+
+    That is a packet holding an SPS (senders put SPS, PPS and IDR in order at a key frame) or
+    starting an IDR slice — a single NAL unit, a STAP-A aggregate or an FU-A whose start bit is
+    set — so a slot begins at the SPS when it arrives and at the IDR when the SPS was lost.
+    """
+    payload = h264_payload(packet)
+    if not payload:
+        return False
+    nal = payload[0] & 0x1F
+    if nal in (H264_IDR, H264_SPS):
+        return True
+    if nal == H264_FU_A:
+        return (
+            len(payload) >= 2
+            and bool(payload[1] & 0x80)
+            and payload[1] & 0x1F in (H264_IDR, H264_SPS)
+        )
+    if nal == H264_STAP_A:
+        pos = 1
+        while pos + 2 < len(payload):
+            size = (payload[pos] << 8) | payload[pos + 1]
+            if size == 0 or pos + 2 + size > len(payload):
+                return False
+            if payload[pos + 2] & 0x1F in (H264_IDR, H264_SPS):
+                return True
+            pos += 2 + size
+    return False

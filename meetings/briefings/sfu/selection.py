@@ -14,6 +14,7 @@ import time
 from collections.abc import Collection, Iterable
 
 from meetings.briefings.messages import ServerFrame, SlotInfo, server_frame
+from meetings.briefings.sfu import codecs
 from meetings.briefings.sfu.forwarder import Sink, Source
 from meetings.briefings.sfu.participant import Participant
 from meetings.briefings.sfu.peer import ServerPeer
@@ -92,7 +93,13 @@ def slots_frame(sub: Participant) -> ServerFrame:
     """What ``sub``'s slots show now, for its client to label the pictures."""
     peer = sub.peer
     slots = [
-        SlotInfo(s.mid, s.kind, s.source.owner if s.source else None)
+        SlotInfo(
+            s.mid,
+            s.kind,
+            s.source.owner if s.source else None,
+            s.mismatch,
+            codecs.LABELS[s.source.codec] if s.source else None,
+        )
         for s in (peer.sinks if peer else [])
     ]
     return server_frame("slots", slots=slots)

@@ -35,7 +35,13 @@ class SharedRoom(ChairedRoom):
         streams = []
         if peer is not None and peer.connected:
             streams = [
-                {"kind": s.kind, "stream": s.stream, "clock": s.clock_rate, "level": s.level_id}
+                {
+                    "kind": s.kind,
+                    "stream": s.stream,
+                    "clock": s.clock_rate,
+                    "level": s.level_id,
+                    "codec": s.codec,
+                }
                 for s in peer.sources.values()
                 if s.stream
             ]

@@ -34,7 +34,7 @@ import {
   status,
   t,
 } from "./roomstate.js";
-import { applyDelta, applyRoster, renderRoll } from "./rosterview.js";
+import { applyDelta, applyRoster, renderRoll, rosterChanged } from "./rosterview.js";
 import { send } from "./signal.js";
 import { attachTrack, renderStage } from "./stage.js";
 
@@ -236,9 +236,11 @@ async function onFrame(f) {
       for (const s of f.slots) {
         const slot = state.slots.get(s.mid) || { kind: s.kind, el: null };
         slot.source = s.source;
+        slot.mismatch = Boolean(s.codec_mismatch); // its source's codec is not one we accept
+        slot.codec = s.codec || null;
         state.slots.set(s.mid, slot);
       }
-      renderStage();
+      rosterChanged(); // the roster flags an endpoint whose codec this device cannot take
       break;
     case "roster":
       applyRoster(f);

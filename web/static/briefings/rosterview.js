@@ -4,7 +4,7 @@ import { formatNumber } from "../format.js";
 import { showHand } from "./controls.js";
 import { $, state, t } from "./roomstate.js";
 import { send } from "./signal.js";
-import { renderStage } from "./stage.js";
+import { cannotShow, renderStage } from "./stage.js";
 
 // ---------------------------------------------------------------- roster: full, then deltas
 // The server sends the whole roster on join (and on resync), then one numbered delta per change
@@ -31,7 +31,8 @@ export function applyDelta(f) {
   rosterChanged();
 }
 
-function rosterChanged() {
+/** Redraw the roster and the stage (a roster change, or slots that now show someone else). */
+export function rosterChanged() {
   const mine = state.roster.get(state.me);
   if (mine && mine.hand !== state.hand) showHand(mine.hand); // kept, or lowered by the chair
   renderRoster();
@@ -62,7 +63,9 @@ function renderRoster() {
       p.audio_muted ? t("room.flag.muted") : "",
       p.audio_only ? t("room.flag.audio_only") : "",
       p.hand ? t("room.flag.hand") : "",
+      cannotShow(p) ? t("room.flag.codec", { codec: p.video_codec }) : "",
     ].filter(Boolean);
+    li.dataset.codecMismatch = String(cannotShow(p));
     li.textContent = `${p.name}${flags.length ? ` (${flags.join(", ")})` : ""}`;
     if (state.chair && p.id !== state.me) {
       li.append(

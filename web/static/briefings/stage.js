@@ -58,6 +58,7 @@ export function renderStage() {
     slot.el.classList.toggle("speaking", Boolean(p && p.id === state.speaker));
     slot.el.classList.toggle("spotlight", Boolean(p && p.id === state.spotlight));
     slot.el.dataset.source = slot.source || "";
+    showMismatch(slot);
     if (slot.kind === "video" && p && p.chair) chairMid = mid;
     let big = false;
     if (layout === "hall") big = slot.kind === "video" && (p ? p.chair || p.id === state.spotlight : false);
@@ -65,4 +66,37 @@ export function renderStage() {
     slot.el.classList.toggle("big", big);
   }
   root.dataset.chairMid = chairMid || "";
+}
+
+// A slot whose source sends a codec this device did not offer (an H.264-only room system to a
+// VP8-only browser) gets no packets: say so in the tile instead of leaving it black.
+function showMismatch(slot) {
+  const mismatch = Boolean(slot.mismatch && slot.source && slot.kind === "video");
+  slot.el.classList.toggle("mismatch", mismatch);
+  slot.el.dataset.codecMismatch = String(mismatch);
+  let notice = slot.el.querySelector(".notice");
+  if (!mismatch) {
+    notice?.remove();
+    return;
+  }
+  if (!notice) {
+    notice = document.createElement("p");
+    notice.className = "notice";
+    notice.setAttribute("role", "status");
+    notice.dataset.testid = "codec-mismatch";
+    slot.el.append(notice);
+  }
+  notice.textContent = t("room.codec_mismatch", { codec: slot.codec || "" });
+}
+
+/** Whether a participant's camera sends a codec this device cannot take (roster flag). */
+export function cannotShow(p) {
+  if (!p.video_codec) return false;
+  for (const slot of state.slots.values()) {
+    if (slot.source === p.id && slot.kind === "video") return Boolean(slot.mismatch);
+  }
+  const mime = { "H.264": "video/h264", VP8: "video/vp8" }[p.video_codec];
+  const caps = globalThis.RTCRtpReceiver?.getCapabilities?.("video");
+  if (!mime || !caps) return false;
+  return !caps.codecs.some((c) => c.mimeType.toLowerCase() === mime);
 }
