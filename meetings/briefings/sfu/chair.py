@@ -57,6 +57,26 @@ class ChairedRoom(Roster):
         self.broadcast(server_frame("spotlight", id=self.spotlight))
         self.announce()
 
+    def set_wall(self, target: str, on: bool) -> None:
+        """Make ``target`` the hall's wall (its video slots page through the communes) or an
+        ordinary participant again; it is told with a ``wall`` frame."""
+        p = self.participants.get(target)
+        if on and p is not None:
+            self.walls.setdefault(target, None)
+        elif not on:
+            self.walls.pop(target, None)
+        if p is not None:
+            p.send(server_frame("wall", on=target in self.walls))
+        self.reassign()
+
+    def set_wall_page(self, page: int) -> None:
+        """The page the walls show (clamped to the last page when they fill)."""
+        self.wall_page = page
+        self.refresh_walls()
+        state = next((s for s in self.walls.values() if s is not None), None)
+        if state is not None:
+            self.wall_page = state.page  # past the last page: the last one
+
     def lower_hands(self) -> None:
         for p in self.participants.values():
             p.hand = False
@@ -69,7 +89,7 @@ class ChairedRoom(Roster):
         p.audio_muted, p.video_muted = audio, video
         if not audio:
             p.muted_by_chair = False
-            self.reassign()
+        self.reassign()  # a muted microphone is forwarded to nobody
         if self.writer is not None:
             self.writer.fields(
                 p.id,
