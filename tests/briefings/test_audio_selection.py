@@ -80,7 +80,13 @@ def test_the_floor_is_always_heard_and_never_more_than_five() -> None:
             assert heard[0] is floor
         others = [q for q in heard if not q.chair and q is not floor]
         assert len(others) <= selection.OTHER_SPEAKERS
-    assert _ids(selection.heard_by(order, people[50])) == [floor.id, "chair", "xa001", "xa002", "xa003"]
+    assert _ids(selection.heard_by(order, people[50])) == [
+        floor.id,
+        "chair",
+        "xa001",
+        "xa002",
+        "xa003",
+    ]
 
 
 def test_muted_endpoints_are_never_heard() -> None:
@@ -114,7 +120,9 @@ def test_speakers_fall_silent_and_no_one_speaking_leaves_the_chair() -> None:
 
 async def test_audio_slots_follow_the_selection_with_real_peers(room: Room, clip: Path) -> None:
     chair = Endpoint("chair", audio=Tone(loud=False), audio_slots=5, video_slots=0)
-    talkers = [Endpoint(f"xa{k}", audio=Tone(loud=True), audio_slots=0, video_slots=0) for k in range(6)]
+    talkers = [
+        Endpoint(f"xa{k}", audio=Tone(loud=True), audio_slots=0, video_slots=0) for k in range(6)
+    ]
     viewer = Endpoint("xa-viewer", audio_slots=5, video_slots=0)
     everyone = [chair, *talkers, viewer]
     try:
