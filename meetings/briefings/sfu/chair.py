@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from meetings.briefings.messages import server_frame
+from meetings.briefings.sfu import wall
 from meetings.briefings.sfu.participant import Participant
 from meetings.briefings.sfu.recorder import HallRecorder
 from meetings.briefings.sfu.roster import Roster
@@ -70,12 +71,11 @@ class ChairedRoom(Roster):
         self.reassign()
 
     def set_wall_page(self, page: int) -> None:
-        """The page the walls show (clamped to the last page when they fill)."""
-        self.wall_page = page
+        """The page the walls show, clamped to the last one (of the smallest wall's pages)."""
+        entries = wall.communes(self.participants.values(), self.invited, self.walls)
+        size = min((s.size for s in self.walls.values() if s is not None), default=wall.WALL_SIZE)
+        self.wall_page, _pages, _shown = wall.page_of(entries, page, size)
         self.refresh_walls()
-        state = next((s for s in self.walls.values() if s is not None), None)
-        if state is not None:
-            self.wall_page = state.page  # past the last page: the last one
 
     def lower_hands(self) -> None:
         for p in self.participants.values():
