@@ -141,7 +141,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "room.ready": ("Sẵn sàng", "Ready"),
     # the hall's wall (màn hình hội trường), issue 14: kept together for the merge
     "wall.title": ("Màn hình hội trường", "Hall wall"),
-    "wall.open": ("Mở màn hình hội trường", "Open the hall wall"),
     "wall.page": ("Trang {page}/{pages}", "Page {page}/{pages}"),
     "wall.prev": ("Trang trước", "Previous page"),
     "wall.next": ("Trang sau", "Next page"),
