@@ -281,7 +281,8 @@ async def _chair(conn: Connection, admission: Admission, m: Chair) -> None:
     elif m.action == "unspotlight":
         room.give_floor(None)
     elif m.action in ("wall", "wall_off"):
-        room.set_wall(m.target, m.action == "wall")
+        if not room.set_wall(m.target, m.action == "wall"):
+            raise BadMessage("wall.too_many", "Too many walls.", "Đã đủ số màn hình hội trường.")
     elif m.action == "lower_hands":
         room.lower_hands()
     elif m.action == "roll_call":

@@ -95,10 +95,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         yield running
 
 
-def _briefing(server: LiveServer) -> tuple[int, dict[int, str]]:
+def _briefing(
+    server: LiveServer, joining: tuple[int, ...] = (*PUBLISHERS, *SILENT)
+) -> tuple[int, dict[int, str]]:
     """A briefing of the demo chair with the 40 communes invited; tokens of the joining ones."""
     tokens: dict[int, str] = {}
-    for k in (*PUBLISHERS, *SILENT):
+    for k in joining:
         login = f"diemcau{k:02d}"
         _cli(
             server,
@@ -267,4 +269,71 @@ def test_the_hall_wall_pages_the_communes(server: LiveServer, clip: Path, tmp_pa
         assert page.get_by_test_id("wall-missing").inner_text().startswith("Not connected: ")
         found = violations(page)
         assert not found, report(found)
+        assert not errors, errors
+
+
+MEDIA_ARGS = [
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--allow-loopback-in-peer-connection",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+
+def test_the_chair_makes_a_hall_pc_the_wall(server: LiveServer) -> None:
+    """The LED wall's PC logs in as a hall endpoint and waits; the chair chooses it in the room."""
+    bid, _tokens = _briefing(server, joining=())
+    _cli(
+        server,
+        "user",
+        "add",
+        "tuongled",
+        "--agency",
+        CODES[-1],
+        "--role",
+        "endpoint",
+        "--name",
+        "Màn hình LED",
+        "--password-env",
+        "WALL_PW",
+    )
+    with chromium(args=MEDIA_ARGS) as browser:
+        led = browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()
+        chair = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+        errors: list[str] = []
+        for page in (led, chair):
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+        _login(led, server.url, "tuongled")
+        led.goto(f"{server.url}/briefings/{bid}/wall")
+        led.get_by_test_id("wall-waiting").wait_for(timeout=30000)
+        assert led.get_by_test_id("wall-page").inner_text() == ""
+
+        _login(chair, server.url, "chutich.tinh")
+        chair.goto(f"{server.url}/briefings/{bid}")
+        chair.get_by_test_id("join").click()
+        chair.wait_for_function(
+            "() => [...window.lienThongBriefing.state.roster.values()].length >= 2",
+            timeout=30000,
+        )
+        choice = chair.get_by_test_id("wall-choice")
+        choice.focus()
+        choice.select_option(label=f"UBND xã {NAMES[-1]}")
+        chair.get_by_test_id("wall-make").click()
+
+        # 39 communes (the wall's own hall is not one): two pages, none connected
+        led.get_by_test_id("wall-page").filter(has_text="Trang 1/2").wait_for(timeout=30000)
+        assert led.get_by_test_id("wall-waiting").is_hidden()
+        assert led.locator("#wall-grid > li:not([hidden])").count() == 25
+        assert led.get_by_test_id("wall-total").inner_text() == (
+            "Cả cuộc họp: 39/39 điểm cầu chưa kết nối"
+        )
+        led.keyboard.press("PageDown")
+        led.get_by_test_id("wall-page").filter(has_text="Trang 2/2").wait_for(timeout=10000)
+        assert led.locator("#wall-grid > li:not([hidden])").count() == 14
+        names = ", ".join(f"UBND xã {n}" for n in NAMES[25:39])
+        assert led.get_by_test_id("wall-missing").inner_text() == f"Chưa kết nối: {names}"
+
+        chair.get_by_test_id("wall-unmake").click()
+        led.get_by_test_id("wall-waiting").wait_for(timeout=30000)
+        assert led.get_by_test_id("wall-page").inner_text() == ""
         assert not errors, errors

@@ -44,7 +44,7 @@ async def test_only_the_chair_makes_the_wall_and_the_wall_turns_pages(
         await hall.send(type="wall_page", page=3)
         await hall.send(type="ping")  # frames are handled in order: the page is set by the pong
         await _answered(hall, "pong", 0)
-        assert room.wall_page == 1  # clamped to the only page
+        assert room.wall_page == 3  # no slots yet: clamped once the wall fills (test_wall.py)
         n = len(hall.of("error"))
         await hall.send(type="wall_page", page=0)
         assert (await _answered(hall, "error", n))["code"] == "wall.page"
@@ -54,6 +54,13 @@ async def test_only_the_chair_makes_the_wall_and_the_wall_turns_pages(
         await chair.send(type="chair", action="wall_off", target=hall.you)
         await until(lambda: hall.of("wall")[-1]["on"] is False, "told it is no longer the wall")
         assert room.walls == {}
+        # a few walls at most (a target not known yet is taken: it may be on another worker)
+        for k in range(4):
+            await chair.send(type="chair", action="wall", target=f"u90{k}")
+        n = len(chair.of("error"))
+        await chair.send(type="chair", action="wall", target="u909")
+        assert (await _answered(chair, "error", n))["code"] == "wall.too_many"
+        assert sorted(room.walls) == ["u900", "u901", "u902", "u903"]
         await chair.send(type="ping")
         await _answered(chair, "pong", 0)  # the room goes on
     finally:

@@ -24,6 +24,8 @@ from meetings.briefings.sfu.participant import Participant
 
 WALL_SIZE = 25
 """Tiles on one page of the wall (5 × 5 on a 1920 × 1080 screen)."""
+MAX_WALLS = 4
+"""Walls one room may have (a hall with a few screens); each gets the page's video."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,8 +133,8 @@ def refresh(
         return
     entries = communes(participants, invited, walls)
     for sub in participants:
-        if sub.id not in walls:
-            continue
+        if sub.id not in walls or sub.remote:
+            continue  # a wall of another worker is filled and told there
         changed, state = fill(sub, entries, page)
         if state is None:
             continue
