@@ -99,10 +99,12 @@ class ChairedRoom(Roster):
 
     def set_self_mute(self, p: Participant, audio: bool, video: bool) -> None:
         was_muted = p.muted_by_chair
+        heard = not p.audio_muted and not p.muted_by_chair
         p.audio_muted, p.video_muted = audio, video
         if not audio:
             p.muted_by_chair = False
-        self.reassign()  # a muted microphone is forwarded to nobody
+        if heard != (not audio):
+            self.reassign()  # a muted microphone is forwarded to nobody
         if self.writer is not None:
             self.writer.fields(
                 p.id,
