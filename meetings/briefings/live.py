@@ -111,6 +111,9 @@ class LiveSnapshot:
     recording: bool = False
     ended: bool = False
     rows: tuple[LiveRow, ...] = field(default_factory=tuple)
+    walls: tuple[str, ...] = ()
+    """The participants the chair made the hall's walls."""
+    wall_page: int = 1
 
     def row(self, participant: str) -> LiveRow | None:
         return next((r for r in self.rows if r.id == participant), None)
@@ -146,7 +149,23 @@ async def read_live_txn(session: AsyncSession, briefing_id: int) -> LiveSnapshot
     )
     if room is None:
         return LiveSnapshot(rows=rows)
-    return LiveSnapshot(room.spotlight, room.recording, room.ended, rows)
+    return LiveSnapshot(
+        room.spotlight,
+        room.recording,
+        room.ended,
+        rows,
+        walls_from_json(room.walls),
+        room.wall_page,
+    )
+
+
+def walls_from_json(raw: str | None) -> tuple[str, ...]:
+    """The walls' participant ids from their column (a bad value reads as none)."""
+    try:
+        data = json.loads(raw or "[]")
+    except ValueError:
+        return ()
+    return tuple(sorted(str(x) for x in data)) if isinstance(data, list) else ()
 
 
 async def _room_txn(session: AsyncSession, briefing_id: int) -> LiveRoom:
@@ -159,7 +178,7 @@ async def _room_txn(session: AsyncSession, briefing_id: int) -> LiveRoom:
 
 
 async def set_room_txn(session: AsyncSession, briefing_id: int, **values: Any) -> None:
-    """Room fields: ``spotlight``, ``recording``, ``ended``."""
+    """Room fields: ``spotlight``, ``recording``, ``ended``, ``walls``, ``wall_page``."""
     room = await _room_txn(session, briefing_id)
     for key, value in values.items():
         setattr(room, key, value)

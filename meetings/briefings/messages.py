@@ -36,9 +36,13 @@ CHAIR_ACTIONS: frozenset[str] = frozenset(
         "record_start",
         "record_stop",
         "end",
+        "wall",
+        "wall_off",
     }
 )
-NEEDS_TARGET: frozenset[str] = frozenset({"mute", "spotlight"})
+NEEDS_TARGET: frozenset[str] = frozenset({"mute", "spotlight", "wall", "wall_off"})
+MAX_WALL_PAGE = 1000
+"""Pages a wall may be asked for: 170 communes are 7 pages of 25; the room clamps to the last."""
 
 
 class BadMessage(ValueError):
@@ -125,7 +129,8 @@ class Quality:
 
 @dataclass(frozen=True, slots=True)
 class Chair:
-    """A chair control (điều hành): mute one or all, give the floor, lower hands, end, roll call."""
+    """A chair control (điều hành): mute one or all, give the floor, lower hands, end, roll call,
+    make a participant the hall's wall (``wall``) or an ordinary endpoint again (``wall_off``)."""
 
     action: str
     target: str = ""
@@ -153,7 +158,21 @@ class Resync:
     type: Literal["resync"] = "resync"
 
 
-ClientMessage = Offer | MuteSelf | Hand | Quality | Chair | Ping | Resync
+@dataclass(frozen=True, slots=True)
+class WallPage:
+    """The page the hall's wall shows (màn hình hội trường): 1 is the first 25 communes."""
+
+    page: int
+    type: Literal["wall_page"] = "wall_page"
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.page <= MAX_WALL_PAGE:
+            raise BadMessage(
+                "wall.page", f"page must be 1 to {MAX_WALL_PAGE}.", "Số trang không hợp lệ."
+            )
+
+
+ClientMessage = Offer | MuteSelf | Hand | Quality | Chair | Ping | Resync | WallPage
 
 _FIELDS: dict[str, tuple[type[Any], dict[str, type | tuple[type, ...]]]] = {
     "offer": (Offer, {"sdp": str}),
@@ -163,6 +182,7 @@ _FIELDS: dict[str, tuple[type[Any], dict[str, type | tuple[type, ...]]]] = {
     "chair": (Chair, {"action": str, "target": str}),
     "ping": (Ping, {}),
     "resync": (Resync, {}),
+    "wall_page": (WallPage, {"page": int}),
 }
 _OPTIONAL = {("chair", "target")}
 
@@ -192,7 +212,7 @@ def parse_client_message(raw: str | bytes) -> ClientMessage:
             raise BadMessage("message.field", f"Field {name!r} has a wrong type.", "Sai kiểu.")
         if not isinstance(value, types):
             raise BadMessage("message.field", f"Field {name!r} has a wrong type.", "Sai kiểu.")
-        if types is not bool and isinstance(value, int | float):
+        if types is not bool and types is not int and isinstance(value, int | float):
             value = float(value)
         kwargs[name] = value
     message: ClientMessage = cls(**kwargs)
@@ -251,6 +271,34 @@ class ParticipantInfo(RosterEntry):
     rtt_ms: float | None = None
     loss: float | None = None
     fps: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WallTile:
+    """One tile of the hall's wall: a commune, the slot showing it, whether it is connected."""
+
+    id: str
+    """The participant's id, or ``agency:<code>`` for an invited commune that has not joined."""
+    name: str
+    agency_code: str
+    connected: bool
+    mid: str | None
+    """The video slot showing it (None when it is not connected, or the wall has too few)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WallState:
+    """What the hall's wall shows: its page of the communes and who is not connected."""
+
+    page: int
+    pages: int
+    size: int
+    total: int
+    tiles: list[WallTile]
+    missing: list[str]
+    """Names of the communes on this page that are not connected (the roll call)."""
+    missing_total: int
+    """Communes not connected on any page."""
 
 
 ROSTER_KINDS: frozenset[str] = frozenset({"roster", "delta", "speaker", "spotlight"})

@@ -79,6 +79,10 @@ class LiveRoom(Base):
     """Participant id given the floor (trao quyền phát biểu), or None."""
     recording: Mapped[bool] = mapped_column(Boolean, default=False)
     ended: Mapped[bool] = mapped_column(Boolean, default=False)
+    walls: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    """JSON list of the participant ids the chair made the hall's walls (màn hình hội trường)."""
+    wall_page: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    """The page the walls show."""
 
 
 class LiveParticipant(Base):

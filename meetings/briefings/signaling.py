@@ -29,10 +29,11 @@ from meetings.briefings.messages import (
     Ping,
     Quality,
     Resync,
+    WallPage,
     parse_client_message,
     server_frame,
 )
-from meetings.briefings.models import BriefingStatus
+from meetings.briefings.models import BriefingStatus, InviteKind
 from meetings.briefings.outbox import Outbox, write
 from meetings.briefings.service import Admission, audit_chair_action, mark_status
 from meetings.briefings.sfu.participant import Participant
@@ -175,6 +176,7 @@ async def serve_signaling(
             briefing=admission.briefing.id,
         )
     )
+    room.expect(invited_halls(admission))
     async with room.joining:  # FIFO: the later socket of one person joins later
         await room.refresh()
         room.join(me, room.snapshot.row(me.id))
@@ -247,6 +249,23 @@ async def _handle(conn: Connection, admission: Admission, m: ClientMessage) -> N
         conn.resync()
     elif isinstance(m, Chair):
         await _chair(conn, admission, m)
+    elif isinstance(m, WallPage):
+        if not me.chair and me.id not in room.walls:
+            raise BadMessage(
+                "wall.forbidden",
+                "Only the chair or the hall's wall chooses the wall's page.",
+                "Chỉ chủ trì hoặc màn hình hội trường được chuyển trang.",
+            )
+        room.set_wall_page(m.page)
+
+
+def invited_halls(admission: Admission) -> dict[str, str]:
+    """The briefing's invited halls (điểm cầu), agency code to name: the wall's communes."""
+    return {
+        i.agency_code: i.agency_name or i.agency_code
+        for i in admission.briefing.invites
+        if i.kind is InviteKind.ENDPOINT and i.agency_code
+    }
 
 
 async def _chair(conn: Connection, admission: Admission, m: Chair) -> None:
@@ -261,6 +280,9 @@ async def _chair(conn: Connection, admission: Admission, m: Chair) -> None:
         room.give_floor(m.target)
     elif m.action == "unspotlight":
         room.give_floor(None)
+    elif m.action in ("wall", "wall_off"):
+        if not room.set_wall(m.target, m.action == "wall"):
+            raise BadMessage("wall.too_many", "Too many walls.", "Đã đủ số màn hình hội trường.")
     elif m.action == "lower_hands":
         room.lower_hands()
     elif m.action == "roll_call":

@@ -15,3 +15,4 @@ def add_briefing_pages(app: web.Application) -> None:
     r.add_post("/briefings", pages.create)
     r.add_get("/briefings/j/{code}", pages.join_link)
     r.add_get("/briefings/{briefing_id:\\d+}", pages.room)
+    r.add_get("/briefings/{briefing_id:\\d+}/wall", pages.wall)

@@ -87,6 +87,15 @@ async def join_link(request: web.Request) -> web.StreamResponse:
 
 
 async def room(request: web.Request) -> web.StreamResponse:
+    return await _room_page(request, "briefings/room.html")
+
+
+async def wall(request: web.Request) -> web.StreamResponse:
+    """The hall's wall (màn hình hội trường): every commune, 25 tiles a page, for the roll call."""
+    return await _room_page(request, "briefings/wall.html")
+
+
+async def _room_page(request: web.Request, template: str) -> web.StreamResponse:
     p = get_principal(request)
     if p is None:
         raise _login_redirect(request)
@@ -95,6 +104,6 @@ async def room(request: web.Request) -> web.StreamResponse:
     )
     return render(
         request,
-        "briefings/room.html",
+        template,
         {"a": admission, "b": admission.briefing, "t": texts_for(request)},
     )

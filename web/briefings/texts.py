@@ -149,6 +149,34 @@ TEXTS: dict[str, tuple[str, str]] = {
     "room.no_devices": ("Không mở được micro/camera", "Could not open the microphone/camera"),
     "room.left": ("Bạn đã rời phòng", "You left the room"),
     "room.ready": ("Sẵn sàng", "Ready"),
+    # the hall's wall (màn hình hội trường), issue 14: kept together for the merge
+    "wall.title": ("Màn hình hội trường", "Hall wall"),
+    "wall.page": ("Trang {page}/{pages}", "Page {page}/{pages}"),
+    "wall.prev": ("Trang trước", "Previous page"),
+    "wall.next": ("Trang sau", "Next page"),
+    "wall.keys": (
+        "Phím ← → hoặc PageUp/PageDown để chuyển trang",
+        "Keys ← → or PageUp/PageDown turn the page",
+    ),
+    "wall.grid": ("Các điểm cầu xã trên trang này", "The communes on this page"),
+    "wall.missing": ("Chưa kết nối: {names}", "Not connected: {names}"),
+    "wall.missing_none": (
+        "Mọi điểm cầu trên trang đã kết nối",
+        "Every commune on this page is connected",
+    ),
+    "wall.missing_total": (
+        "Cả cuộc họp: {missing}/{total} điểm cầu chưa kết nối",
+        "In all: {missing} of {total} communes not connected",
+    ),
+    "wall.offline": ("Chưa kết nối", "Not connected"),
+    "wall.no_video": ("Đã kết nối, không có hình", "Connected, no picture"),
+    "wall.waiting": (
+        "Đang chờ chủ trì chọn màn hình này làm màn hình hội trường",
+        "Waiting for the chair to make this screen the hall wall",
+    ),
+    "wall.make": ("Đặt làm màn hình hội trường", "Make it the hall wall"),
+    "wall.unmake": ("Thôi làm màn hình hội trường", "No longer the hall wall"),
+    "wall.choose": ("Màn hình hội trường", "Hall wall"),
 }
 
 

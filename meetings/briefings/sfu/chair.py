@@ -7,11 +7,13 @@ other workers take them from there, :mod:`.shared`) and tells the participants.
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from pathlib import Path
 
 from meetings.briefings.messages import server_frame
+from meetings.briefings.sfu import wall
 from meetings.briefings.sfu.participant import Participant
 from meetings.briefings.sfu.recorder import HallRecorder
 from meetings.briefings.sfu.roster import Roster
@@ -57,6 +59,37 @@ class ChairedRoom(Roster):
         self.broadcast(server_frame("spotlight", id=self.spotlight))
         self.announce()
 
+    def set_wall(self, target: str, on: bool) -> bool:
+        """Make ``target`` the hall's wall (its video slots page through the communes) or an
+        ordinary participant again; it is told with a ``wall`` frame.  A target this worker
+        does not know yet (it joined on another worker a moment ago) is taken as given; False
+        when there are :data:`~.wall.MAX_WALLS` walls already."""
+        if on and target not in self.walls:
+            if len(self.walls) >= wall.MAX_WALLS:
+                return False
+            self.walls[target] = None
+        elif not on:
+            self.walls.pop(target, None)
+        p = self.participants.get(target)
+        if p is not None:
+            p.send(server_frame("wall", on=on))
+        if self.writer is not None:  # the worker hosting the wall learns it from the shared copy
+            self.writer.room(walls=json.dumps(sorted(self.walls)))
+        self.reassign()
+        return True
+
+    def set_wall_page(self, page: int) -> None:
+        """The page the walls show, clamped to the last page of the smallest wall hosted here
+        (a wall of another worker is clamped there, when it fills)."""
+        sizes = [s.size for s in self.walls.values() if s is not None]
+        if sizes:
+            entries = wall.communes(self.participants.values(), self.invited, self.walls)
+            page = wall.page_of(entries, page, min(sizes))[0]
+        self.wall_page = page
+        if self.writer is not None:
+            self.writer.room(wall_page=self.wall_page)
+        self.refresh_walls()
+
     def lower_hands(self) -> None:
         for p in self.participants.values():
             p.hand = False
@@ -66,10 +99,12 @@ class ChairedRoom(Roster):
 
     def set_self_mute(self, p: Participant, audio: bool, video: bool) -> None:
         was_muted = p.muted_by_chair
+        heard = not p.audio_muted and not p.muted_by_chair
         p.audio_muted, p.video_muted = audio, video
         if not audio:
             p.muted_by_chair = False
-            self.reassign()
+        if heard != (not audio):
+            self.reassign()  # a muted microphone is forwarded to nobody
         if self.writer is not None:
             self.writer.fields(
                 p.id,

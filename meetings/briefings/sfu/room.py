@@ -72,6 +72,8 @@ class Room(SharedRoom):
             p.hand, p.muted_by_chair = row.hand, row.muted_by_chair
         if p.muted_by_chair:
             p.send(server_frame("muted", by="chair"))
+        if p.id in self.walls:
+            p.send(server_frame("wall", on=True))  # a wall's rejoin: still the wall
         self.participants[p.id] = p
         if self._ticker is None:
             self._ticker = asyncio.ensure_future(self._tick())

@@ -14,8 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from meetings.briefings.live import LiveSnapshot, LiveWriter
-from meetings.briefings.messages import ParticipantInfo, RosterEntry, ServerFrame, server_frame
-from meetings.briefings.sfu import selection
+from meetings.briefings.messages import (
+    ParticipantInfo,
+    RosterEntry,
+    ServerFrame,
+    WallState,
+    server_frame,
+)
+from meetings.briefings.sfu import selection, wall
 from meetings.briefings.sfu.participant import Participant
 from meetings.briefings.sfu.peer import ServerPeer
 from meetings.briefings.sfu.pipe import Address, Cluster
@@ -61,6 +67,13 @@ class Roster:
         self.spotlight: str | None = None
         self.speaker: str | None = None
         self.ended = False
+        self.walls: dict[str, WallState | None] = {}
+        """The hall's walls (màn hình hội trường) by participant id, with what each was last told;
+        kept across a wall's rejoin.  This worker's own state: not in the shared copy."""
+        self.wall_page = 1
+        """The page every wall shows (1: the first :data:`~.wall.WALL_SIZE` communes)."""
+        self.invited: dict[str, str] = {}
+        """Invited communes' halls, agency code to name: the wall shows those not joined too."""
         self.seq = 0
         """The roster's sequence number: one more for each ``delta`` frame."""
         self._announced: dict[str, RosterEntry] = {}
@@ -118,6 +131,8 @@ class Roster:
             for p in self.participants.values():
                 if p is not exclude:
                     p.send(frame)
+        if frames and self.walls:
+            self.refresh_walls()  # who is connected changed what the walls show
 
     def roster_frame(self) -> ServerFrame:
         """The whole roster at the current sequence number (on join and on resync)."""
@@ -140,10 +155,25 @@ class Roster:
 
     def reassign(self) -> None:
         """Recompute every subscriber's slots and tell those whose slots changed."""
-        selection.reassign(self.participants.values(), self.spotlight)
+        told = selection.reassign(self.participants.values(), self.spotlight, self.walls)
+        self.refresh_walls(told)
+
+    def refresh_walls(self, told: set[str] | None = None) -> None:
+        """Redo the walls' pages (a page chosen, a commune connected or gone)."""
+        wall.refresh(
+            self.participants.values(), self.walls, self.wall_page, self.invited, told or ()
+        )
 
     def slots_frame(self, sub: Participant) -> ServerFrame:
+        if sub.id in self.walls:
+            return wall.slots_frame(sub, self.walls[sub.id])
         return selection.slots_frame(sub)
+
+    def expect(self, invited: dict[str, str]) -> None:
+        """The briefing's invited halls (agency code to name), for the walls' roll call."""
+        if invited != self.invited:
+            self.invited = dict(invited)
+            self.refresh_walls()
 
     # -- peers -----------------------------------------------------------------------------
 

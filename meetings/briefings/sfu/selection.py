@@ -1,8 +1,9 @@
 """Who is seen and heard by whom: last-N selection into each subscriber's slots.
 
 Each endpoint's video slots show, in order, the endpoint given the floor (spotlight), the chair,
-then the most recently active speakers; its audio slots carry the chair, the floor and the
-current speakers.  A slot keeps its source while that source stays selected, so a new speaker
+then the most recently active speakers; its audio slots carry the chair, the floor and at most
+:data:`OTHER_SPEAKERS` others with the most recent voice activity, never a muted one
+(:func:`heard_by`).  The hall's wall fills its video slots by pages instead (:mod:`.wall`).  A slot keeps its source while that source stays selected, so a new speaker
 takes a freed slot instead of reshuffling the wall.  A subscriber on a weak link keeps its audio
 and one picture.  These functions read and switch the participants' slots; the room decides
 when to call them and tells the roster.
@@ -39,54 +40,108 @@ STRAIN_RTT = 0.3
 """A low REMB counts only with a strained link beside it (some loss, or a round trip above
 0.3 s): a busy media worker delays packets unevenly, which the browser's estimator also reads
 as congestion, on a link that is in fact clean."""
+AUDIO_LIMIT = 5
+"""Audio sources one endpoint receives at most: the chair, the floor and three speakers."""
+OTHER_SPEAKERS = 3
+"""Speakers besides the chair and the floor whose audio is forwarded (most recent first)."""
+ACTIVE_FOR = 5.0
+"""Seconds after its last voice activity that an endpoint still counts as an active speaker."""
 REMB_WARMUP = 12.0
 """Seconds after a link comes up before its bitrate estimate counts: the browser's estimate
 starts below :data:`WEAK_REMB` and ramps up, which made every clean link weak for a while."""
 
 
-def ranked(
-    participants: Iterable[Participant], spotlight: str | None, kind: str
-) -> list[Participant]:
-    """Publishers in order of who should be seen (video) or heard (audio) first."""
-    now = time.monotonic()
-    chosen: list[Participant] = []
+def ranked(participants: Iterable[Participant], spotlight: str | None) -> list[Participant]:
+    """Video publishers in order of who should be seen first: floor, chair, latest speakers."""
     ordered = sorted(
         participants,
-        key=lambda q: (
-            q.id != spotlight,
-            not q.chair,
-            -(q.last_spoke if kind == "video" or now - q.last_spoke < 2.0 else 0),
-            q.joined,
-        ),
+        key=lambda q: (q.id != spotlight, not q.chair, -q.last_spoke, q.joined),
     )
-    for q in ordered:
-        if q.peer is None or not q.peer.connected or q.peer.source(kind) is None:
-            continue
-        if kind == "audio" and q.muted_by_chair:
-            continue
-        chosen.append(q)
-    return chosen
+    return [
+        q
+        for q in ordered
+        if q.peer is not None and q.peer.connected and q.peer.source("video") is not None
+    ]
 
 
-def reassign(participants: Collection[Participant], spotlight: str | None) -> None:
-    """Recompute every subscriber's slots and tell those whose slots changed."""
-    order = {kind: ranked(participants, spotlight, kind) for kind in ("audio", "video")}
+def audible(p: Participant) -> bool:
+    """Whether ``p``'s microphone may be forwarded: connected, sending, muted by nobody."""
+    peer = p.peer
+    return (
+        peer is not None
+        and peer.connected
+        and peer.source("audio") is not None
+        and not p.muted_by_chair
+        and not p.audio_muted
+    )
+
+
+AudioOrder = tuple[list[Participant], list[Participant]]
+"""Those always heard (the floor, then the chair) and the active speakers, latest first."""
+
+
+def audio_order(
+    participants: Iterable[Participant], spotlight: str | None, now: float | None = None
+) -> AudioOrder:
+    """Who is heard, once for every subscriber: see :func:`heard_by`."""
+    now = time.monotonic() if now is None else now
+    pinned: list[Participant] = []
+    speakers: list[Participant] = []
+    for q in participants:
+        if not audible(q):
+            continue
+        if q.id == spotlight or q.chair:
+            pinned.append(q)
+        elif q.last_spoke and now - q.last_spoke < ACTIVE_FOR:
+            speakers.append(q)
+    pinned.sort(key=lambda q: (q.id != spotlight, q.joined, q.id))
+    speakers.sort(key=lambda q: (-q.last_spoke, q.id))
+    return pinned, speakers
+
+
+def heard_by(order: AudioOrder, sub: Participant | None) -> list[Participant]:
+    """Whose audio ``sub`` receives: the chair, the floor and at most :data:`OTHER_SPEAKERS`
+    other active speakers (most recent voice activity first), never itself, never a muted one,
+    never more than :data:`AUDIO_LIMIT`."""
+    pinned, speakers = order
+    chosen = [q for q in pinned if q is not sub]
+    others = 0
+    for q in speakers:
+        if others == OTHER_SPEAKERS:
+            break
+        if q is not sub:
+            chosen.append(q)
+            others += 1
+    return chosen[:AUDIO_LIMIT]
+
+
+def reassign(
+    participants: Collection[Participant], spotlight: str | None, walls: Collection[str] = ()
+) -> set[str]:
+    """Recompute every subscriber's slots and tell those whose slots changed.
+
+    A wall's video slots are its page's (:mod:`.wall`); its audio slots are chosen here, and the
+    walls whose audio slots changed are returned (to be told with their page).
+    """
+    told: set[str] = set()
+    video = ranked(participants, spotlight)
+    audio = audio_order(participants, spotlight)
     for sub in list(participants):
         peer = sub.peer
         if peer is None or not peer.connected:
             continue
-        changed = False
-        for kind, sinks in (("audio", peer.audio_sinks), ("video", peer.video_sinks)):
-            sources = [
-                src
-                for q in order[kind]
-                if q is not sub and q.peer is not None and (src := q.peer.source(kind))
-            ][: len(sinks)]
-            if kind == "video" and sub.weak:
-                sources = sources[:1]
-            changed |= fill(sinks, sources)
+        heard = [src for q in heard_by(audio, sub) if q.peer and (src := q.peer.source("audio"))]
+        changed = fill(peer.audio_sinks, heard[: len(peer.audio_sinks)])
+        if sub.id in walls:
+            if changed:
+                told.add(sub.id)
+            continue  # the wall is told with its page (wall.refresh)
+        seen = [src for q in video if q is not sub and q.peer and (src := q.peer.source("video"))]
+        seen = seen[: 1 if sub.weak else len(peer.video_sinks)]
+        changed |= fill(peer.video_sinks, seen)
         if changed:
             sub.send(slots_frame(sub))
+    return told
 
 
 def slots_frame(sub: Participant) -> ServerFrame:

@@ -111,6 +111,25 @@ class SharedRoom(ChairedRoom):
     def apply(self, state: LiveSnapshot) -> None:
         """Make this worker's room agree with the shared ``state`` (see :mod:`.sync`)."""
         self.apply_plan(sync.plan(self.view(state), state))
+        self._apply_walls(state)
+
+    def _apply_walls(self, state: LiveSnapshot) -> None:
+        """The chair chose the walls or their page on another worker: ours follow."""
+        changed = False
+        for pid in set(self.walls) ^ set(state.walls):
+            on = pid in state.walls
+            if on:
+                self.walls[pid] = None
+            else:
+                del self.walls[pid]
+            p = self.participants.get(pid)
+            if p is not None:
+                p.send(server_frame("wall", on=on))
+            changed = True
+        if state.wall_page != self.wall_page:
+            self.wall_page, changed = state.wall_page, True
+        if changed:
+            self.reassign()
 
     def view(self, state: LiveSnapshot) -> sync.RoomView:
         """This room as :func:`.sync.plan` sees it, with the liveness of ``state``'s workers."""

@@ -230,3 +230,29 @@ export async function measure() {
     setAudioOnly(true);
   }
 }
+
+// ---------------------------------------------------------------- the hall's wall (chair)
+
+/** The chair's choice of the hall's wall: the roster's participants, read when the list opens. */
+function fillWallChoice() {
+  const select = $("wall-choice");
+  const current = select.value;
+  const options = [new Option("—", "")];
+  for (const p of state.roster.values()) {
+    if (p.id !== state.me) options.push(new Option(p.name, p.id));
+  }
+  select.replaceChildren(...options);
+  if ([...select.options].some((o) => o.value === current)) select.value = current;
+}
+
+export function wireWallChoice() {
+  const select = $("wall-choice");
+  if (!select) return;
+  select.addEventListener("focus", fillWallChoice);
+  select.addEventListener("pointerdown", fillWallChoice);
+  const wall = (action) => () => {
+    if (select.value) send({ type: "chair", action, target: select.value });
+  };
+  $("wall-make").addEventListener("click", wall("wall"));
+  $("wall-unmake").addEventListener("click", wall("wall_off"));
+}

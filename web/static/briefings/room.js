@@ -19,6 +19,7 @@ import {
   setQuality,
   shareScreen,
   showWeak,
+  wireWallChoice,
 } from "./controls.js";
 import { createMonitor } from "./quality.js";
 import {
@@ -376,6 +377,7 @@ function wire() {
     $("end").addEventListener("click", () => {
       if (confirm(t("room.end_confirm"))) send({ type: "chair", action: "end" });
     });
+    wireWallChoice();
   }
   window.addEventListener("online", () => scheduleRejoin(t("room.back_online")));
   setInterval(measure, 2000);

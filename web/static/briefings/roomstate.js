@@ -11,7 +11,7 @@ export function t(key, vars = {}) {
   return (TEXTS[key] ?? key).replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? ""));
 }
 
-export const AUDIO_SLOTS = 3;
+export const AUDIO_SLOTS = 5; // the chair, the floor and three other speakers (selection.py)
 export const VIDEO_SLOTS = 5; // the chair plus four most recently active endpoints (last-N)
 export const REJOIN_DELAYS = [300, 700, 1000, 1500, 2000, 3000];
 export const CAPS = { chair: 1_200_000, hall: 800_000, official: 500_000, weak: 250_000 };
