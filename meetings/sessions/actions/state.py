@@ -20,6 +20,7 @@ from meetings.sessions import polls, repo, speakers_repo
 from meetings.sessions.counts import counts_txn
 from meetings.sessions.errors import NotSecretariat, SessionNotFound
 from meetings.sessions.models import Attendance, CouncilSession, Poll, PollVote
+from meetings.sessions.papers import repo as papers_repo
 from meetings.sessions.service import (
     SessionsService,
     channel,
@@ -165,6 +166,7 @@ async def _shared_txn(session: AsyncSession, session_id: int, role: str) -> dict
         ),
         "speaker": await speakers_repo.current_speaker_txn(session, session_id),
         "polls": [polls.poll_json(x, with_counts=desk, live=live.get(x.id)) for x in all_polls],
+        "papers_version": await papers_repo.papers_version_txn(session, session_id),
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from collections.abc import Sequence
@@ -91,8 +92,8 @@ async def add_version_txn(
 
 
 async def set_paper_status_txn(session: AsyncSession, paper: Paper, status: str) -> None:
-    """``active`` (listed) or ``withdrawn``."""
-    paper.status = status
+    """``active`` (listed) or ``withdrawn`` (a change: :func:`papers_version_txn` moves)."""
+    paper.status, paper.updated_at = status, utcnow()
     await session.flush()
 
 
@@ -408,3 +409,19 @@ async def count_txn(session: AsyncSession, session_id: int) -> int:
         )
         or 0
     )
+
+
+async def papers_version_txn(session: AsyncSession, session_id: int) -> str:
+    """An opaque mark that changes whenever a paper of the session is added, replaced or
+    withdrawn (count, newest id, latest change): a page holding the same mark need not fetch
+    its paper list again.  A hash, so it tells no one how many papers there are."""
+    row = (
+        await session.execute(
+            select(func.count(Paper.id), func.max(Paper.id), func.max(Paper.updated_at)).where(
+                Paper.session_id == session_id
+            )
+        )
+    ).one()
+    latest = row[2].isoformat() if row[2] is not None else ""
+    raw = f"{row[0]}:{row[1]}:{latest}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]

@@ -39,12 +39,13 @@ async function loadDeskMembers() {
 }
 
 // Back after a dropped connection (a hall's Wi-Fi blink): the state first; if it is unchanged
-// (304) nothing of the session changed while away — a paper's changes move the session's
-// sequence too — so the papers are not fetched again (issue 15: a reconnect downloads nothing
-// when nothing changed).  The desk's member list is fetched again either way.
+// (304) nothing of the session changed while away, and the papers are fetched again only when
+// the state's papers_version moved (issue 15: a reconnect downloads nothing when nothing
+// changed).  The desk's member list is fetched again either way.
 async function resume() {
+  const before = state && state.papers_version;
   const loaded = await loadState();
-  if (!keptState.unchanged) papers = await api("GET", `${base}/papers`);
+  if (!keptState.unchanged && (!before || loaded.papers_version !== before)) papers = await api("GET", `${base}/papers`);
   state = loaded;
   if (isDesk) await loadDeskMembers();
   render();
