@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from meetings.sessions import polls, repo, speakers_repo
 from meetings.sessions.counts import counts_txn
 from meetings.sessions.errors import NotSecretariat, SessionNotFound
-from meetings.sessions.models import Attendance, CouncilSession, Poll, PollVote
+from meetings.sessions.models import Attendance, CouncilSession, Invitation, Poll, PollVote
 from meetings.sessions.papers import repo as papers_repo
 from meetings.sessions.service import (
     SessionsService,
@@ -118,20 +118,29 @@ async def _me_txn(
     session: AsyncSession, session_id: int, p: Principal
 ) -> tuple[str, dict[str, Any]]:
     """The caller's role (404 when not invited) and what is theirs alone: their attendance at
-    the current sitting and the votes they took part in."""
+    the current sitting and the votes they took part in.  Two statements (the session joined to
+    the caller's invitation and attendance; their votes): a reconnect storm after the sitting
+    moved on rebuilds this once per tablet."""
     row = (
         await session.execute(
-            select(CouncilSession.current_sitting_id).where(CouncilSession.id == session_id)
+            select(Invitation.role, Attendance.status, Attendance.reason)
+            .select_from(CouncilSession)
+            .join(
+                Invitation,
+                (Invitation.session_id == CouncilSession.id) & (Invitation.user_id == p.user_id),
+            )
+            .outerjoin(
+                Attendance,
+                (Attendance.sitting_id == CouncilSession.current_sitting_id)
+                & (Attendance.user_id == p.user_id),
+            )
+            .where(CouncilSession.id == session_id)
         )
     ).first()
-    role = await repo.role_of_txn(session, session_id, p.user_id) if row is not None else None
-    if row is None or role is None:
+    if row is None:
         raise SessionNotFound()
-    sitting = row[0]
-    attendance = None
-    if sitting is not None:
-        a = await session.get(Attendance, (sitting, p.user_id))
-        attendance = {"status": a.status, "reason": a.reason} if a is not None else None
+    role, status, reason = row
+    attendance = {"status": status, "reason": reason} if status is not None else None
     voted = await session.scalars(
         select(PollVote.poll_id)
         .join(Poll, Poll.id == PollVote.poll_id)
