@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from meetings.sessions.models import Poll, PollTally, PollVote
 from meetings.sessions.rules import Choice
+from server.db.among import among
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +46,7 @@ async def counts_txn(session: AsyncSession, polls: Sequence[Poll]) -> dict[int, 
         return {}
     rows = await session.execute(
         select(PollVote.poll_id, PollVote.choice, func.count())
-        .where(PollVote.poll_id.in_(ids))
+        .where(among(session, PollVote.poll_id, ids))
         .group_by(PollVote.poll_id, PollVote.choice)
     )
     by_poll: dict[int, Counter[str]] = {i: Counter() for i in ids}

@@ -26,6 +26,7 @@ from meetings.sessions.rules import PRESENT, VOTING_ROLES, Choice, Threshold, pa
 from server.accounts.models import User
 from server.audit.log import NewEntry, append_many_txn
 from server.db import Database
+from server.db.among import among
 from server.db.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -281,7 +282,12 @@ async def _shared_polls_txn(session: AsyncSession, ids: list[int]) -> dict[int, 
     """The polls held FOR SHARE (in id order): batches do not wait for each other (they write
     no poll row, see counts.py), closing a vote (FOR UPDATE) waits for them, and a batch after
     the close sees the vote closed."""
-    query = select(Poll).where(Poll.id.in_(ids)).order_by(Poll.id).with_for_update(read=True)
+    query = (
+        select(Poll)
+        .where(among(session, Poll.id, ids))
+        .order_by(Poll.id)
+        .with_for_update(read=True)
+    )
     return {poll.id: poll for poll in await session.scalars(query)}
 
 
@@ -321,7 +327,10 @@ async def _facts_txn(
             PollVote,
             (PollVote.poll_id == Poll.id) & (PollVote.user_id == Invitation.user_id),
         )
-        .where(Poll.id.in_([p.id for p in polls]), Invitation.user_id.in_(users))
+        .where(
+            among(session, Poll.id, [p.id for p in polls]),
+            among(session, Invitation.user_id, users),
+        )
     )
     found: dict[int, _Facts] = {}
     for poll_id, uid, role, attendance, voted, choice in checks:
