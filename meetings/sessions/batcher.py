@@ -8,10 +8,11 @@ future, so an acknowledgement always means "durably recorded".
 
 Bounded, so that early votes stay early: a batch holds at most ``max_batch`` (64) votes — a batch
 of 202 took ~76 ms to commit and every vote in it waited that long (issue 15) — and no batch
-lingers to fill up: a vote that finds a free slot starts committing at once.  On PostgreSQL up to
-``concurrency`` (3) batches commit side by side; polls are locked in id order (no deadlock between
-them), and each batch appends its audit entries last (:func:`cast_batch_txn`), because the audit
-chain is one lock for the whole deployment held until commit.  SQLite has one writer, so it gets
+lingers to fill up: a vote that finds nothing committing starts at once.  On PostgreSQL up to
+``concurrency`` (3) batches commit side by side, a second one only once ``parallel_from`` (16)
+votes wait or the running one is done; each batch holds its votes ``FOR SHARE`` and appends its
+audit entries last (:func:`cast_batch_txn`), because the audit chain is one lock for the whole
+deployment held until commit.  SQLite has one writer, so it gets
 one batch at a time.  :meth:`VoteBatcher.flush` (closing a vote) waits for every batch running
 before it.  Figures: docs/sessions.md, "Page state at province scale".
 """
@@ -50,6 +51,9 @@ class VoteBatcher:
         self.db = db
         self.max_batch = max_batch
         self.concurrency = concurrency or (1 if db.is_sqlite else 3)
+        self.parallel_from = max(1, max_batch // 4)
+        """Votes waiting before a batch starts beside a running one (16 of 64)."""
+        self._done = asyncio.Event()
         self.on_batch = on_batch
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -99,22 +103,40 @@ class VoteBatcher:
         try:
             while True:
                 items = [await self._queue.get()]
+                if items[0][0] is not None:
+                    await self._worth_another()
+                    await slots.acquire()  # the batch is taken once it can start, not before
                 while len(items) < self.max_batch and not self._queue.empty():
                     items.append(self._queue.get_nowait())
                 if any(ballot is None for ballot, _f in items):
                     # a flush: everything queued before it commits first, then this batch
+                    if items[0][0] is not None:
+                        slots.release()
                     if self._running:
                         await asyncio.wait(set(self._running))
                     await self._guarded(items)
                     continue
-                await slots.acquire()
                 task = asyncio.get_running_loop().create_task(self._guarded(items))
                 self._running.add(task)
-                task.add_done_callback(self._running.discard)
+                task.add_done_callback(self._finished)
                 task.add_done_callback(lambda _t: slots.release())
         finally:
             for task in list(self._running):
                 task.cancel()
+
+    async def _worth_another(self) -> None:
+        """Wait, while a batch is committing, until enough votes queued to be worth a second
+        one beside it (``parallel_from``), or until it is done: tiny batches side by side only
+        queue on the audit chain's lock (one for the deployment) and the batch after them grows
+        (the first tenth of a second of a hundred sittings voting was the slowest)."""
+        while self._running and self._queue.qsize() + 1 < self.parallel_from:
+            self._done.clear()
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._done.wait(), 0.002)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        self._done.set()
 
     async def _guarded(self, items: list[_Item]) -> None:
         try:
