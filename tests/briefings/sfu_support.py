@@ -317,3 +317,17 @@ class UdpRelay:
         for side in (self._front, self._back):
             if side is not None and side.transport is not None:
                 side.transport.close()
+
+
+def keyframe_requests(ep: Endpoint) -> list[int]:
+    """Count what the publisher's video sender is asked for (PLI/FIR relayed by the server)."""
+    asked = [0]
+    sender: Any = next(t.sender for t in ep.pc.getTransceivers() if t.kind == "video")
+    original = sender._send_keyframe
+
+    def spy() -> None:
+        asked[0] += 1
+        original()
+
+    sender._send_keyframe = spy
+    return asked

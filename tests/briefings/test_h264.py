@@ -30,7 +30,7 @@ from tests.briefings.h264_media import (
     rtp_of,
     stap,
 )
-from tests.briefings.sfu_support import Endpoint, Tone, frames_reach, join, until
+from tests.briefings.sfu_support import Endpoint, Tone, frames_reach, join, keyframe_requests, until
 from tests.briefings.test_workers import (  # the two-worker fixtures and signaling helpers
     Client,
     Socket,
@@ -144,19 +144,6 @@ def _shows(ep: Endpoint, mid: str, codec: str) -> Callable[[], bool]:
     return lambda: _slot(ep, mid)["codec"] == codec
 
 
-def _keyframe_requests(ep: Endpoint) -> list[int]:
-    asked = [0]
-    sender: Any = next(t.sender for t in ep.pc.getTransceivers() if t.kind == "video")
-    original = sender._send_keyframe
-
-    def spy() -> None:
-        asked[0] += 1
-        original()
-
-    sender._send_keyframe = spy
-    return asked
-
-
 def _slot(ep: Endpoint, mid: str) -> dict[str, Any]:
     frames = [f for f in ep.signals if f.type == "slots"]
     assert frames, "no slots frame"
@@ -169,7 +156,7 @@ async def test_h264_publisher_reaches_subscribers_that_accept_it(
     room: Room, h264_clip: Path
 ) -> None:
     tablet = _tablet(h264_clip)
-    asked = _keyframe_requests(tablet)
+    asked = keyframe_requests(tablet)
     viewer = Endpoint("xa0")  # aiortc offers VP8 and H.264, as browsers do
     h264_only = Endpoint("xa1", video_codec="H264")
     vp8_only = Endpoint("xa2", video_codec="VP8")
@@ -274,7 +261,7 @@ async def test_new_subscriber_waits_for_an_h264_key_frame(room: Room, h264_clip:
         await join(room, tablet, chair=True)
         await join(room, first)
         await frames_reach(first, {first.mids("video")[0]: 30}, "the first subscriber")
-        asked = _keyframe_requests(tablet)
+        asked = keyframe_requests(tablet)
         late = Endpoint("xa9")
         firsts = _first_packets(late)
         try:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 from pathlib import Path
-from typing import Any
 
 import av
 import pytest
@@ -16,7 +15,15 @@ from meetings.briefings.sfu import hooks
 from meetings.briefings.sfu.participant import Participant
 from meetings.briefings.sfu.peer import ServerPeer
 from meetings.briefings.sfu.room import Room
-from tests.briefings.sfu_support import Endpoint, Tone, UdpRelay, frames_reach, join, until
+from tests.briefings.sfu_support import (
+    Endpoint,
+    Tone,
+    UdpRelay,
+    frames_reach,
+    join,
+    keyframe_requests,
+    until,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -34,23 +41,9 @@ def _gaps(log: list[tuple[int, int]]) -> int:
     return sum(((b - a) & 0xFFFF) - 1 for a, b in itertools.pairwise(seqs) if b != a)
 
 
-def _keyframe_requests(ep: Endpoint) -> list[int]:
-    """Count what the publisher's video sender is asked for (PLI/FIR relayed by the server)."""
-    asked = [0]
-    sender: Any = next(t.sender for t in ep.pc.getTransceivers() if t.kind == "video")
-    original = sender._send_keyframe
-
-    def spy() -> None:
-        asked[0] += 1
-        original()
-
-    sender._send_keyframe = spy
-    return asked
-
-
 async def test_chair_reaches_every_endpoint_without_decoding(room: Room, clip: Path) -> None:
     chair = Endpoint("chair", clip=clip, audio_slots=0, video_slots=0)
-    asked = _keyframe_requests(chair)
+    asked = keyframe_requests(chair)
     subs = [Endpoint(f"xa{i}") for i in range(3)]
     try:
         await join(room, chair, chair=True)

@@ -147,6 +147,9 @@ class Communes:
         except BaseException as exc:  # reported to the test
             self.error = exc
             self.ready.set()
+        finally:  # an unclosed loop leaks its self-pipe, reported later in another test
+            self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+            self.loop.close()
 
     async def _main(self) -> None:
         hooks.restrict_host_addresses(["127.0.0.1"])
