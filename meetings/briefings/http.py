@@ -143,7 +143,7 @@ RECORDING_TYPES = {".webm": "video/webm", ".mkv": "video/x-matroska"}
     "/api/v1/briefings/{briefing_id}/recordings/{name}",
     summary="Download a hall recording (WebM, Matroska for H.264; chair and invited only)",
     tags=("briefings",),
-    content_type="video/webm",
+    response_types=tuple(RECORDING_TYPES.values()),
 )
 async def recording_handler(request: web.Request) -> web.StreamResponse:
     p = require_principal(request)

@@ -47,6 +47,8 @@ class Operation:
     response: SchemaLike | None
     public: bool
     content_type: str
+    response_types: tuple[str, ...] = ()
+    """Media types of a response that is not JSON (a file download); empty: JSON."""
 
 
 @dataclass
@@ -67,11 +69,25 @@ class ApiRoutes:
         response: SchemaLike | None = None,
         public: bool = False,
         content_type: str = "application/json",
+        response_types: tuple[str, ...] = (),
     ) -> Callable[[Handler], Handler]:
+        """``content_type`` is the request body's; ``response_types`` those of a response that is
+        a file rather than JSON (each listed in the document)."""
+
         def register(fn: Handler) -> Handler:
             self.table.route(method, path)(fn)
             self.operations.append(
-                Operation(method.upper(), path, summary, tags, body, response, public, content_type)
+                Operation(
+                    method.upper(),
+                    path,
+                    summary,
+                    tags,
+                    body,
+                    response,
+                    public,
+                    content_type,
+                    response_types,
+                )
             )
             return fn
 
@@ -87,6 +103,13 @@ def _resolve(schema: SchemaLike | None, components: dict[str, Any]) -> Schema | 
     return schema_of(schema, components)
 
 
+def _ok_content(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
+    """The 200 response's content: JSON, or each of the file's media types."""
+    if op.response_types:
+        return {t: {"schema": {"type": "string", "contentMediaType": t}} for t in op.response_types}
+    return {"application/json": {"schema": _resolve(op.response, components) or {}}}
+
+
 def build_openapi(routes: list[ApiRoutes], version: str) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     components: dict[str, Any] = {}
@@ -96,12 +119,7 @@ def build_openapi(routes: list[ApiRoutes], version: str) -> dict[str, Any]:
                 "summary": op.summary,
                 "tags": list(op.tags),
                 "responses": {
-                    "200": {
-                        "description": "OK",
-                        "content": {
-                            "application/json": {"schema": _resolve(op.response, components) or {}}
-                        },
-                    },
+                    "200": {"description": "OK", "content": _ok_content(op, components)},
                     "default": {
                         "description": "Error",
                         "content": {"application/problem+json": {"schema": PROBLEM_SCHEMA}},

@@ -193,6 +193,8 @@ class Communes:
         if self.stop is not None:
             self.loop.call_soon_threadsafe(self.stop.set)
         self.thread.join(30)
+        if not self.thread.is_alive():
+            self.loop.close()  # else its garbage warns (ResourceWarning) in a later test
 
 
 async def _drain(ws: aiohttp.ClientWebSocketResponse) -> None:

@@ -1,12 +1,13 @@
 """Who is seen and heard by whom: last-N selection into each subscriber's slots.
 
 Each endpoint's video slots show, in order, the endpoint given the floor (spotlight), the chair,
-then the most recently active speakers; its audio slots carry the chair, the floor and at most
-:data:`OTHER_SPEAKERS` others with the most recent voice activity, never a muted one
-(:func:`heard_by`).  The hall's wall fills its video slots by pages instead (:mod:`.wall`).  A slot keeps its source while that source stays selected, so a new speaker
-takes a freed slot instead of reshuffling the wall.  A subscriber on a weak link keeps its audio
-and one picture.  These functions read and switch the participants' slots; the room decides
-when to call them and tells the roster.
+then the most recently active speakers, preferring those in a codec the endpoint decodes
+(:func:`seen_by`); its audio slots carry the chair, the floor and at most :data:`OTHER_SPEAKERS`
+others with the most recent voice activity, never a muted one (:func:`heard_by`).  The hall's
+wall fills its video slots by pages instead (:mod:`.wall`).  A slot keeps its source while that
+source stays selected, so a new speaker takes a freed slot instead of reshuffling the wall.  A
+subscriber on a weak link keeps its audio and one picture.  These functions read and switch the
+participants' slots; the room decides when to call them and tells the roster.
 """
 
 from __future__ import annotations
@@ -136,9 +137,8 @@ def reassign(
             if changed:
                 told.add(sub.id)
             continue  # the wall is told with its page (wall.refresh)
-        seen = [src for q in video if q is not sub and q.peer and (src := q.peer.source("video"))]
-        seen = seen[: 1 if sub.weak else len(peer.video_sinks)]
-        changed |= fill(peer.video_sinks, seen)
+        count = 1 if sub.weak else len(peer.video_sinks)
+        changed |= fill(peer.video_sinks, seen_by(video, sub, spotlight, count))
         if changed:
             sub.send(slots_frame(sub))
     return told
@@ -160,8 +160,44 @@ def slots_frame(sub: Participant) -> ServerFrame:
     return server_frame("slots", slots=slots)
 
 
+def decodable(sinks: Iterable[Sink]) -> frozenset[str]:
+    """The codecs a subscriber takes: those any of its slots negotiated."""
+    return frozenset(codec for sink in sinks for codec in sink.pts)
+
+
+def seen_by(
+    video: list[Participant], sub: Participant, spotlight: str | None, count: int
+) -> list[Source]:
+    """The video sources ``sub``'s ``count`` slots show, from :func:`ranked` order.
+
+    The floor and the chair keep their place whatever their codec (a slot that cannot take it
+    shows who it is and why there is no picture).  The latest speakers follow, those in a codec
+    ``sub`` decodes first: a slot goes to a source it cannot decode only when no other source it
+    can is left (nothing is transcoded).
+    """
+    peer = sub.peer
+    takes = decodable(peer.video_sinks) if peer is not None else frozenset()
+    chosen: list[Source] = []
+    undecodable: list[Source] = []
+    for q in video:
+        if len(chosen) >= count:
+            break
+        source = q.peer.source("video") if q is not sub and q.peer is not None else None
+        if source is None:
+            continue
+        if q.id == spotlight or q.chair or source.codec in takes:
+            chosen.append(source)
+        elif len(undecodable) < count:
+            undecodable.append(source)
+    return (chosen + undecodable)[:count]
+
+
 def fill(sinks: list[Sink], sources: list[Source]) -> bool:
-    """Put ``sources`` into ``sinks``, leaving in place those already showing a chosen source."""
+    """Put ``sources`` into ``sinks``, leaving in place those already showing a chosen source.
+
+    Each source left, in order, takes the first free slot that negotiated its codec, else the
+    first free slot (where it is told as a codec mismatch); the slots left over are emptied.
+    """
     changed = False
     wanted = list(sources)
     free: list[Sink] = []
@@ -170,10 +206,17 @@ def fill(sinks: list[Sink], sources: list[Source]) -> bool:
             wanted.remove(sink.source)
         else:
             free.append(sink)
+    for source in wanted:
+        if not free:
+            break
+        sink = next((s for s in free if source.codec in s.pts), free[0])
+        free.remove(sink)
+        if sink.source is not source:
+            sink.attach(source)
+            changed = True
     for sink in free:
-        new = wanted.pop(0) if wanted else None
-        if sink.source is not new:
-            sink.attach(new)
+        if sink.source is not None:
+            sink.attach(None)
             changed = True
     return changed
 

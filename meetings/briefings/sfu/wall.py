@@ -19,6 +19,7 @@ from meetings.briefings.messages import (
     WallTile,
     server_frame,
 )
+from meetings.briefings.sfu import codecs
 from meetings.briefings.sfu.forwarder import Source
 from meetings.briefings.sfu.participant import Participant
 
@@ -144,10 +145,20 @@ def refresh(
 
 
 def slots_frame(sub: Participant, state: WallState | None) -> ServerFrame:
-    """The wall's ``slots`` frame: its slots and, with them, the page it shows."""
+    """The wall's ``slots`` frame: its slots and, with them, the page it shows.
+
+    A slot showing a commune in a codec the wall did not offer (an H.264 tablet to a browser
+    without H.264) says so, as in the room: its tile names the codec instead of a black picture.
+    """
     peer = sub.peer
     slots = [
-        SlotInfo(s.mid, s.kind, s.source.owner if s.source else None)
+        SlotInfo(
+            s.mid,
+            s.kind,
+            s.source.owner if s.source else None,
+            s.mismatch,
+            codecs.LABELS[s.source.codec] if s.source else None,
+        )
         for s in (peer.sinks if peer else [])
     ]
     return server_frame("slots", slots=slots, wall=state)

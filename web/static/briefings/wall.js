@@ -1,7 +1,10 @@
 // Video briefings: the hall's wall (màn hình hội trường), /briefings/{id}/wall.
 // Every commune, 25 tiles a page, for the roll call: the server fills our video slots with the
 // page's communes (slot i shows tile i) and sends, with the slots, the page, the page count and
-// who on the page is not connected. We publish nothing: the offer is 25 receiving video slots.
+// who on the page is not connected. We publish nothing: the offer is 25 receiving video slots,
+// in VP8 and H.264 constrained baseline (what the server forwards), VP8 alone when the browser
+// has no such H.264 or the offer would outgrow SDP_BUDGET; a commune in a codec we did not offer
+// gets a tile that says so.
 // The chair opening this page makes itself the wall; anyone else waits for the chair to choose
 // it. The page is turned by the buttons or the keys (← →, PageUp/PageDown). Entry module of the
 // page (CSP script-src 'self'): it imports only the shared formatting helpers.
@@ -13,6 +16,9 @@ const LANG = lang();
 const SLOTS = 25;
 const DEVICE_KEY = "lienthong.briefings.wall-device";
 const REJOIN_DELAYS = [500, 1000, 2000, 3000, 5000];
+// The server refuses an SDP over 96 KiB (messages.MAX_SDP). Chromium 156's offer of 25 slots is
+// about 30 KB in VP8 alone, 36 KB with one H.264 entry, 125 KB with every codec it knows.
+const SDP_BUDGET = 64 * 1024;
 const root = document.getElementById("wall");
 const $ = (id) => document.getElementById(id);
 
@@ -28,6 +34,7 @@ const state = {
   pc: null,
   isWall: false,
   wall: null, // the last page state: {page, pages, size, total, tiles, missing, missing_total}
+  slots: new Map(), // mid -> {source, codec, codec_mismatch}, from the last slots frame
   attempt: 0,
   ended: false,
 };
@@ -85,14 +92,12 @@ async function negotiate() {
   if (state.pc) state.pc.close();
   const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle", iceServers: [] });
   state.pc = pc;
-  // VP8 only (what the server forwards): 25 m-lines with every codec the browser knows would
-  // pass the signaling frame's size limit
-  const caps = (RTCRtpReceiver.getCapabilities && RTCRtpReceiver.getCapabilities("video")) || null;
-  const vp8 = caps ? caps.codecs.filter((c) => c.mimeType.toLowerCase() === "video/vp8") : [];
+  const transceivers = [];
   for (let i = 0; i < SLOTS; i++) {
-    const tr = pc.addTransceiver("video", { direction: "recvonly" });
-    if (vp8.length && tr.setCodecPreferences) tr.setCodecPreferences(vp8);
+    transceivers.push(pc.addTransceiver("video", { direction: "recvonly" }));
   }
+  const [both, vp8] = slotCodecs();
+  prefer(transceivers, both);
   pc.ontrack = () => {
     if (pc === state.pc) render();
   };
@@ -105,9 +110,37 @@ async function negotiate() {
       state.ws.close(1000); // the socket's close rejoins
     }
   };
-  await pc.setLocalDescription(await pc.createOffer());
+  let offer = await pc.createOffer();
+  if (offer.sdp.length > SDP_BUDGET && both.length > vp8.length) {
+    prefer(transceivers, vp8);
+    offer = await pc.createOffer();
+  }
+  await pc.setLocalDescription(offer);
   await gathered(pc);
   if (pc === state.pc) send({ type: "offer", sdp: pc.localDescription.sdp });
+}
+
+// What our slots offer: [VP8 and one H.264 constrained baseline, packetization mode 1 (plain
+// baseline if that is all there is), VP8 alone]. Every codec the browser knows on 25 m-lines
+// would pass the signaling frame's size limit.
+function slotCodecs() {
+  const caps = (RTCRtpReceiver.getCapabilities && RTCRtpReceiver.getCapabilities("video")) || null;
+  const codecs = caps ? caps.codecs : [];
+  const vp8 = codecs.filter((c) => c.mimeType.toLowerCase() === "video/vp8");
+  const h264 = (profile) =>
+    codecs.find(
+      (c) =>
+        c.mimeType.toLowerCase() === "video/h264" &&
+        /packetization-mode=1/.test(c.sdpFmtpLine || "") &&
+        new RegExp(`profile-level-id=${profile}`, "i").test(c.sdpFmtpLine || ""),
+    );
+  const baseline = h264("42e0") || h264("4200");
+  return [baseline ? [...vp8, baseline] : vp8, vp8];
+}
+
+function prefer(transceivers, codecs) {
+  if (!codecs.length) return;
+  for (const tr of transceivers) if (tr.setCodecPreferences) tr.setCodecPreferences(codecs);
 }
 
 function gathered(pc) {
@@ -137,6 +170,7 @@ function onFrame(f) {
       render();
       break;
     case "slots":
+      state.slots = new Map(f.slots.map((s) => [s.mid, s]));
       if (f.wall) {
         state.isWall = true;
         state.wall = f.wall;
@@ -196,13 +230,19 @@ function renderTile(i, info) {
   tile.dataset.connected = String(info.connected);
   tile.dataset.mid = info.mid || "";
   tile.querySelector(".wall-name").textContent = info.name;
-  tile.querySelector(".wall-flag").textContent = info.connected
-    ? info.mid
-      ? ""
-      : t("wall.no_video")
-    : t("wall.offline");
+  // a commune in a codec this screen did not offer fills its slot but sends nothing to it
+  const slot = info.mid ? state.slots.get(info.mid) : null;
+  const mismatch = Boolean(slot && slot.source === info.id && slot.codec_mismatch);
+  tile.dataset.codecMismatch = String(mismatch);
+  tile.querySelector(".wall-flag").textContent = !info.connected
+    ? t("wall.offline")
+    : mismatch
+      ? t("room.flag.codec", { codec: slot.codec || "" })
+      : info.mid
+        ? ""
+        : t("wall.no_video");
   const video = tile.querySelector("video");
-  const track = trackOf(info.mid);
+  const track = mismatch ? null : trackOf(info.mid);
   if (!track) {
     video.srcObject = null;
   } else if (!video.srcObject || video.srcObject.getVideoTracks()[0] !== track) {
