@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ from meetings.briefings.messages import MAX_FRAME, MAX_SDP
 from meetings.briefings.sfu import hooks
 from server.demo import DEMO_PASSWORD
 from tests.briefings.h264_media import h264_clip_fixture  # noqa: F401
+from tests.briefings.loop_thread import LoopThread
 from tests.briefings.sfu_support import Endpoint, Tone
 from tests.briefings.test_wall_browser import CODES, NAMES, _briefing, _cli, _login
 from tests.live import LiveServer, chromium, live_server
@@ -72,7 +72,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         yield running
 
 
-class Halls:
+class Halls(LoopThread):
     """Communes joining through signaling with real aiortc peers, on a loop of their own (the
     test's thread has Playwright's sync API): commune k publishes ``clips[k]``, H.264 only for
     the MPEG-TS clip, else VP8."""
@@ -80,21 +80,10 @@ class Halls:
     def __init__(
         self, server: LiveServer, bid: int, tokens: dict[int, str], clips: dict[int, Path]
     ) -> None:
+        super().__init__()
         self.server, self.bid, self.tokens, self.clips = server, bid, tokens, clips
-        self.loop = asyncio.new_event_loop()
-        self.ready = threading.Event()
-        self.stop: asyncio.Event | None = None
         self.ids: dict[int, str] = {}
         """Participant id of each commune (from its welcome frame)."""
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        try:
-            self.loop.run_until_complete(self._main())
-        except BaseException as exc:  # reported to the test
-            self.error = exc
-            self.ready.set()
 
     async def _join(self, http: aiohttp.ClientSession, k: int, ep: Endpoint) -> Any:
         ws = await http.ws_connect(
@@ -111,9 +100,9 @@ class Halls:
                 return ws
         raise AssertionError(f"commune {k} got no answer")
 
-    async def _main(self) -> None:
+    async def main(self) -> None:
+        assert self.stop is not None
         hooks.restrict_host_addresses(["127.0.0.1"])
-        self.stop = asyncio.Event()
         endpoints: dict[int, Endpoint] = {}
         for k, clip in self.clips.items():
             codec = "H264" if clip.suffix == ".ts" else "VP8"
@@ -137,19 +126,6 @@ class Halls:
         for ep in endpoints.values():
             await ep.close()
         hooks.restrict_host_addresses(None)
-
-    def __enter__(self) -> Halls:
-        self.thread.start()
-        assert self.ready.wait(60), "the communes did not join"
-        assert self.error is None, self.error
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.stop is not None:
-            self.loop.call_soon_threadsafe(self.stop.set)
-        self.thread.join(30)
-        if not self.thread.is_alive():
-            self.loop.close()
 
 
 async def _drain(ws: aiohttp.ClientWebSocketResponse) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import threading
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ import pytest
 
 from meetings.briefings.sfu import hooks
 from server.demo import DEMO_PASSWORD
+from tests.briefings.loop_thread import LoopThread
 from tests.briefings.sfu_support import Endpoint
 from tests.live import LiveServer, chromium, live_server
 from tests.web.axe import axe_source, report, violations
@@ -129,31 +129,17 @@ def _briefing(
         return int(json.loads(resp.read())["id"]), tokens
 
 
-class Communes:
+class Communes(LoopThread):
     """The joining communes, on an event loop of their own (Playwright's sync API has the
     test's thread): signaling sockets, and real aiortc peers for the publishers."""
 
     def __init__(self, server: LiveServer, bid: int, tokens: dict[int, str], clip: Path) -> None:
+        super().__init__()
         self.server, self.bid, self.tokens, self.clip = server, bid, tokens, clip
-        self.loop = asyncio.new_event_loop()
-        self.ready = threading.Event()
-        self.stop: asyncio.Event | None = None
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, daemon=True)
 
-    def _run(self) -> None:
-        try:
-            self.loop.run_until_complete(self._main())
-        except BaseException as exc:  # reported to the test
-            self.error = exc
-            self.ready.set()
-        finally:  # an unclosed loop leaks its self-pipe, reported later in another test
-            self.loop.run_until_complete(self.loop.shutdown_asyncgens())
-            self.loop.close()
-
-    async def _main(self) -> None:
+    async def main(self) -> None:
+        assert self.stop is not None
         hooks.restrict_host_addresses(["127.0.0.1"])
-        self.stop = asyncio.Event()
         endpoints: list[Endpoint] = []
         async with aiohttp.ClientSession() as http:
             sockets = []
@@ -182,19 +168,6 @@ class Communes:
         for ep in endpoints:
             await ep.close()
         hooks.restrict_host_addresses(None)
-
-    def __enter__(self) -> Communes:
-        self.thread.start()
-        assert self.ready.wait(60), "the communes did not join"
-        assert self.error is None, self.error
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.stop is not None:
-            self.loop.call_soon_threadsafe(self.stop.set)
-        self.thread.join(30)
-        if not self.thread.is_alive():
-            self.loop.close()  # else its garbage warns (ResourceWarning) in a later test
 
 
 async def _drain(ws: aiohttp.ClientWebSocketResponse) -> None:

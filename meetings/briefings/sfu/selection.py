@@ -144,10 +144,11 @@ def reassign(
     return told
 
 
-def slots_frame(sub: Participant) -> ServerFrame:
-    """What ``sub``'s slots show now, for its client to label the pictures."""
+def slot_infos(sub: Participant) -> list[SlotInfo]:
+    """What each of ``sub``'s slots shows now: the source, its codec, and whether ``sub`` can
+    take that codec (for the room's and the wall's ``slots`` frames)."""
     peer = sub.peer
-    slots = [
+    return [
         SlotInfo(
             s.mid,
             s.kind,
@@ -157,7 +158,11 @@ def slots_frame(sub: Participant) -> ServerFrame:
         )
         for s in (peer.sinks if peer else [])
     ]
-    return server_frame("slots", slots=slots)
+
+
+def slots_frame(sub: Participant) -> ServerFrame:
+    """What ``sub``'s slots show now, for its client to label the pictures."""
+    return server_frame("slots", slots=slot_infos(sub))
 
 
 def decodable(sinks: Iterable[Sink]) -> frozenset[str]:

@@ -14,14 +14,13 @@ from dataclasses import dataclass
 
 from meetings.briefings.messages import (
     ServerFrame,
-    SlotInfo,
     WallState,
     WallTile,
     server_frame,
 )
-from meetings.briefings.sfu import codecs
 from meetings.briefings.sfu.forwarder import Source
 from meetings.briefings.sfu.participant import Participant
+from meetings.briefings.sfu.selection import slot_infos
 
 WALL_SIZE = 25
 """Tiles on one page of the wall (5 × 5 on a 1920 × 1080 screen)."""
@@ -150,15 +149,4 @@ def slots_frame(sub: Participant, state: WallState | None) -> ServerFrame:
     A slot showing a commune in a codec the wall did not offer (an H.264 tablet to a browser
     without H.264) says so, as in the room: its tile names the codec instead of a black picture.
     """
-    peer = sub.peer
-    slots = [
-        SlotInfo(
-            s.mid,
-            s.kind,
-            s.source.owner if s.source else None,
-            s.mismatch,
-            codecs.LABELS[s.source.codec] if s.source else None,
-        )
-        for s in (peer.sinks if peer else [])
-    ]
-    return server_frame("slots", slots=slots, wall=state)
+    return server_frame("slots", slots=slot_infos(sub), wall=state)

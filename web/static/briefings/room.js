@@ -21,6 +21,7 @@ import {
   showWeak,
   wireWallChoice,
 } from "./controls.js";
+import { deviceId } from "./device.js";
 import { createMonitor } from "./quality.js";
 import {
   $,
@@ -39,26 +40,12 @@ import { applyDelta, applyRoster, renderRoll, rosterChanged } from "./rosterview
 import { send } from "./signal.js";
 import { attachTrack, renderStage } from "./stage.js";
 
-/** A stable id for this browser, kept across page loads: the server tells a rejoin by it. */
-function deviceId() {
-  try {
-    let id = localStorage.getItem(DEVICE_KEY);
-    if (!id || !/^[A-Za-z0-9_-]{1,64}$/.test(id)) {
-      const bytes = crypto.getRandomValues(new Uint8Array(12));
-      id = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-      localStorage.setItem(DEVICE_KEY, id);
-    }
-    return id;
-  } catch {
-    return ""; // storage refused: the server treats us as an unknown device
-  }
-}
 
 // ---------------------------------------------------------------- signaling
 
 function connect() {
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
-  const device = deviceId();
+  const device = deviceId(DEVICE_KEY);
   const query = device ? `?device=${encodeURIComponent(device)}` : "";
   const old = state.ws;
   const ws = new WebSocket(`${proto}//${location.host}/api/v1/briefings/${state.id}/signal${query}`);

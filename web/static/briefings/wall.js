@@ -7,9 +7,10 @@
 // gets a tile that says so.
 // The chair opening this page makes itself the wall; anyone else waits for the chair to choose
 // it. The page is turned by the buttons or the keys (← →, PageUp/PageDown). Entry module of the
-// page (CSP script-src 'self'): it imports only the shared formatting helpers.
+// page (CSP script-src 'self'): it imports only the shared formatting helpers and the device id.
 
 import { lang } from "../format.js";
+import { deviceId } from "./device.js";
 
 const TEXTS = JSON.parse(document.getElementById("lt-texts")?.textContent || "{}");
 const LANG = lang();
@@ -39,19 +40,6 @@ const state = {
   ended: false,
 };
 
-function deviceId() {
-  try {
-    let id = localStorage.getItem(DEVICE_KEY);
-    if (!id || !/^[A-Za-z0-9_-]{1,64}$/.test(id)) {
-      const bytes = crypto.getRandomValues(new Uint8Array(12));
-      id = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-      localStorage.setItem(DEVICE_KEY, id);
-    }
-    return id;
-  } catch {
-    return "";
-  }
-}
 
 function send(msg) {
   if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(msg));
@@ -65,7 +53,7 @@ function status(text) {
 
 function connect() {
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
-  const device = deviceId();
+  const device = deviceId(DEVICE_KEY);
   const query = device ? `?device=${encodeURIComponent(device)}` : "";
   const ws = new WebSocket(`${proto}//${location.host}/api/v1/briefings/${state.id}/signal${query}`);
   state.ws = ws;
