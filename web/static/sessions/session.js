@@ -49,6 +49,7 @@ async function resume() {
   state = loaded;
   if (isDesk) await loadDeskMembers();
   render();
+  root.dataset.resumed = String(Number(root.dataset.resumed || 0) + 1); // how many resumes are done
 }
 
 // The page state with its ETag: an unchanged state costs a 304 and no body; X-Session-Seq tells
