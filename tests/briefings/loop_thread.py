@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from abc import ABC, abstractmethod
 from typing import Self
 
 
-class LoopThread:
+class LoopThread(ABC):
     """Runs :meth:`main` on a new loop in a daemon thread.  ``with`` starts it and waits until
     :meth:`main` sets ``ready`` (or fails); leaving asks it to stop (``stop``) and closes the
     loop, whose self-pipe would otherwise be reported, unclosed, in a later test."""
@@ -20,8 +21,9 @@ class LoopThread:
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, daemon=True)
 
+    @abstractmethod
     async def main(self) -> None:
-        raise NotImplementedError
+        """The peers' work: join, set ``ready``, then wait for ``stop``."""
 
     def _run(self) -> None:
         try:

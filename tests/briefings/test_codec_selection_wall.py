@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +17,13 @@ import pytest
 
 from meetings.briefings.messages import MAX_FRAME, MAX_SDP
 from meetings.briefings.sfu import hooks
-from server.demo import DEMO_PASSWORD
 from tests.briefings.h264_media import h264_clip_fixture  # noqa: F401
 from tests.briefings.loop_thread import LoopThread
 from tests.briefings.sfu_support import Endpoint, Tone
-from tests.briefings.test_wall_browser import CODES, NAMES, _briefing, _cli, _login
-from tests.live import LiveServer, chromium, live_server
+from tests.briefings.test_wall_browser import NAMES, _briefing, _login, server
+from tests.live import LiveServer, chromium
+
+__all__ = ["server"]  # the live server with the 40 communes, a fixture used by name
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -57,19 +57,6 @@ TILE_STATS = """async (commune) => {
   });
   return out;
 }"""
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """A live server with the 40 communes of ``test_wall_browser.py``."""
-    folder = tmp_path_factory.mktemp("live-wall-codecs")
-    env = {"LIENTHONG_BRIEFINGS_ICE_ADDRESSES": "127.0.0.1", "WALL_PW": DEMO_PASSWORD}
-    with live_server(folder, env) as running:
-        csv = folder / "communes.csv"
-        rows = [f"{c},UBND xã {n},000.00.00.H99,2" for c, n in zip(CODES, NAMES, strict=True)]
-        csv.write_text("code,name,parent_code,level\n" + "\n".join(rows) + "\n", encoding="utf-8")
-        _cli(running, "agency", "import", str(csv))
-        yield running
 
 
 class Halls(LoopThread):
