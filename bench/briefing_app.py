@@ -46,6 +46,7 @@ import asyncio
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -98,9 +99,12 @@ async def _open_room(
 
 
 async def _close_room(chair: Endpoint, endpoints: list[Endpoint]) -> None:
+    """End the briefing as the chair does (no endpoint rejoins), then close every client."""
+    for e in [*endpoints, chair]:
+        e.closing = True
     await chair.send(type="chair", action="end")
     await asyncio.sleep(0.5)
-    await asyncio.gather(*(e.close() for e in [*endpoints, chair]))
+    await asyncio.wait_for(asyncio.gather(*(e.close() for e in [*endpoints, chair])), 60)
 
 
 async def run_ours(
@@ -199,7 +203,9 @@ async def join_storm(
             )
             if joined
             else None,
-            "cpu_cores_during": round(cpu_between(cpu0, tree_cpu([server.process.pid])) / elapsed, 3),
+            "cpu_cores_during": round(
+                cpu_between(cpu0, tree_cpu([server.process.pid])) / elapsed, 3
+            ),
             "no_video": [e.name for e in endpoints if e.sub.counts.first_video is None][:20],
             "errors": sorted({x for e in endpoints for x in e.errors})[:10],
         }
@@ -271,7 +277,9 @@ def summarise(runs: list[dict[str, Any]], sizes: list[int]) -> dict[str, Any]:
     out: dict[str, Any] = {"load_average": [round(x, 2) for x in os.getloadavg()]}
     for r in runs:
         if r.get("storm"):
-            out[f"storm_{r['server']}"] = {k: r[k] for k in ("storm_n", "joined", "all_receiving_s")}
+            out[f"storm_{r['server']}"] = {
+                k: r[k] for k in ("storm_n", "joined", "all_receiving_s")
+            }
             continue
         janus = next((j for j in runs if j["server"] == "janus" and j["n"] == r["n"]), None)
         key = f"{r['server']}_n{r['n']}"
@@ -307,13 +315,28 @@ def main() -> None:
     if os.geteuid() != 0 or shutil.which("janus") is None:
         raise SystemExit("needs root (network namespaces) and Debian's janus package")
     sys.path.insert(0, str(ROOT))
+    summary = asyncio.run(_main(args))
+    print(json.dumps(summary))
+
+
+async def _main(args: argparse.Namespace) -> dict[str, Any]:
+    """SIGTERM cancels the run (its clean-up still runs: namespaces, servers); SIGUSR1 prints
+    every task's stack to stderr (where a run waits)."""
+    loop = asyncio.get_running_loop()
+    main_task = asyncio.current_task()
+    assert main_task is not None
+    loop.add_signal_handler(signal.SIGTERM, main_task.cancel)
+    loop.add_signal_handler(signal.SIGUSR1, _dump_tasks)
     if args.processes > 1:
         from bench.briefing_app_processes import bench_processes
 
-        summary = asyncio.run(bench_processes(args))
-    else:
-        summary = asyncio.run(bench(args))
-    print(json.dumps(summary))
+        return await bench_processes(args)
+    return await bench(args)
+
+
+def _dump_tasks() -> None:
+    for task in asyncio.all_tasks():
+        task.print_stack(limit=6, file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -53,7 +53,8 @@ class Endpoint:
         self.started: float | None = None
         self._answer: asyncio.Future[str] | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self._closing = False
+        self.closing = False
+        """Set when the bench ends the room: a dropped socket is not rejoined."""
         self._chatting = False
 
     async def join(self) -> None:
@@ -113,7 +114,7 @@ class Endpoint:
                 self._answer.set_result(frame["sdp"])
             elif kind == "error":
                 self.errors.append(str(frame.get("code")))
-        if not self._closing and ws is self.ws:
+        if not self.closing and ws is self.ws:
             self._tasks.append(asyncio.ensure_future(self._rejoin()))
 
     async def _rejoin(self) -> None:
@@ -134,7 +135,7 @@ class Endpoint:
     async def _chatter(self) -> None:
         """What the browser client sends by itself: quality every 2 s, ping every 15 s."""
         rounds = 0
-        while not self._closing:
+        while not self.closing:
             await asyncio.sleep(2)
             rounds += 1
             quality = {"type": "quality", "rtt_ms": 2.0 + rounds % 3, "loss": 0.0, "fps": 30.0}
@@ -156,11 +157,11 @@ class Endpoint:
             self.player = None
 
     async def close(self) -> None:
-        self._closing = True
+        self.closing = True
         for task in self._tasks:
             task.cancel()
         with contextlib.suppress(Exception):
-            await self.sub.pc.close()
+            await asyncio.wait_for(self.sub.pc.close(), 10)
         self._stop_player()
         if self.ws is not None:
             with contextlib.suppress(Exception):

@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import json
 import os
-import re
 import shutil
 import tempfile
 import time
@@ -29,7 +28,7 @@ from typing import Any
 import aiohttp
 
 from bench import briefing
-from bench.briefing_app import JOIN_AT_ONCE, _media_figures, wait_video
+from bench.briefing_app import JOIN_AT_ONCE, _close_room, _media_figures, wait_video
 from bench.briefing_app_client import Endpoint, bearer, cookie, create_briefing
 from bench.briefing_app_server import (
     APP_PORT,
@@ -48,20 +47,6 @@ from bench.briefing_app_server import (
 from bench.briefing_signaling import AGENCY_XA, seed
 
 PG_PORT, REDIS_PORT = 5432, 6379
-PLACED = re.compile(r"briefing \d+: (u\d+) placed on media worker")
-
-
-def _where(server_logs: list[Path]) -> dict[str, int]:
-    """Which process each participant was placed on, from the logs (``placed on media worker``
-    is logged at INFO, which the bench's WARNING level hides: then this is empty)."""
-    out: dict[str, int] = {}
-    for k, log in enumerate(server_logs):
-        with contextlib.suppress(OSError):
-            for line in log.read_text(errors="replace").splitlines():
-                found = PLACED.search(line)
-                if found:
-                    out[found.group(1)] = k
-    return out
 
 
 async def _room(
@@ -109,9 +94,7 @@ async def _room(
                 "errors": sorted({x for e in endpoints for x in e.errors})[:10],
             }
         finally:
-            await chair.send(type="chair", action="end")
-            await asyncio.sleep(0.5)
-            await asyncio.gather(*(e.close() for e in [*endpoints, chair]))
+            await _close_room(chair, endpoints)
 
 
 async def bench_processes(args: argparse.Namespace) -> dict[str, Any]:
@@ -135,7 +118,6 @@ async def bench_processes(args: argparse.Namespace) -> dict[str, Any]:
             "LIENTHONG_DATABASE_URL": f"postgresql+asyncpg://postgres@{briefing.CLIENT_IP}/{dbname}",
             "LIENTHONG_REALTIME": "redis",
             "LIENTHONG_REDIS_URL": f"redis://{briefing.CLIENT_IP}:{REDIS_PORT}/0",
-            "LIENTHONG_LOG_LEVEL": "INFO",
         }
         local_url = f"postgresql+asyncpg://postgres@127.0.0.1:{PG_PORT}/{dbname}"
         envs = []
@@ -155,10 +137,6 @@ async def bench_processes(args: argparse.Namespace) -> dict[str, Any]:
         nginx.start()
         for n in sizes:
             result = await _room(servers, nginx.url, seeded, n, clip, args.window)
-            placed = _where([s.log for s in servers])
-            result["placed_per_process"] = [
-                sum(1 for v in placed.values() if v == k) for k in range(len(servers))
-            ]
             print(json.dumps(result), flush=True)
             runs.append(result)
     finally:

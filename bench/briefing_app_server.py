@@ -122,27 +122,35 @@ def db_upgrade(env: dict[str, str], database_url: str | None = None) -> None:
 async def start_app(name: str, env: dict[str, str], log: Path, workers: int) -> AppServer:
     """``lienthong serve`` in the namespace; returns once it answers and its ``workers`` media
     worker processes (the app's own included) are up."""
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            ["ip", "netns", "exec", NS, sys.executable, "-m", "lienthong.cli", "serve"],
-            env=env,
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    process = _spawn_serve(env, log)
     server = AppServer(name, process, int(env["LIENTHONG_PORT"]), log, env)
     deadline = time.monotonic() + 60
     async with aiohttp.ClientSession() as http:
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise RuntimeError(f"{name} exited: {log.read_text()[-2000:]}")
+                raise RuntimeError(f"{name} exited: {_tail(log)}")
             with contextlib.suppress(aiohttp.ClientError, OSError):
                 async with http.get(server.base + "/healthz") as resp:
                     if resp.status == 200 and len(python_pids(process.pid)) >= workers:
                         return server
             await asyncio.sleep(0.2)
     server.stop()
-    raise RuntimeError(f"{name} did not start: {log.read_text()[-2000:]}")
+    raise RuntimeError(f"{name} did not start: {_tail(log)}")
+
+
+def _spawn_serve(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            ["ip", "netns", "exec", NS, sys.executable, "-m", "lienthong.cli", "serve"],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-2000:]
 
 
 def python_pids(root: int) -> list[int]:
@@ -235,4 +243,3 @@ def nginx_in_front(prefix: Path, ports: list[int]) -> Nginx:
     conf = NGINX_CONF.format(prefix=prefix, port=nginx.port, servers=servers)
     (prefix / "nginx.conf").write_text(conf.replace("Host $host;", "Host $http_host;"))
     return nginx
-
