@@ -53,7 +53,7 @@ class Downlink:
 
     def __init__(self, dtls: Any, protector: InPlaceProtector) -> None:
         self._dtls = dtls
-        self._pairs = nominated_pairs(dtls)
+        self._pairs: dict[int, Any] = {} if dtls is None else nominated_pairs(dtls)
         """aioice's nominated pairs, looked at per packet: the pair may change (hooks)."""
         self.protector = protector
         self._key: object | None = None
