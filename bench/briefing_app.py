@@ -142,12 +142,39 @@ async def run_ours(
             "joined": len(joined),
             "join_s": round(max(joined) - started, 2) if len(joined) == n else None,
             "no_video": [e.name for e in endpoints if e.sub.counts.first_video is None],
+            **join_phases(endpoints),
             "signaling_bytes_per_s_per_participant": round((bytes1 - bytes0) / n / (t1 - t0), 1),
             "reconnects": sum(e.reconnects for e in endpoints),
             "errors": sorted({x for e in endpoints for x in e.errors})[:10],
         }
     finally:
         await _close_room(chair, endpoints)
+
+
+def join_phases(endpoints: list[Endpoint]) -> dict[str, Any]:
+    """Median and slowest seconds of a join's two parts: start → answer, answer → first video."""
+    signal = sorted(e.answered - e.started for e in endpoints if e.answered and e.started)
+    media = sorted(
+        e.sub.counts.first_video - e.answered
+        for e in endpoints
+        if e.answered and e.sub.counts.first_video
+    )
+    marks = {
+        step: round(
+            sorted(e.marks[step] for e in endpoints if step in e.marks)[len(endpoints) // 2], 2
+        )
+        for step in ("page", "socket", "offer")
+        if all(step in e.marks for e in endpoints)
+    }
+    return {
+        "median_marks_s": marks,
+        "to_answer_s": [round(signal[len(signal) // 2], 2), round(signal[-1], 2)]
+        if signal
+        else None,
+        "answer_to_video_s": [round(media[len(media) // 2], 2), round(media[-1], 2)]
+        if media
+        else None,
+    }
 
 
 def _media_figures(endpoints: list[Endpoint], cpu: float, elapsed: float) -> dict[str, Any]:
@@ -158,7 +185,12 @@ def _media_figures(endpoints: list[Endpoint], cpu: float, elapsed: float) -> dic
         expected += x
         received += r
     fps = [e.sub.counts.frames / elapsed for e in endpoints]
+    mean_fps = sum(fps) / len(fps) if fps else 0.0
     return {
+        # the clip is 30 fps: a starved client process sends late frames in a burst, which puts
+        # more packets in the window than its CPU was spent on (the window is then not valid)
+        "paced": abs(mean_fps - 30) < 1.5,
+        "load_1min": round(os.getloadavg()[0], 2),
         "cpu_us_per_packet": round(cpu / packets * 1e6, 1) if packets else None,
         "cpu_cores": round(cpu / elapsed, 3),
         "packets_per_s": round(packets / elapsed),
@@ -203,6 +235,7 @@ async def join_storm(
             )
             if joined
             else None,
+            **join_phases(endpoints),
             "cpu_cores_during": round(
                 cpu_between(cpu0, tree_cpu([server.process.pid])) / elapsed, 3
             ),
@@ -264,6 +297,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         if "janus" in args.servers.split(","):
             for n in sizes:
                 result = await briefing.run_one("janus", n, clip, args.window, workdir)
+                result["paced"] = abs((result["mean_fps"] or 0) - 30) < 1.5
+                result["load_1min"] = round(os.getloadavg()[0], 2)
                 print(json.dumps(result), flush=True)
                 runs.append(result)
     finally:
@@ -287,7 +322,7 @@ def summarise(runs: list[dict[str, Any]], sizes: list[int]) -> dict[str, Any]:
             k: r.get(k)
             for k in (
                 "cpu_us_per_packet", "loss_pct", "min_fps", "join_s", "joined",
-                "signaling_bytes_per_s_per_participant",
+                "signaling_bytes_per_s_per_participant", "paced", "load_1min",
             )
         }  # fmt: skip
         if r["server"] != "janus" and janus and janus.get("cpu_us_per_packet"):

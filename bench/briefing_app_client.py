@@ -51,6 +51,10 @@ class Endpoint:
         self.reconnects = 0
         self.errors: list[str] = []
         self.started: float | None = None
+        self.answered: float | None = None
+        self.marks: dict[str, float] = {}
+        """Seconds from the start of the (first) join to each step: page, socket, offer."""
+        """When the (first) answer came: the signaling part of the join is over."""
         self._answer: asyncio.Future[str] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.closing = False
@@ -68,6 +72,7 @@ class Endpoint:
                 await resp.read()
                 if resp.status != 200:
                     raise RuntimeError(f"{self.name}: {path} answered {resp.status}")
+        self._mark("page")
         self.ws = await self.http.ws_connect(
             f"{self.base}/api/v1/briefings/{self.bid}/signal?device={self.name}",
             headers={**self.headers, "Origin": self.base},
@@ -75,6 +80,7 @@ class Endpoint:
             heartbeat=None,
             max_msg_size=0,
         )
+        self._mark("socket")
         self._answer = asyncio.get_running_loop().create_future()
         self._tasks.append(asyncio.ensure_future(self._listen(self.ws)))
         await self._negotiate()
@@ -97,10 +103,16 @@ class Endpoint:
             pc.addTransceiver("video", direction="recvonly")
         await pc.setLocalDescription(await pc.createOffer())
         assert self.ws is not None and self._answer is not None
+        self._mark("offer")
         await self.ws.send_str(json.dumps({"type": "offer", "sdp": pc.localDescription.sdp}))
         sdp = await asyncio.wait_for(self._answer, 60)
+        self.answered = self.answered or time.monotonic()
         await pc.setRemoteDescription(RTCSessionDescription(sdp, "answer"))
         self.sub.hook()
+
+    def _mark(self, step: str) -> None:
+        if self.started is not None:
+            self.marks.setdefault(step, time.monotonic() - self.started)
 
     async def _listen(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         async for msg in ws:
