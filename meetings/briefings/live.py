@@ -121,10 +121,10 @@ class LiveSnapshot:
 
 async def read_live_txn(session: AsyncSession, briefing_id: int) -> LiveSnapshot:
     room = await session.get(LiveRoom, briefing_id)
+    # plain rows, not ORM objects: every worker reads the whole room about once a second
+    table: Table = LiveParticipant.__table__  # type: ignore[assignment]  # a declarative Table
     result = await session.execute(
-        select(LiveParticipant)
-        .where(LiveParticipant.briefing_id == briefing_id)
-        .order_by(LiveParticipant.participant)
+        select(table).where(table.c.briefing_id == briefing_id).order_by(table.c.participant)
     )
     rows = tuple(
         LiveRow(
@@ -145,7 +145,7 @@ async def read_live_txn(session: AsyncSession, briefing_id: int) -> LiveSnapshot
             rtt_ms=r.rtt_ms,
             loss=r.loss,
         )
-        for r in result.scalars()
+        for r in result
     )
     if room is None:
         return LiveSnapshot(rows=rows)
@@ -253,7 +253,7 @@ async def set_quality_txn(
 ) -> None:
     """RTT and loss of several rows in one statement (executemany), each only while its worker
     (and epoch) still hosts it, as :func:`set_fields_txn` with ``host``."""
-    table: Table = LiveParticipant.__table__  # type: ignore[assignment]  # a declarative Table
+    table: Table = LiveParticipant.__table__  # type: ignore[assignment]
     stmt = (
         update(table)
         .where(
