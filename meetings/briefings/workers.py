@@ -9,6 +9,10 @@ workers the supervisor binds every worker's pipe socket (UDP) and internal HTTP 
 hands them over at each (re)start, so addresses never change and a restarted worker finds the
 same peers.  If a worker dies, its endpoints' sockets close (1012), the clients rejoin by
 themselves (0.3–3 s) and land on a running worker; the worker is started again.
+
+With the realtime hub on Redis, the pool is one *group* among those of every app process of the
+deployment (:class:`Sharing`, :mod:`.registry`): its worker k is numbered ``base + k``
+(``base`` = group × 1000) and its cluster also knows the other groups' workers.
 """
 
 from __future__ import annotations
