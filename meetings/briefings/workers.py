@@ -42,6 +42,8 @@ INTERNAL_PATH = "/internal/briefings/signal"
 KEY_HEADER = "X-LienThong-Worker-Key"
 SEAT_HEADER = "X-LienThong-Seat"
 RESTART_DELAY = 0.5
+READY_WITHIN = 20.0
+"""Seconds the app waits at start for its media workers' first heartbeats before serving."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +184,16 @@ class WorkerPool:
         self._http = aiohttp.ClientSession()
         for k in range(1, self.count):
             await self._spawn(k)
+        await self._ready()
+
+    async def _ready(self) -> None:
+        """Wait (bounded) until every worker beats: a join storm right after start is spread."""
+        deadline = asyncio.get_running_loop().time() + READY_WITHIN
+        while not all(self.running(k) for k in range(self.count)):
+            if asyncio.get_running_loop().time() > deadline:
+                log.warning("media workers not all running after %.0f s; serving", READY_WITHIN)
+                return
+            await asyncio.sleep(0.05)
 
     async def _spawn(self, k: int) -> None:
         pipe, listener = self.pipes[k], self.listeners[k]
