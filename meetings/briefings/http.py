@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from redis.exceptions import RedisError
 
 from meetings.briefings.bodies import BRIEFING_VIEW, BriefingBody, CascadeBody
 from meetings.briefings.cascade_link import run_link
@@ -48,7 +49,7 @@ from meetings.briefings.signaling import (
 from meetings.briefings.workers import Seat, Sharing, WorkerPool
 from server.auth.principal import require_principal
 from server.config import Config
-from server.errors import BadRequest, Forbidden, NotFound, ValidationFailed
+from server.errors import BadRequest, ConfigError, Forbidden, NotFound, ValidationFailed
 from server.http.body import read_body
 from server.http.jsonio import json_ok
 from server.http.keys import CONFIG_KEY, DB_KEY
@@ -284,7 +285,11 @@ async def _sharing(app_config: Config, config: BriefingsConfig) -> Sharing | Non
         return None
     url = app_config.realtime.redis_url.reveal()
     prefix = namespace(app_config.database.url.reveal())
-    group = await take_group(url, prefix)
+    try:
+        group = await take_group(url, prefix)
+    except (RedisError, OSError) as exc:
+        problem = f"Redis does not answer for the briefings' media workers ({exc!r})"
+        raise ConfigError("realtime.redis_url", problem) from None
     log.info("briefings: media worker group %d (workers shared through Redis)", group)
     return Sharing(redis_url=url, prefix=prefix, group=group, host=config.pipe_host)
 

@@ -14,6 +14,7 @@ import secrets
 import socket
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
@@ -120,3 +121,22 @@ async def test_groups_meet_lapse_and_stay_within_their_deployment(prefix: str) -
         for g in (a, b, stranger):
             if g.sock.fileno() != -1:
                 await g.stop()
+
+
+async def test_an_unreachable_redis_is_a_clear_configuration_error() -> None:
+    from types import SimpleNamespace
+
+    from meetings.briefings.config import BriefingsConfig
+    from meetings.briefings.http import _sharing
+    from server.errors import ConfigError
+    from server.secret import Secret
+
+    app_config: Any = SimpleNamespace(
+        realtime=SimpleNamespace(backend="redis", redis_url=Secret("redis://127.0.0.1:1/0")),
+        database=SimpleNamespace(url=Secret("sqlite+aiosqlite:///x.db")),
+    )
+    with pytest.raises(ConfigError) as caught:
+        await _sharing(app_config, BriefingsConfig())
+    assert "realtime.redis_url" in str(caught.value) and caught.value.detail_vi
+    memory: Any = SimpleNamespace(realtime=SimpleNamespace(backend="memory"))
+    assert await _sharing(memory, BriefingsConfig()) is None
