@@ -13,11 +13,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,69 +23,30 @@ import pytest
 from sqlalchemy import select
 
 from bench.briefing_signaling import AGENCY_XA, seed
-from bench.deploy import NGINX, Nginx, cli, free_port, serve, server_env, stop
 from meetings.briefings.models import LiveParticipant
 from meetings.briefings.registry import GROUP_SIZE
 from server.db import Database
 from tests.briefings.sfu_support import Endpoint, frames_reach, until
 from tests.briefings.signal_client import Socket, roster, spotlight, you
-from tests.conftest import PG_HOST, PG_PORT, _pg_exec, _sync, require_pg
+from tests.deployment import Deployment, behind_nginx
 
 pytestmark = pytest.mark.slow
 COMMUNES = 4
 
 
-@dataclass
-class Deployment:
-    url: str
-    db_url: str
-    servers: list[subprocess.Popen[bytes]]
-    seeded: dict[str, Any]
-
-
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    require_pg()
-    if not os.path.exists(NGINX):
-        pytest.fail("nginx is missing: bash scripts/apt-install.sh nginx (make system-deps-test)")
-    tmp = tmp_path_factory.mktemp("briefing-nginx")
-    name = f"lt_brief_{uuid.uuid4().hex[:10]}"
-    db_url = f"postgresql+asyncpg://postgres@{PG_HOST}:{PG_PORT}/{name}"
-    _sync(_pg_exec(f'CREATE DATABASE "{name}"'))
-    ports = [free_port(), free_port()]
-    extra = {
-        "LIENTHONG_DATABASE_URL": db_url,
-        "LIENTHONG_REALTIME": "redis",
-        "LIENTHONG_REDIS_URL": os.environ.get(
-            "LIENTHONG_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"
-        ),
-        "LIENTHONG_BRIEFINGS_ICE_ADDRESSES": "127.0.0.1",
-    }
-    servers: list[subprocess.Popen[bytes]] = []
-    proxy: Nginx | None = None
-    try:
-        cli("db", "upgrade", env=server_env(tmp / "a", ports[0], extra))
-        seeded: dict[str, Any] = {}
+    async def seeded(db_url: str) -> dict[str, Any]:
+        return await seed(db_url, COMMUNES)
 
-        async def do_seed() -> None:
-            seeded.update(await seed(db_url, COMMUNES))
-
-        _sync(do_seed())
-        # the first process with two media workers (one relayed), the second with its own only
-        for i, (port, workers) in enumerate(zip(ports, ("2", "1"), strict=True)):
-            data = tmp / f"p{i}"
-            data.mkdir()
-            env = server_env(data, port, {**extra, "LIENTHONG_BRIEFINGS_WORKERS": workers})
-            servers.append(serve(env, tmp / f"server{i}.log"))
-        proxy = Nginx(tmp / "nginx", ports)
-        proxy.start()
-        yield Deployment(proxy.url, db_url, servers, seeded)
-    finally:
-        if proxy is not None:
-            proxy.stop()
-        for process in servers:
-            stop(process)
-        _sync(_pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    # the first process with two media workers (one relayed), the second with its own only
+    with behind_nginx(
+        tmp_path_factory.mktemp("briefing-nginx"),
+        seeded,
+        {"LIENTHONG_BRIEFINGS_ICE_ADDRESSES": "127.0.0.1"},
+        ({"LIENTHONG_BRIEFINGS_WORKERS": "2"}, {"LIENTHONG_BRIEFINGS_WORKERS": "1"}),
+    ) as deployed:
+        yield deployed
 
 
 async def workers_of(db_url: str, bid: int) -> dict[str, int]:
