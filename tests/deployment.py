@@ -35,11 +35,14 @@ def behind_nginx(
     seed: Callable[[str], Awaitable[dict[str, Any]]],
     env: dict[str, str] | None = None,
     per_process: Sequence[dict[str, str]] = ({}, {}),
+    *,
+    proxy: bool = True,
 ) -> Iterator[Deployment]:
     """Migrate a new database, ``seed`` it (given its URL), start one process per entry of
-    ``per_process`` (its extra environment) one after the other, and nginx in front."""
+    ``per_process`` (its extra environment) one after the other, and nginx in front (unless
+    ``proxy`` is false: then ``url`` is the first process's)."""
     require_pg()
-    if not os.path.exists(NGINX):
+    if proxy and not os.path.exists(NGINX):
         pytest.fail("nginx is missing: bash scripts/apt-install.sh nginx (make system-deps-test)")
     name = f"lt_nginx_{uuid.uuid4().hex[:10]}"
     db_url = f"postgresql+asyncpg://postgres@{PG_HOST}:{PG_PORT}/{name}"
@@ -54,7 +57,7 @@ def behind_nginx(
         **(env or {}),
     }
     servers: list[subprocess.Popen[bytes]] = []
-    proxy: Nginx | None = None
+    nginx: Nginx | None = None
     try:
         cli("db", "upgrade", env=server_env(tmp / "migrate", ports[0], extra))
         seeded: dict[str, Any] = {}
@@ -67,12 +70,15 @@ def behind_nginx(
             data = tmp / f"p{i}"
             data.mkdir()
             servers.append(serve(server_env(data, port, {**extra, **own}), tmp / f"server{i}.log"))
-        proxy = Nginx(tmp / "nginx", ports)
-        proxy.start()
-        yield Deployment(proxy.url, db_url, servers, ports, seeded)
+        url = f"http://127.0.0.1:{ports[0]}"
+        if proxy:
+            nginx = Nginx(tmp / "nginx", ports)
+            nginx.start()
+            url = nginx.url
+        yield Deployment(url, db_url, servers, ports, seeded)
     finally:
-        if proxy is not None:
-            proxy.stop()
+        if nginx is not None:
+            nginx.stop()
         for process in servers:
             stop(process)
         _sync(_pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
