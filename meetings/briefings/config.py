@@ -29,6 +29,11 @@ class BriefingsConfig:
     workers: int = 1
     """``LIENTHONG_BRIEFINGS_WORKERS``: media worker processes, a number or ``auto`` (one per
     core).  1 (the default): the app's own process carries all media, as on a small node."""
+    pipe_host: str = "127.0.0.1"
+    """``LIENTHONG_BRIEFINGS_PIPE_HOST``: the IP the media workers' pipe sockets bind to and
+    announce to the other app processes (docs/deploy.md).  Loopback suits app processes on one
+    machine; across machines, an address on the private network between them (the pipe carries
+    plain RTP: never a public one)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> BriefingsConfig:
@@ -59,7 +64,17 @@ class BriefingsConfig:
             parts = urlsplit(node)
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise ConfigError("LIENTHONG_BRIEFINGS_UPSTREAM_NODES", f"{node!r} is not a URL")
+        pipe_host = env.get("LIENTHONG_BRIEFINGS_PIPE_HOST", "127.0.0.1").strip()
+        try:
+            pipe_ip = ipaddress.IPv4Address(pipe_host)
+        except ValueError:
+            raise ConfigError(
+                "LIENTHONG_BRIEFINGS_PIPE_HOST", f"{pipe_host!r} is not an IPv4 address"
+            ) from None
+        if pipe_ip.is_unspecified:
+            raise ConfigError("LIENTHONG_BRIEFINGS_PIPE_HOST", "name one address, not 0.0.0.0")
         return cls(
+            pipe_host=pipe_host,
             ice_addresses=addresses,
             upstream_nodes=nodes,
             last_n=int(last_n_raw),

@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from redis.exceptions import RedisError
 
 from meetings.briefings.bodies import BRIEFING_VIEW, BriefingBody, CascadeBody
 from meetings.briefings.cascade_link import run_link
@@ -25,6 +26,7 @@ from meetings.briefings.errors import NotChair
 from meetings.briefings.live import read_live
 from meetings.briefings.messages import SOCKET_FRAME
 from meetings.briefings.models import BriefingStatus
+from meetings.briefings.registry import namespace, take_group
 from meetings.briefings.repository import briefing_id_by_code_txn
 from meetings.briefings.service import (
     NewBriefing,
@@ -44,9 +46,10 @@ from meetings.briefings.signaling import (
     end_briefing,
     serve_signaling,
 )
-from meetings.briefings.workers import Seat, WorkerPool
+from meetings.briefings.workers import Seat, Sharing, WorkerPool
 from server.auth.principal import require_principal
-from server.errors import BadRequest, Forbidden, NotFound, ValidationFailed
+from server.config import Config
+from server.errors import BadRequest, ConfigError, Forbidden, NotFound, ValidationFailed
 from server.http.body import read_body
 from server.http.jsonio import json_ok
 from server.http.keys import CONFIG_KEY, DB_KEY
@@ -276,18 +279,35 @@ def recordings_root(app: web.Application) -> Path:
     return app[CONFIG_KEY].data_dir / "briefings"
 
 
+async def _sharing(app_config: Config, config: BriefingsConfig) -> Sharing | None:
+    """With the realtime hub on Redis, app processes share their media workers (.registry)."""
+    if app_config.realtime.backend != "redis":
+        return None
+    url = app_config.realtime.redis_url.reveal()
+    prefix = namespace(app_config.database.url.reveal())
+    try:
+        group = await take_group(url, prefix)
+    except (RedisError, OSError) as exc:
+        problem = f"Redis does not answer for the briefings' media workers ({exc!r})"
+        raise ConfigError("realtime.redis_url", problem) from None
+    log.info("briefings: media worker group %d (workers shared through Redis)", group)
+    return Sharing(redis_url=url, prefix=prefix, group=group, host=config.pipe_host)
+
+
 async def _rooms_ctx(app: web.Application) -> AsyncIterator[None]:
     config = app[BRIEFINGS_CONFIG_KEY]
     pool: WorkerPool | None = None
     cluster = Cluster(0, secrets.token_hex(8))
-    if config.workers > 1:
-        app_config = app[CONFIG_KEY]
+    app_config = app[CONFIG_KEY]
+    sharing = await _sharing(app_config, config)
+    if config.workers > 1 or sharing is not None:
         pool = WorkerPool(
             config.workers,
             {
                 "LIENTHONG_DATABASE_URL": app_config.database.url.reveal(),
                 "LIENTHONG_DATA_DIR": str(app_config.data_dir),
             },
+            sharing,
         )
         await pool.start()
         app[POOL_KEY] = pool

@@ -28,13 +28,14 @@ from meetings.briefings.config import BriefingsConfig
 from meetings.briefings.http import shutdown_rooms
 from meetings.briefings.messages import SOCKET_FRAME
 from meetings.briefings.models import BriefingStatus
+from meetings.briefings.registry import Registry
 from meetings.briefings.repository import BriefingView, get_briefing_txn
 from meetings.briefings.service import Admission
 from meetings.briefings.sfu import hooks
 from meetings.briefings.sfu.pipe import Address, Cluster
 from meetings.briefings.sfu.room import Rooms
 from meetings.briefings.signaling import BRIEFINGS_CONFIG_KEY, ROOMS_KEY, serve_signaling
-from meetings.briefings.workers import INTERNAL_PATH, check_key, seat_of
+from meetings.briefings.workers import INTERNAL_PATH, check_key, parse_addresses, seat_of
 from server.db import Database
 from server.http.keys import DB_KEY
 
@@ -78,15 +79,25 @@ def build_app(index: int, pipe: socket.socket, addresses: dict[int, Address]) ->
     app[KEY] = os.environ.get("LIENTHONG_BRIEFINGS_WORKER_KEY", "")
     app[BRIEFINGS_CONFIG_KEY] = config
     data_dir = Path(os.environ.get("LIENTHONG_DATA_DIR", "./data")).resolve()
-    cluster = Cluster(index, secrets.token_hex(8), pipe, addresses)
+    registry_url = os.environ.get("LIENTHONG_BRIEFINGS_REGISTRY", "")
+    cluster = Cluster(index, secrets.token_hex(8), pipe, addresses, shared=bool(registry_url))
+    registry = None
+    if registry_url:
+        prefix = os.environ["LIENTHONG_BRIEFINGS_REGISTRY_PREFIX"]
+        own = {index: addresses[index]}
+        registry = Registry(registry_url, prefix, own, cluster.set_members)
 
     async def rooms_ctx(app: web.Application) -> AsyncIterator[None]:
         db = Database(os.environ["LIENTHONG_DATABASE_URL"])
         app[DB_KEY] = db
         cluster.start()
+        if registry is not None:
+            await registry.start()
         app[ROOMS_KEY] = Rooms(recordings=data_dir / "briefings", db=db, cluster=cluster)
         yield
         await app[ROOMS_KEY].close()
+        if registry is not None:
+            await registry.close()
         cluster.close()
         await db.close()
 
@@ -99,10 +110,7 @@ def build_app(index: int, pipe: socket.socket, addresses: dict[int, Address]) ->
 async def _main(args: argparse.Namespace) -> None:
     pipe = socket.socket(fileno=args.pipe_fd)
     listener = socket.socket(fileno=args.http_fd)
-    addresses: dict[int, Address] = {}
-    for k, item in enumerate(args.addresses.split(",")):
-        host, port = item.rsplit(":", 1)
-        addresses[k] = (host, int(port))
+    addresses = parse_addresses(args.addresses)
     runner = web.AppRunner(build_app(args.index, pipe, addresses), handle_signals=False)
     await runner.setup()
     await web.SockSite(runner, listener).start()

@@ -9,6 +9,10 @@ workers the supervisor binds every worker's pipe socket (UDP) and internal HTTP 
 hands them over at each (re)start, so addresses never change and a restarted worker finds the
 same peers.  If a worker dies, its endpoints' sockets close (1012), the clients rejoin by
 themselves (0.3–3 s) and land on a running worker; the worker is started again.
+
+With the realtime hub on Redis, the pool is one *group* among those of every app process of the
+deployment (:class:`Sharing`, :mod:`.registry`): its worker k is numbered ``base + k``
+(``base`` = group × 1000) and its cluster also knows the other groups' workers.
 """
 
 from __future__ import annotations
@@ -28,8 +32,9 @@ from dataclasses import dataclass
 import aiohttp
 from aiohttp import web
 
+from meetings.briefings.registry import GROUP_SIZE, Registry
 from meetings.briefings.sfu.participant import REPLACED_CODE
-from meetings.briefings.sfu.pipe import Cluster
+from meetings.briefings.sfu.pipe import Address, Cluster
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +42,8 @@ INTERNAL_PATH = "/internal/briefings/signal"
 KEY_HEADER = "X-LienThong-Worker-Key"
 SEAT_HEADER = "X-LienThong-Seat"
 RESTART_DELAY = 0.5
+READY_WITHIN = 20.0
+"""Seconds the app waits at start for its media workers' first heartbeats before serving."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,10 +95,35 @@ class Seat:
         )
 
 
-def _udp() -> socket.socket:
+def _udp(host: str = "127.0.0.1") -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind((host, 0))
     return sock
+
+
+def format_addresses(addresses: dict[int, Address]) -> str:
+    """``index=host:port,…`` for a worker's command line."""
+    return ",".join(f"{k}={h}:{p}" for k, (h, p) in sorted(addresses.items()))
+
+
+def parse_addresses(raw: str) -> dict[int, Address]:
+    out: dict[int, Address] = {}
+    for item in raw.split(","):
+        index, _, address = item.partition("=")
+        host, _, port = address.rpartition(":")
+        out[int(index)] = (host, int(port))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Sharing:
+    """How this process's group joins the other app processes' workers (:mod:`.registry`)."""
+
+    redis_url: str
+    prefix: str
+    group: int
+    host: str
+    """The address our pipe sockets are bound to, which the other groups send to."""
 
 
 def _listener() -> socket.socket:
@@ -105,14 +137,34 @@ def _listener() -> socket.socket:
 class WorkerPool:
     """The supervisor: worker processes, their sockets, placement and relaying."""
 
-    def __init__(self, count: int, env: dict[str, str]) -> None:
+    def __init__(self, count: int, env: dict[str, str], sharing: Sharing | None = None) -> None:
         self.count = count
         self.key = secrets.token_urlsafe(24)
-        self.env = {**os.environ, **env, "LIENTHONG_BRIEFINGS_WORKER_KEY": self.key}
-        self.pipes = [_udp() for _ in range(count)]
+        self.sharing = sharing
+        self.base = sharing.group * GROUP_SIZE if sharing else 0
+        """Our worker k is numbered ``base + k`` in the live room rows and on the pipe."""
+        extra = {"LIENTHONG_BRIEFINGS_WORKER_KEY": self.key}
+        if sharing is not None:
+            extra |= {"LIENTHONG_BRIEFINGS_REGISTRY": sharing.redis_url}
+            extra |= {"LIENTHONG_BRIEFINGS_REGISTRY_PREFIX": sharing.prefix}
+        self.env = {**os.environ, **env, **extra}
+        host = sharing.host if sharing else "127.0.0.1"
+        self.pipes = [_udp(host) for _ in range(count)]
         self.listeners: dict[int, socket.socket] = {k: _listener() for k in range(1, count)}
-        addresses = {k: s.getsockname()[:2] for k, s in enumerate(self.pipes)}
-        self.cluster = Cluster(0, secrets.token_hex(8), self.pipes[0], addresses)
+        self.addresses = {self.base + k: s.getsockname()[:2] for k, s in enumerate(self.pipes)}
+        self.cluster = Cluster(
+            self.base,
+            secrets.token_hex(8),
+            self.pipes[0],
+            self.addresses,
+            shared=sharing is not None,
+        )
+        self.registry: Registry | None = None
+        if sharing is not None:
+            own = {self.base: self.addresses[self.base]}
+            self.registry = Registry(
+                sharing.redis_url, sharing.prefix, own, self.cluster.set_members
+            )
         self.procs: dict[int, asyncio.subprocess.Process] = {}
         self.load: dict[int, int] = dict.fromkeys(range(count), 0)
         """Signaling sockets placed on each worker now."""
@@ -127,25 +179,36 @@ class WorkerPool:
 
     async def start(self) -> None:
         self.cluster.start()
+        if self.registry is not None:
+            await self.registry.start()
         self._http = aiohttp.ClientSession()
         for k in range(1, self.count):
             await self._spawn(k)
+        await self._ready()
+
+    async def _ready(self) -> None:
+        """Wait (bounded) until every worker beats: a join storm right after start is spread."""
+        deadline = asyncio.get_running_loop().time() + READY_WITHIN
+        while not all(self.running(k) for k in range(self.count)):
+            if asyncio.get_running_loop().time() > deadline:
+                log.warning("media workers not all running after %.0f s; serving", READY_WITHIN)
+                return
+            await asyncio.sleep(0.05)
 
     async def _spawn(self, k: int) -> None:
         pipe, listener = self.pipes[k], self.listeners[k]
-        addresses = ",".join(f"{h}:{p}" for h, p in (s.getsockname()[:2] for s in self.pipes))
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "meetings.briefings.worker",
             "--index",
-            str(k),
+            str(self.base + k),
             "--pipe-fd",
             str(pipe.fileno()),
             "--http-fd",
             str(listener.fileno()),
             "--addresses",
-            addresses,
+            format_addresses(self.addresses),
             "--supervisor",
             str(os.getpid()),
             pass_fds=(pipe.fileno(), listener.fileno()),
@@ -170,12 +233,12 @@ class WorkerPool:
         if k == 0:
             return True
         proc = self.procs.get(k)
-        heard = self.cluster.heard.get(k)
+        heard = self.cluster.heard.get(self.base + k)
         return (
             proc is not None
             and proc.returncode is None
             and heard is not None
-            and self.cluster.alive(k, heard[0])
+            and self.cluster.alive(self.base + k, heard[0])
         )
 
     def place(self, seat: Seat) -> int:
@@ -238,6 +301,8 @@ class WorkerPool:
                 await proc.wait()
         for task in list(self._watchers):
             task.cancel()
+        if self.registry is not None:
+            await self.registry.close()
         self.cluster.close()
         if self._http is not None:
             await self._http.close()

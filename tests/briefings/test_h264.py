@@ -31,13 +31,11 @@ from tests.briefings.h264_media import (
     stap,
 )
 from tests.briefings.sfu_support import Endpoint, Tone, frames_reach, join, keyframe_requests, until
+from tests.briefings.signal_client import Socket, roster, you
 from tests.briefings.test_workers import (  # the two-worker fixtures and signaling helpers
     Client,
-    Socket,
     _briefing,
     _join,
-    _roster,
-    _you,
     pool,  # noqa: F401
     two_workers,  # noqa: F401
 )
@@ -294,14 +292,14 @@ async def test_h264_crosses_media_workers(client: Client, people: People, h264_c
         assert client.app[POOL_KEY].load == {0: 1, 1: 2}
         mid = viewer.mids("video")[0]
         await frames_reach(viewer, {mid: VIDEO_FRAMES}, "H.264 through the pipe")
-        chair_id = _you(sockets[0])
+        chair_id = you(sockets[0])
 
         def told() -> bool:
             slots = (sockets[2].last("slots") or {}).get("slots", [])
             return any(s["source"] == chair_id and s["codec_mismatch"] for s in slots)
 
         await until(told, "the VP8-only endpoint on worker 1 is told")
-        assert _roster(sockets[2])[chair_id]["video_codec"] == "H.264"
+        assert roster(sockets[2])[chair_id]["video_codec"] == "H.264"
         assert vp8_only.frames[vp8_only.mids("video")[0]] == 0
     finally:
         for sock in sockets:

@@ -14,7 +14,8 @@ from meetings.briefings.signaling import POOL_KEY
 from meetings.briefings.workers import Seat, WorkerPool
 from server.auth.principal import Role
 from tests.briefings.sfu_support import Endpoint, until
-from tests.briefings.test_workers import Socket, _join, _you, two_workers
+from tests.briefings.signal_client import Socket, you
+from tests.briefings.test_workers import _join, two_workers
 from tests.conftest import AGENCY_A, AGENCY_B, People, bearer
 
 pytestmark = [
@@ -67,9 +68,9 @@ async def test_the_chair_on_one_worker_pages_a_wall_on_another(
         hall_sock = await _join(client, bid, tokens["hall"], hall)
         sockets.append(hall_sock)
         assert pool.load == {0: 2, 1: 2}
-        ids = {name: _you(s) for name, s in zip(("xa1", "xa2"), sockets[1:3], strict=True)}
+        ids = {name: you(s) for name, s in zip(("xa1", "xa2"), sockets[1:3], strict=True)}
         # the communes sort by agency code (the same), then name: xa1 is page 1
-        await chair_sock.send(type="chair", action="wall", target=_you(hall_sock))
+        await chair_sock.send(type="chair", action="wall", target=you(hall_sock))
         await until(
             lambda: (hall_sock.last("wall") or {}).get("on") is True, "told it is the wall", 20
         )
@@ -94,7 +95,7 @@ async def test_the_chair_on_one_worker_pages_a_wall_on_another(
         slots = next(f for f in reversed(hall_sock.frames) if f["type"] == "slots")
         assert [s["source"] for s in slots["slots"]] == [ids["xa2"]]
         # the chair takes the wall back: an ordinary endpoint again, the chair first
-        await chair_sock.send(type="chair", action="wall_off", target=_you(hall_sock))
+        await chair_sock.send(type="chair", action="wall_off", target=you(hall_sock))
         await until(
             lambda: (hall_sock.last("wall") or {}).get("on") is False, "no longer the wall", 20
         )

@@ -8,15 +8,12 @@ room as it was.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-import json
 import os
 import signal
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 
@@ -24,6 +21,7 @@ from meetings.briefings.signaling import POOL_KEY
 from meetings.briefings.workers import Seat, WorkerPool
 from server.auth.principal import Role
 from tests.briefings.sfu_support import Endpoint, until
+from tests.briefings.signal_client import Socket, roster, spotlight, you
 from tests.conftest import AGENCY_A, AGENCY_B, People, bearer
 
 pytestmark = [
@@ -31,30 +29,6 @@ pytestmark = [
     pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
 ]
 Client = TestClient[Any, Any]
-
-
-class Socket:
-    """One endpoint's signaling socket, keeping every frame it got."""
-
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        self.ws = ws
-        self.frames: list[dict[str, Any]] = []
-        self._reader = asyncio.ensure_future(self._read())
-
-    async def _read(self) -> None:
-        async for msg in self.ws:
-            if msg.type == aiohttp.WSMsgType.TEXT:
-                self.frames.append(json.loads(msg.data))
-
-    def last(self, kind: str) -> dict[str, Any] | None:
-        return next((f for f in reversed(self.frames) if f["type"] == kind), None)
-
-    async def send(self, **frame: Any) -> None:
-        await self.ws.send_str(json.dumps(frame))
-
-    async def close(self) -> None:
-        await self.ws.close()
-        self._reader.cancel()
 
 
 async def _join(client: Client, bid: int, token: str, ep: Endpoint) -> Socket:
@@ -66,38 +40,6 @@ async def _join(client: Client, bid: int, token: str, ep: Endpoint) -> Socket:
     assert answer is not None
     await ep.accept(answer["sdp"])
     return sock
-
-
-def _you(sock: Socket) -> str:
-    welcome = next(f for f in sock.frames if f["type"] == "welcome")
-    return str(welcome["you"])
-
-
-def _roster(sock: Socket) -> dict[str, dict[str, Any]]:
-    """The roster as the client sees it: the last full one, then the deltas after it."""
-    at = max((i for i, f in enumerate(sock.frames) if f["type"] == "roster"), default=None)
-    if at is None:
-        return {}
-    roster = sock.frames[at]
-    out = {p["id"]: p for p in roster["participants"]}
-    seq = roster["seq"]
-    for f in sock.frames[at + 1 :]:
-        if f["type"] != "delta" or f["seq"] <= seq:
-            continue
-        assert f["seq"] == seq + 1, "a gap in the roster's sequence numbers"
-        seq = f["seq"]
-        if f["op"] == "leave":
-            out.pop(f["id"], None)
-        else:
-            out[f["participant"]["id"]] = f["participant"]
-    return out
-
-
-def _spotlight(sock: Socket) -> str | None:
-    """The floor as the client sees it: from the last ``roster`` or ``spotlight`` frame."""
-    frame = next(f for f in reversed(sock.frames) if f["type"] in ("roster", "spotlight"))
-    spotlight = frame["spotlight"] if frame["type"] == "roster" else frame["id"]
-    return None if spotlight is None else str(spotlight)
 
 
 @pytest.fixture
@@ -159,14 +101,14 @@ async def test_stream_crosses_workers_whole(
             for mid in (ep.mids("video")[0], ep.mids("audio")[0]):
                 assert _no_gaps(ep, mid), (ep.name, mid)
         # one room: a hand raised on worker 1 is seen by the chair on worker 0, and back
-        me = _you(sockets[1])
+        me = you(sockets[1])
         await sockets[1].send(type="hand", raised=True)
-        await until(lambda: _roster(chair_sock).get(me, {}).get("hand") is True, "hand seen")
-        assert len(_roster(chair_sock)) == 3
+        await until(lambda: roster(chair_sock).get(me, {}).get("hand") is True, "hand seen")
+        assert len(roster(chair_sock)) == 3
         await chair_sock.send(type="chair", action="spotlight", target=me)
         await until(lambda: sockets[1].last("floor") is not None, "floor reaches worker 1")
         await until(lambda: (sockets[2].last("spotlight") or {}).get("id") == me, "spotlight")
-        await chair_sock.send(type="chair", action="mute", target=_you(sockets[2]))
+        await chair_sock.send(type="chair", action="mute", target=you(sockets[2]))
         await until(lambda: sockets[2].last("muted") is not None, "a mute reaches worker 1")
         await chair_sock.send(type="chair", action="end")
         await until(lambda: all(s.last("ended") for s in sockets[1:]), "the end reaches worker 1")
@@ -190,9 +132,9 @@ async def test_killed_worker_endpoints_rejoin_with_room_state(
         sockets.append(chair_sock)
         subs = [await _join(client, bid, tokens[ep.name], ep) for ep in first]
         sockets += subs
-        ids = {"xa1": _you(subs[0]), "xa2": _you(subs[1])}
+        ids = {"xa1": you(subs[0]), "xa2": you(subs[1])}
         await subs[0].send(type="hand", raised=True)
-        await until(lambda: _roster(chair_sock).get(ids["xa1"], {}).get("hand") is True, "hand")
+        await until(lambda: roster(chair_sock).get(ids["xa1"], {}).get("hand") is True, "hand")
         await chair_sock.send(type="chair", action="spotlight", target=ids["xa2"])
         await until(lambda: subs[1].last("floor") is not None, "floor")
         await chair_sock.send(type="chair", action="mute", target=ids["xa1"])
@@ -208,14 +150,13 @@ async def test_killed_worker_endpoints_rejoin_with_room_state(
         await until(lambda: again[1].frames[mid] >= 30, "the chair is seen again", 20)
 
         def state_kept(sock: Socket) -> bool:
-            roster = _roster(sock)
-            spotlight = _spotlight(sock)
-            return roster.get(ids["xa1"], {}).get("hand") is True and spotlight == ids["xa2"]
+            seen = roster(sock)
+            return seen.get(ids["xa1"], {}).get("hand") is True and spotlight(sock) == ids["xa2"]
 
         await until(lambda: state_kept(rejoined[0]), "hand and floor survive")
         assert rejoined[0].last("muted") is not None  # the chair's mute holds after the rejoin
-        assert _roster(rejoined[0])[ids["xa1"]]["audio_muted"] is True
-        await until(lambda: len(_roster(chair_sock)) == 3, "no duplicates, nobody lost")
+        assert roster(rejoined[0])[ids["xa1"]]["audio_muted"] is True
+        await until(lambda: len(roster(chair_sock)) == 3, "no duplicates, nobody lost")
         await until(lambda: pool.running(1) and pool.procs[1].pid != victim, "restarted", 30)
     finally:
         for sock in sockets:

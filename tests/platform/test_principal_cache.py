@@ -5,21 +5,18 @@ serve`` on PostgreSQL, hub on Redis): logout, logout everywhere, disable, passwo
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
-import uuid
 from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bench.deploy import PASSWORD, cli, free_port, serve, server_env, stop
-from tests.conftest import PG_HOST, PG_PORT, _pg_exec, _sync, require_pg
+from bench.deploy import PASSWORD
+from tests.deployment import behind_nginx
 
 MEMBERS = 6
 
@@ -80,32 +77,10 @@ async def _seed(db_url: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
-    require_pg()
-    tmp: Path = tmp_path_factory.mktemp("pcache")
-    name = f"lt_pcache_{uuid.uuid4().hex[:10]}"
-    db_url = f"postgresql+asyncpg://postgres@{PG_HOST}:{PG_PORT}/{name}"
-    _sync(_pg_exec(f'CREATE DATABASE "{name}"'))
-    extra = {
-        "LIENTHONG_DATABASE_URL": db_url,
-        "LIENTHONG_REALTIME": "redis",
-        "LIENTHONG_REDIS_URL": os.environ.get(
-            "LIENTHONG_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"
-        ),
-    }
-    servers: list[subprocess.Popen[bytes]] = []
-    ports = [free_port(), free_port()]
-    try:
-        cli("db", "upgrade", env=server_env(tmp, ports[0], extra))
-        seeded = _run(_seed(db_url))
-        for i, port in enumerate(ports):
-            (tmp / f"p{i}").mkdir()
-            servers.append(serve(server_env(tmp / f"p{i}", port, extra), tmp / f"s{i}.log"))
-        urls = [f"http://127.0.0.1:{p}" for p in ports]
-        yield Pair(urls, seeded["admin"], [tuple(m) for m in seeded["members"]], servers)
-    finally:
-        for process in servers:
-            stop(process)
-        _sync(_pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with behind_nginx(tmp_path_factory.mktemp("pcache"), _seed, proxy=False) as d:
+        urls = [f"http://127.0.0.1:{p}" for p in d.ports]
+        members = [tuple(m) for m in d.seeded["members"]]
+        yield Pair(urls, d.seeded["admin"], members, d.servers)
 
 
 async def _me(http: aiohttp.ClientSession, url: str, cookie: str) -> tuple[int, Any]:

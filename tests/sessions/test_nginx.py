@@ -10,8 +10,6 @@ import json
 import os
 import random
 import signal
-import subprocess
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,63 +18,22 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bench.deploy import NGINX, Nginx, cli, free_port, seed_sittings, serve, server_env, stop
-from tests.conftest import PG_HOST, PG_PORT, _pg_exec, _sync, require_pg
+from bench.deploy import seed_sittings
+from tests.deployment import Deployment, behind_nginx
 
 MEMBERS = 12
 
 
-@dataclass
-class Deployment:
-    url: str
-    db_url: str
-    servers: list[subprocess.Popen[bytes]]
-    ports: list[int]
-    seeded: dict[str, Any]
-
-
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    require_pg()
-    if not os.path.exists(NGINX):
-        pytest.fail("nginx is missing: bash scripts/apt-install.sh nginx (make system-deps-test)")
-    tmp = tmp_path_factory.mktemp("nginx")
-    name = f"lt_nginx_{uuid.uuid4().hex[:10]}"
-    db_url = f"postgresql+asyncpg://postgres@{PG_HOST}:{PG_PORT}/{name}"
-    _sync(_pg_exec(f'CREATE DATABASE "{name}"'))
-    ports = [free_port(), free_port()]
     # a session number no other run uses: the Redis hub's channels are shared by every run
     first_id = random.randrange(10**6, 10**9)
-    extra = {
-        "LIENTHONG_DATABASE_URL": db_url,
-        "LIENTHONG_REALTIME": "redis",
-        "LIENTHONG_REDIS_URL": os.environ.get(
-            "LIENTHONG_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"
-        ),
-    }
-    servers: list[subprocess.Popen[bytes]] = []
-    proxy: Nginx | None = None
-    try:
-        cli("db", "upgrade", env=server_env(tmp / "a", ports[0], extra))
-        holder: dict[str, Any] = {}
 
-        async def do_seed() -> None:
-            holder.update(await seed_sittings(db_url, [MEMBERS], first_id=first_id))
+    async def seed(db_url: str) -> dict[str, Any]:
+        return await seed_sittings(db_url, [MEMBERS], first_id=first_id)
 
-        _sync(do_seed())
-        for i, port in enumerate(ports):
-            data = tmp / f"p{i}"
-            data.mkdir()
-            servers.append(serve(server_env(data, port, extra), tmp / f"server{i}.log"))
-        proxy = Nginx(tmp / "nginx", ports)
-        proxy.start()
-        yield Deployment(proxy.url, db_url, servers, ports, holder)
-    finally:
-        if proxy is not None:
-            proxy.stop()
-        for process in servers:
-            stop(process)
-        _sync(_pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with behind_nginx(tmp_path_factory.mktemp("nginx"), seed) as deployed:
+        yield deployed
 
 
 def connections_to(port: int) -> int:

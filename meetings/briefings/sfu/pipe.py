@@ -71,6 +71,8 @@ class Cluster:
         epoch: str,
         sock: socket.socket | None = None,
         addresses: dict[int, Address] | None = None,
+        *,
+        shared: bool = False,
     ) -> None:
         self.index = index
         self.epoch = epoch
@@ -78,6 +80,11 @@ class Cluster:
         self.sock = sock
         self.addresses = dict(addresses or {})
         """Pipe address of every worker, by index (ours included)."""
+        self.group = dict(self.addresses)
+        """Our own group's workers (the supervisor's): kept whatever the registry says."""
+        self.shared = shared
+        """Other app processes' workers may join (:mod:`..registry`): always multi-worker."""
+        self._known = set(self.addresses.values())
         self.local: dict[int, Source] = {}
         """Our publishers' sources by stream id (key-frame requests from peer workers)."""
         self.remote: dict[int, Source] = {}
@@ -95,7 +102,7 @@ class Cluster:
 
     @property
     def multi(self) -> bool:
-        return self.sock is not None and len(self.addresses) > 1
+        return self.sock is not None and (self.shared or len(self.addresses) > 1)
 
     def peers(self) -> list[int]:
         return [i for i in self.addresses if i != self.index]
@@ -111,6 +118,16 @@ class Cluster:
 
     def address(self, worker: int) -> Address | None:
         return self.addresses.get(worker)
+
+    def set_members(self, members: dict[int, Address]) -> None:
+        """The deployment's workers as the registry reads them; ours are always kept."""
+        merged = {**members, **self.group}
+        for worker in set(self.addresses) - set(merged):
+            self.heard.pop(worker, None)
+            for stream in self.wants.pop(worker, set()):
+                self._route(stream)
+        self.addresses = merged
+        self._known = set(merged.values())
 
     def tap(self, stream: int, dests: list[Address]) -> PipeTap:
         """Audio: sent to ``dests``, the room's list of peer workers."""
@@ -204,6 +221,8 @@ class Cluster:
             except OSError as exc:
                 log.debug("pipe receive: %r", exc)
                 return
+            if addr not in self._known:  # only the deployment's workers may feed us
+                continue
             kind = data[0] if data else 0
             if kind == 82:  # R: media
                 source = remote.get(int.from_bytes(data[1:5], "big"))
