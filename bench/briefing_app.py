@@ -33,8 +33,14 @@ Figures per server and N, over a window that starts 1 s after every endpoint rec
 The join storm: a new briefing, N_storm endpoints starting to join evenly over 10 s (no gate);
 the time from the first start until every one receives the chair's video.  ``--processes 2``: two
 ``lienthong serve`` (``LIENTHONG_REALTIME=redis``, PostgreSQL in a fresh database, dropped after)
-behind Debian's nginx (bench/deploy.py); the chair and the endpoints join through nginx, which
-sends them to either process; reported: how many endpoints received the chair's video.
+behind Debian's nginx (bench/deploy.py), each with ``--proc-workers`` media workers (1 by default:
+two processes already fill a 2-core machine); the chair and the endpoints join through nginx,
+which sends them to either process; reported as above plus how many endpoints received the
+chair's video (:mod:`bench.briefing_app_processes`).
+
+Each run also says whether its window is valid (``paced``: the subscribers' mean frame rate is the
+clip's 30 fps; a client process starved by other load sends late frames in a burst) and the load
+average at its end; ``median_marks_s``, ``to_answer_s``, ``answer_to_video_s`` split the joins.
 
 The last line printed is one JSON object of the figures.
 """

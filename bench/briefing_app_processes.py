@@ -7,9 +7,10 @@ PostgreSQL at 127.0.0.1:5432 of the root namespace are reached through a TCP for
 10.77.0.2 (the client side of the veth).  Debian's nginx (bench/deploy.py) listens on 127.0.0.1 in
 the root namespace and balances over both; the chair and every endpoint go through it, so nginx
 sends their page loads and signaling sockets to either process.  The figures are those of the
-one-process run (CPU over both process trees) plus, per endpoint, whether it received the chair's
-video: endpoints on the process that does not host the chair see it only once the processes share
-rooms.
+one-process run (CPU over both process trees, and per process) plus how many endpoints received
+the chair's video: those on the process that does not host the chair get it over the media
+workers' pipe between the processes (worker groups found through Redis, since main's 0574533;
+before it, they got none).
 """
 
 from __future__ import annotations
@@ -79,14 +80,20 @@ async def _room(
             for e in endpoints:
                 e.sub.counts.reset()
             roots = [s.process.pid for s in servers]
+            each0 = [tree_cpu([r]) for r in roots]
             cpu0, t0 = tree_cpu(roots), time.monotonic()
             await asyncio.sleep(window)
             cpu1, t1 = tree_cpu(roots), time.monotonic()
+            each1 = [tree_cpu([r]) for r in roots]
             return {
                 "server": "ours-2proc",
                 "n": n,
                 "processes": len(cpu1),
                 **_media_figures(endpoints, cpu_between(cpu0, cpu1), t1 - t0),
+                "cpu_cores_by_process": [
+                    round(cpu_between(a, b) / (t1 - t0), 3)
+                    for a, b in zip(each0, each1, strict=True)
+                ],
                 "received_video": len(joined),
                 "join_s": round(max(joined) - started, 2) if len(joined) == n else None,
                 "no_video": [e.name for e in endpoints if not e.sub.counts.first_video][:20],

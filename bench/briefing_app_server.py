@@ -233,13 +233,12 @@ async def drop_database(name: str) -> None:
 
 
 def nginx_in_front(prefix: Path, ports: list[int]) -> Nginx:
-    """bench/deploy.py's nginx on 127.0.0.1 (root namespace) in front of ``ports`` on the
-    namespace's address.  ``Host`` is passed with its port (``$http_host``): the app compares a
-    cookie-authenticated WebSocket's ``Origin`` with it, and the bench's nginx is not on port 80."""
+    """bench/deploy.py's nginx (its configuration) on 127.0.0.1 in the root namespace, in front
+    of ``ports`` on the namespace's address."""
     nginx = Nginx(prefix, ports)
     servers = "\n".join(
         f"        server {SERVER_IP}:{p} max_fails=1 fail_timeout=10s;" for p in ports
     )
     conf = NGINX_CONF.format(prefix=prefix, port=nginx.port, servers=servers)
-    (prefix / "nginx.conf").write_text(conf.replace("Host $host;", "Host $http_host;"))
+    (prefix / "nginx.conf").write_text(conf)
     return nginx
