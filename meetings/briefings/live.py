@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meetings.briefings.models import LiveParticipant, LiveRoom
@@ -121,10 +121,10 @@ class LiveSnapshot:
 
 async def read_live_txn(session: AsyncSession, briefing_id: int) -> LiveSnapshot:
     room = await session.get(LiveRoom, briefing_id)
+    # plain rows, not ORM objects: every worker reads the whole room about once a second
+    table: Table = LiveParticipant.__table__  # type: ignore[assignment]  # a declarative Table
     result = await session.execute(
-        select(LiveParticipant)
-        .where(LiveParticipant.briefing_id == briefing_id)
-        .order_by(LiveParticipant.participant)
+        select(table).where(table.c.briefing_id == briefing_id).order_by(table.c.participant)
     )
     rows = tuple(
         LiveRow(
@@ -145,7 +145,7 @@ async def read_live_txn(session: AsyncSession, briefing_id: int) -> LiveSnapshot
             rtt_ms=r.rtt_ms,
             loss=r.loss,
         )
-        for r in result.scalars()
+        for r in result
     )
     if room is None:
         return LiveSnapshot(rows=rows)
@@ -241,6 +241,49 @@ async def set_all_txn(
     await session.execute(stmt.values(**values))
 
 
+QualityRow = tuple[tuple[int, str], float | None, float | None]
+"""A participant's link figures for the roll call: (hosting worker, epoch), RTT ms, loss."""
+RTT_STEP_MS = 5.0
+LOSS_STEP = 0.005
+"""Link figures closer than these to the ones last written are not written again."""
+
+
+async def set_quality_txn(
+    session: AsyncSession, briefing_id: int, rows: dict[str, QualityRow]
+) -> None:
+    """RTT and loss of several rows in one statement (executemany), each only while its worker
+    (and epoch) still hosts it, as :func:`set_fields_txn` with ``host``."""
+    table: Table = LiveParticipant.__table__  # type: ignore[assignment]
+    stmt = (
+        update(table)
+        .where(
+            table.c.briefing_id == bindparam("b_briefing"),
+            table.c.participant == bindparam("b_participant"),
+            table.c.worker == bindparam("b_worker"),
+            table.c.epoch == bindparam("b_epoch"),
+        )
+        .values(rtt_ms=bindparam("b_rtt"), loss=bindparam("b_loss"))
+    )
+    params = [
+        {
+            "b_briefing": briefing_id,
+            "b_participant": participant,
+            "b_worker": host[0],
+            "b_epoch": host[1],
+            "b_rtt": rtt,
+            "b_loss": loss,
+        }
+        for participant, (host, rtt, loss) in rows.items()
+    ]
+    await session.execute(stmt, params)
+
+
+def _close(a: float | None, b: float | None, step: float) -> bool:
+    if a is None or b is None:
+        return a is b
+    return abs(a - b) < step
+
+
 async def read_live(db: Database, briefing_id: int) -> LiveSnapshot:
     async def run(session: AsyncSession) -> LiveSnapshot:
         return await read_live_txn(session, briefing_id)
@@ -271,6 +314,9 @@ class LiveWriter:
         self._task: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
+        self._quality: dict[str, QualityRow] = {}
+        """Link figures waiting to be written (the latest per participant)."""
+        self._written: dict[str, QualityRow] = {}
 
     @property
     def pending(self) -> bool:
@@ -289,8 +335,35 @@ class LiveWriter:
         self.put(lambda s: set_room_txn(s, bid, **values))
 
     def fields(self, participant: str, **values: Any) -> None:
+        host = values.get("host")
+        if host is not None and set(values) == {"host", "rtt_ms", "loss"}:
+            self.quality(participant, host, values["rtt_ms"], values["loss"])
+            return
         bid = self.briefing_id
         self.put(lambda s: set_fields_txn(s, bid, participant, **values))
+
+    def quality(
+        self, participant: str, host: tuple[int, str], rtt_ms: float | None, loss: float | None
+    ) -> None:
+        """A participant's link figures, for a chair's roll call on another worker.
+
+        They change every time they are measured, for every participant, and nobody waits for
+        them: written only when they moved (:data:`RTT_STEP_MS`, :data:`LOSS_STEP`), all of a
+        round in one statement, and the other workers are not told (their periodic read takes
+        them); other writes are not held back by them (:attr:`pending`).
+        """
+        last = self._written.get(participant)
+        if (
+            last is not None
+            and last[0] == host
+            and _close(last[1], rtt_ms, RTT_STEP_MS)
+            and _close(last[2], loss, LOSS_STEP)
+        ):
+            return
+        self._quality[participant] = (host, rtt_ms, loss)
+        self._wake.set()
+        if self._task is None:
+            self._task = asyncio.ensure_future(self._run())
 
     def everyone(self, *, except_chair: bool = False, **values: Any) -> None:
         bid = self.briefing_id
@@ -301,19 +374,29 @@ class LiveWriter:
             await self._wake.wait()
             self._wake.clear()
             batch, self._queue = self._queue, []
+            quality, self._quality = self._quality, {}
+            if batch or quality:
+                await self._write(batch, quality)
             if batch:
-
-                async def run(session: AsyncSession, batch: list[Txn] = batch) -> None:
-                    for txn in batch:
-                        await txn(session)
-
-                try:
-                    await self.db.write("briefing_live", run)
-                except Exception as exc:  # the room must go on without its shared copy
-                    log.warning("live state of briefing %s not saved: %r", self.briefing_id, exc)
                 self._after()
             if not self._queue:
                 self._idle.set()
+
+    async def _write(self, batch: list[Txn], quality: dict[str, QualityRow]) -> None:
+        bid = self.briefing_id
+
+        async def run(session: AsyncSession) -> None:
+            for txn in batch:
+                await txn(session)
+            if quality:
+                await set_quality_txn(session, bid, quality)
+
+        try:
+            await self.db.write("briefing_live", run)
+        except Exception as exc:  # the room must go on without its shared copy
+            log.warning("live state of briefing %s not saved: %r", bid, exc)
+            return
+        self._written.update(quality)
 
     async def flush(self) -> None:
         """Wait until every queued write is committed."""

@@ -18,7 +18,13 @@ from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
 from aiortc.rtcrtpreceiver import NackGenerator, StreamStatistics
-from aiortc.rtp import HeaderExtensionsMap, RtpPacket
+from aiortc.rtp import (
+    HeaderExtensionsMap,
+    RtcpByePacket,
+    RtcpSenderInfo,
+    RtcpSrPacket,
+    RtpPacket,
+)
 from av import VideoFrame
 from pylibsrtp import Policy, Session
 
@@ -147,6 +153,10 @@ def test_private_attributes_still_exist() -> None:
     )
     connection = aioice.Connection(ice_controlling=True)
     assert connection._nominated == {}
+    # nominated_pairs: the dict is made once and only changed in place
+    source = inspect.getsource(aioice.Connection)
+    assert "self._nominated: dict[int, CandidatePair] = {}" in source
+    assert "self._nominated =" not in source
     assert callable(connection.data_received)
     # aiortc: SRTP sessions on the DTLS transport, RTCP routing to senders, sender report fields
     assert "self._rx_srtp.unprotect" in inspect.getsource(RTCDtlsTransport._recv_next)
@@ -156,6 +166,7 @@ def test_private_attributes_still_exist() -> None:
     run_rtcp = inspect.getsource(RTCRtpSender._run_rtcp)
     for name in ("__ntp_timestamp", "__rtp_timestamp", "__packet_count", "__octet_count"):
         assert f"self.{name}" in run_rtcp
+    assert "await self._send_rtcp(packets)" in run_rtcp  # quiet_sender_reports
     assert "self.__rtt" in inspect.getsource(RTCRtpSender._handle_rtcp_packet)
     assert "self.__remote_streams.items()" in inspect.getsource(RTCRtpReceiver._run_rtcp)
     assert "self.__decoder_thread.start()" in inspect.getsource(RTCRtpReceiver.receive)
@@ -167,6 +178,26 @@ def test_private_attributes_still_exist() -> None:
     assert "packet.sequence_number" in nack and "packet.payload" not in nack
     # pylibsrtp: the libsrtp 2 call Session makes, which InPlaceProtector repeats
     assert "func(self._srtp[0], self._cdata, len_p)" in inspect.getsource(Session)
+
+
+async def test_quiet_sender_reports_only_while_idle() -> None:
+    sent: list[list[Any]] = []
+
+    class FakeSender:
+        async def _send_rtcp(self, packets: list[Any]) -> None:
+            sent.append(packets)
+
+    sender: Any = FakeSender()
+    idle = [True]
+    hooks.quiet_sender_reports(sender, lambda: idle[0])
+    report = RtcpSrPacket(ssrc=1, sender_info=RtcpSenderInfo(0, 0, 0, 0))
+    bye = RtcpByePacket(sources=[1])
+    await sender._send_rtcp([report])
+    await sender._send_rtcp([bye])
+    assert sent == [[bye]]
+    idle[0] = False
+    await sender._send_rtcp([report])
+    assert sent == [[bye], [report]]
 
 
 def test_restrict_host_addresses_round_trip() -> None:

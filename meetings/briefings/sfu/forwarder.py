@@ -18,7 +18,7 @@ from typing import Any
 from aiortc.rtcrtpreceiver import NackGenerator, StreamStatistics
 
 from meetings.briefings.sfu import codecs, rtp
-from meetings.briefings.sfu.hooks import InPlaceProtector, nominated_key, nominated_pair
+from meetings.briefings.sfu.hooks import InPlaceProtector, nominated_pair, nominated_pairs
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +49,12 @@ class _Seen:
 class Downlink:
     """One subscriber's way out: its SRTP context and nominated ICE pair."""
 
-    __slots__ = ("_addr", "_dtls", "_key", "_transport", "closed", "protector", "sent")
+    __slots__ = ("_addr", "_dtls", "_key", "_pairs", "_transport", "closed", "protector", "sent")
 
     def __init__(self, dtls: Any, protector: InPlaceProtector) -> None:
         self._dtls = dtls
+        self._pairs: dict[int, Any] = {} if dtls is None else nominated_pairs(dtls)
+        """aioice's nominated pairs, looked at per packet: the pair may change (hooks)."""
         self.protector = protector
         self._key: object | None = None
         self._transport: Any = None
@@ -61,7 +63,7 @@ class Downlink:
         self.closed = False
 
     def send(self, data: bytes) -> None:
-        key = nominated_key(self._dtls)
+        key = self._pairs.get(1)
         if key is not self._key:
             found = nominated_pair(self._dtls)
             if found is None:

@@ -14,6 +14,7 @@ from typing import Any
 import aioice.ice
 from aiortc import RTCDtlsTransport, RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from aiortc.rtp import RtcpSrPacket
 from pylibsrtp import Session
 from pylibsrtp._binding import ffi, lib
 
@@ -89,6 +90,17 @@ def nominated_key(dtls: RTCDtlsTransport) -> object | None:
     return ice_connection(dtls)._nominated.get(1)
 
 
+def nominated_pairs(dtls: RTCDtlsTransport) -> dict[int, Any]:
+    """aioice's nominated pairs by component: ``.get(1)`` is what :func:`nominated_key` gives.
+
+    The dict is made once in ``Connection.__init__`` and only changed in place (a nomination,
+    ``close()``), and the DTLS transport keeps its ICE connection for life, so a downlink may
+    hold it and look it up per packet without the attribute walk.
+    """
+    pairs: dict[int, Any] = ice_connection(dtls)._nominated
+    return pairs
+
+
 class InPlaceProtector:
     """SRTP-protects into one preallocated buffer with libsrtp directly.
 
@@ -142,6 +154,25 @@ def feed_sender_report(
     private._RTCRtpSender__rtp_timestamp = rtp_timestamp & 0xFFFFFFFF
     private._RTCRtpSender__packet_count = packets & 0xFFFFFFFF
     private._RTCRtpSender__octet_count = octets & 0xFFFFFFFF
+
+
+def quiet_sender_reports(sender: RTCRtpSender, idle: Callable[[], bool]) -> None:
+    """Leave out the sender report (SR + SDES) aiortc's RTCP loop sends about once a second
+    while ``idle()`` is true; anything else it sends (the BYE at stop) goes out as before.
+
+    A slot that has forwarded nothing has nothing to report, and no receiver report of the
+    endpoint refers to it; with 5 + 5 slots per endpoint, 8 of 10 are idle when one hall
+    speaks, and their reports were most of the server's RTCP (``RTCRtpSender._run_rtcp`` calls
+    ``self._send_rtcp(packets)``, so an instance attribute takes its place).
+    """
+    original = sender._send_rtcp
+
+    async def send_rtcp(packets: list[Any]) -> None:
+        if packets and isinstance(packets[0], RtcpSrPacket) and idle():
+            return
+        await original(packets)
+
+    sender._send_rtcp = send_rtcp  # type: ignore[method-assign]
 
 
 def sender_rtt(sender: RTCRtpSender) -> float | None:

@@ -81,6 +81,15 @@ class IdleTrack(MediaStreamTrack):
         await asyncio.Event().wait()  # cancelled when the sender stops
 
 
+def _idle(sink: Sink) -> Callable[[], bool]:
+    """Whether the slot has nothing to report in a sender report: never forwarded, or empty."""
+
+    def idle() -> bool:
+        return not sink.started or sink.flowing is None
+
+    return idle
+
+
 class ServerPeer:
     """One participant's peer connection, uplink sources and downlink slots."""
 
@@ -167,6 +176,7 @@ class ServerPeer:
             (self.audio_sinks if kind == "audio" else self.video_sinks).append(sink)
             self.senders[sink.ssrc] = t.sender
             hooks.sender_rtcp_handler(t.sender, self._rtcp_handler(sink, t.sender))
+            hooks.quiet_sender_reports(t.sender, _idle(sink))
         self._receivers = {t.kind: t.receiver for t in pc.getTransceivers() if t.kind}
         pc.on("connectionstatechange", self._pc_state)
         local = pc.localDescription
