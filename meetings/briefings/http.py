@@ -267,11 +267,8 @@ async def signal_handler(request: web.Request) -> web.StreamResponse:
     if worker != 0:
         await pool.relay(ws, worker, seat)
         return ws
-    pool.load[0] += 1
-    try:
+    with pool.seated(0, seat.briefing):
         await serve_signaling(request, ws, admission, device)
-    finally:
-        pool.load[0] -= 1
     return ws
 
 

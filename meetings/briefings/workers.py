@@ -26,7 +26,7 @@ import os
 import secrets
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import aiohttp
@@ -42,6 +42,14 @@ INTERNAL_PATH = "/internal/briefings/signal"
 KEY_HEADER = "X-LienThong-Worker-Key"
 SEAT_HEADER = "X-LienThong-Seat"
 RESTART_DELAY = 0.5
+PACK_UP_TO = 300
+"""Sockets a worker takes for briefings it already hosts before one spills to another worker.
+
+A briefing's endpoints are kept on one worker: its publishers' packets then cross no pipe and
+one room does the briefing's work (a room of 171 endpoints costs about a quarter of a core),
+while each new briefing starts on the least-loaded worker, so several briefings use every core.
+Past this many sockets on that worker, the next endpoint goes to the least-loaded one and the
+pipe joins the two halves, as before."""
 READY_WITHIN = 20.0
 """Seconds the app waits at start for its media workers' first heartbeats before serving."""
 
@@ -168,6 +176,8 @@ class WorkerPool:
         self.procs: dict[int, asyncio.subprocess.Process] = {}
         self.load: dict[int, int] = dict.fromkeys(range(count), 0)
         """Signaling sockets placed on each worker now."""
+        self.hosted: dict[tuple[int, int], int] = {}
+        """Signaling sockets by (worker, briefing) now."""
         self.placement: Callable[[Seat], int] | None = None
         """Overrides the least-loaded choice (tests put endpoints on given workers)."""
         self._watchers: set[asyncio.Task[None]] = set()
@@ -247,14 +257,44 @@ class WorkerPool:
             if self.running(chosen):
                 return chosen
         live = [k for k in range(self.count) if self.running(k)]
+        hosting = [
+            k for k in live if self.hosted.get((k, seat.briefing)) and self.load[k] < PACK_UP_TO
+        ]
+        if hosting:  # keep the briefing together: no pipe copies, one room's work
+            return max(hosting, key=lambda k: (self.hosted[(k, seat.briefing)], -k))
         return min(live, key=lambda k: (self.load[k], k))
+
+    @contextlib.contextmanager
+    def seated(self, worker: int, briefing: int) -> Iterator[None]:
+        """Count a signaling socket on ``worker`` for ``briefing`` while it is open."""
+        key = (worker, briefing)
+        self.load[worker] += 1
+        self.hosted[key] = self.hosted.get(key, 0) + 1
+        try:
+            yield
+        finally:
+            self.load[worker] -= 1
+            self.hosted[key] -= 1
+            if not self.hosted[key]:
+                del self.hosted[key]
 
     async def relay(self, ws: web.WebSocketResponse, worker: int, seat: Seat) -> None:
         """Carry the endpoint's signaling to ``worker`` and back until either side closes."""
         assert self._http is not None
         url = f"http://127.0.0.1:{self.port(worker)}{INTERNAL_PATH}"
         headers = {KEY_HEADER: self.key, SEAT_HEADER: seat.encode()}
-        self.load[worker] += 1
+        with self.seated(worker, seat.briefing):
+            code = await self._carry(ws, url, headers, worker)
+        if not ws.closed:
+            # a worker that went away: 1012 (service restart) and the client rejoins
+            kept = (1000, 1001, 1009, 1013, REPLACED_CODE)
+            await ws.close(code=code if code in kept else 1012)
+
+    async def _carry(
+        self, ws: web.WebSocketResponse, url: str, headers: dict[str, str], worker: int
+    ) -> int | None:
+        """Pump frames both ways; the inner socket's close code (None: the worker is gone)."""
+        assert self._http is not None
         try:
             async with self._http.ws_connect(url, headers=headers, heartbeat=10) as inner:
 
@@ -275,16 +315,10 @@ class WorkerPool:
                     pump.cancel()
                     with contextlib.suppress(asyncio.CancelledError, Exception):
                         await pump
-                code = inner.close_code
+                return inner.close_code
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             log.info("relay to media worker %d failed: %r", worker, exc)
-            code = None
-        finally:
-            self.load[worker] -= 1
-        if not ws.closed:
-            # a worker that went away: 1012 (service restart) and the client rejoins
-            kept = (1000, 1001, 1009, 1013, REPLACED_CODE)
-            await ws.close(code=code if code in kept else 1012)
+            return None
 
     async def stop(self) -> None:
         self._stopping = True
