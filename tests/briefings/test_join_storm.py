@@ -83,6 +83,22 @@ async def _join(
     return sock
 
 
+async def _hosts_until(db: Path, briefings: int) -> list[tuple[int, int]]:
+    """(briefing, worker) of every hosted participant, once ``briefings`` briefings have rows
+    (a row is written by the room's writer task, a moment after the socket's welcome)."""
+    rows: list[tuple[int, int]] = []
+    for _ in range(300):
+        with sqlite3.connect(db) as conn:
+            rows = conn.execute(
+                "SELECT briefing_id, worker FROM briefing_live_participants"
+                " WHERE worker IS NOT NULL ORDER BY briefing_id"
+            ).fetchall()
+        if len({b for b, _w in rows}) >= briefings:
+            return rows
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"rows of {briefings} briefings never came: {rows}")
+
+
 def _lists(sock: Socket, n: int) -> Callable[[], bool]:
     return lambda: len(roster(sock)) == n
 
@@ -135,11 +151,7 @@ async def test_thirty_communes_join_at_once_and_all_receive_the_hall(app: App, c
             other = f"{app.url}/api/v1/briefings/{(await second.json())['id']}/signal"
             sockets.append(Socket(await http.ws_connect(other, headers=auth)))
             await until(lambda: sockets[-1].last("welcome") is not None, "second briefing", 30)
-            with sqlite3.connect(app.data / "lienthong.db") as db:
-                rows = db.execute(
-                    "SELECT briefing_id, worker FROM briefing_live_participants"
-                    " WHERE worker IS NOT NULL ORDER BY briefing_id"
-                ).fetchall()
+            rows = await _hosts_until(app.data / "lienthong.db", briefings=2)
             first, again = {w for b, w in rows if b == rows[0][0]}, {w for b, w in rows}
             assert len(first) == 1 and len(again) == 2, f"one worker a briefing ({rows})"
         finally:
