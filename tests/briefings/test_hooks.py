@@ -6,6 +6,7 @@ If an upgrade of aiortc, aioice or pylibsrtp moves any of them, these fail befor
 from __future__ import annotations
 
 import fractions
+import gc
 import inspect
 import os
 from importlib.metadata import version
@@ -13,7 +14,7 @@ from typing import Any
 
 import aioice.ice
 import pytest
-from aiortc import RTCRtpReceiver, RTCRtpSender
+from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender
 from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
@@ -170,6 +171,11 @@ def test_private_attributes_still_exist() -> None:
     assert "self.__rtt" in inspect.getsource(RTCRtpSender._handle_rtcp_packet)
     assert "self.__remote_streams.items()" in inspect.getsource(RTCRtpReceiver._run_rtcp)
     assert "self.__decoder_thread.start()" in inspect.getsource(RTCRtpReceiver.receive)
+    handle = inspect.getsource(RTCRtpReceiver._handle_rtp_packet)
+    assert "if self.__remote_bitrate_estimator is not None:" in handle
+    assert "self.__remote_bitrate_estimator = RemoteBitrateEstimator()" in inspect.getsource(
+        RTCRtpReceiver.__init__
+    )
     assert hasattr(RTCRtpReceiver, "_RTCRtpReceiver__stop_decoder")
     add = inspect.getsource(StreamStatistics.add)
     assert "packet.sequence_number" in add and "packet.timestamp" in add
@@ -208,3 +214,16 @@ def test_restrict_host_addresses_round_trip() -> None:
     finally:
         hooks.restrict_host_addresses(None)
     assert aioice.ice.get_host_addresses is original
+
+
+async def test_without_bitrate_estimator_frees_the_rate_counter() -> None:
+    pc = RTCPeerConnection()
+    receiver = pc.addTransceiver("video").receiver
+    private: Any = receiver
+    assert private._RTCRtpReceiver__remote_bitrate_estimator is not None
+    before = len(gc.get_objects())
+    hooks.without_bitrate_estimator(receiver)
+    gc.collect()
+    assert private._RTCRtpReceiver__remote_bitrate_estimator is None
+    assert before - len(gc.get_objects()) >= 1000  # the rate counter's buckets are gone
+    await pc.close()

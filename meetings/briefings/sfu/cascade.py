@@ -34,6 +34,7 @@ class RelayPeer(ServerPeer):
             self.pc.addTransceiver("video", direction="recvonly").setCodecPreferences(vp8)
         for t in self.pc.getTransceivers():
             hooks.without_decoder(t.receiver)
+            hooks.without_bitrate_estimator(t.receiver)
         await self.pc.setLocalDescription(await self.pc.createOffer())
         local = self.pc.localDescription
         assert local is not None

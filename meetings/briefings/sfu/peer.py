@@ -141,6 +141,7 @@ class ServerPeer:
         slots: list[tuple[RTCRtpTransceiver, str]] = []
         for t in pc.getTransceivers():
             kind = t.kind
+            hooks.without_bitrate_estimator(t.receiver)
             receiving = hooks.offer_direction(t) == "sendonly"  # the endpoint only receives here
             offered = hooks.offered_codecs(t)
             chosen = (codecs.for_slot if receiving else codecs.for_publisher)(offered)
