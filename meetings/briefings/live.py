@@ -335,10 +335,6 @@ class LiveWriter:
         self.put(lambda s: set_room_txn(s, bid, **values))
 
     def fields(self, participant: str, **values: Any) -> None:
-        host = values.get("host")
-        if host is not None and set(values) == {"host", "rtt_ms", "loss"}:
-            self.quality(participant, host, values["rtt_ms"], values["loss"])
-            return
         bid = self.briefing_id
         self.put(lambda s: set_fields_txn(s, bid, participant, **values))
 

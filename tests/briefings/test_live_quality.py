@@ -49,16 +49,16 @@ async def test_quality_written_when_moved_and_not_told(database: Database, peopl
     told: list[int] = []
     writer = LiveWriter(database, bid, lambda: told.append(1))
     try:
-        writer.fields("u1", host=HOST, rtt_ms=20.0, loss=0.0)
-        writer.fields("u2", host=HOST, rtt_ms=30.0, loss=0.01)
-        writer.fields("u3", host=HOST, rtt_ms=40.0, loss=0.02)  # hosted by another worker
+        writer.quality("u1", HOST, 20.0, 0.0)
+        writer.quality("u2", HOST, 30.0, 0.01)
+        writer.quality("u3", HOST, 40.0, 0.02)  # hosted by another worker
         await _settle(writer)
         figures = await _figures(database, bid)
         assert figures["u1"] == (20.0, 0.0)
         assert figures["u2"] == (30.0, 0.01)
         assert figures["u3"] == (None, None)
-        writer.fields("u1", host=HOST, rtt_ms=22.0, loss=0.001)  # within the steps: kept
-        writer.fields("u2", host=HOST, rtt_ms=80.0, loss=0.01)  # moved: written
+        writer.quality("u1", HOST, 22.0, 0.001)  # within the steps: kept
+        writer.quality("u2", HOST, 80.0, 0.01)  # moved: written
         await _settle(writer)
         figures = await _figures(database, bid)
         assert figures["u1"] == (20.0, 0.0)

@@ -76,7 +76,7 @@ class SharedRoom(ChairedRoom):
             if p.remote or p.peer is None or not p.peer.connected:
                 continue
             info = p.info()
-            self.writer.fields(p.id, host=self.host_key(), rtt_ms=info.rtt_ms, loss=info.loss)
+            self.writer.quality(p.id, self.host_key(), info.rtt_ms, info.loss)
 
     async def refresh(self) -> None:
         """Read the shared copy and make this worker's room agree with it."""
